@@ -1,0 +1,208 @@
+"""The event file: one TOML document that describes the event, its rooms and their agendas.
+
+Organisers edit this file by hand, so every mistake must come back with the place it sits
+(``rooms[2].sessions[0].end``) and a sentence a person understands; ``live check`` prints them
+all at once instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Text(Strict):
+    """A name shown to people: every one exists in English and Chinese."""
+
+    en: str = Field(min_length=1, max_length=300)
+    zh: str = Field(min_length=1, max_length=300)
+
+    def get(self, language: str) -> str:
+        return self.zh if language.startswith("zh") else self.en
+
+
+class Speaker(Strict):
+    name: Text
+    affiliation: Text | None = None
+
+
+class Session(Strict):
+    title: Text
+    start: dt.datetime
+    end: dt.datetime
+    speakers: list[Speaker] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ends_after_start(self) -> Session:
+        if self.start.tzinfo is not None or self.end.tzinfo is not None:
+            raise ValueError("write start and end as local times without an offset; the event's timezone applies")
+        if self.end <= self.start:
+            raise ValueError(f"end ({self.end:%Y-%m-%d %H:%M}) must be after start ({self.start:%Y-%m-%d %H:%M})")
+        return self
+
+
+class Room(Strict):
+    slug: str = Field(pattern=SLUG_PATTERN)
+    kind: Literal["main", "sub"] = "sub"
+    name: Text
+    topic: Text | None = None
+    location: Text | None = None
+    moderation: Literal["pre", "post"] = "pre"
+    require_name: bool = False
+    screen_language: Literal["zh-CN", "en", "both"] = "both"
+    sessions: list[Session] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _sessions_do_not_overlap(self) -> Room:
+        ordered = sorted(self.sessions, key=lambda session: session.start)
+        for earlier, later in itertools.pairwise(ordered):
+            if later.start < earlier.end:
+                raise ValueError(
+                    f"sessions '{earlier.title.en}' and '{later.title.en}' overlap "
+                    f"({earlier.end:%H:%M} > {later.start:%H:%M})"
+                )
+        return self
+
+
+class Event(Strict):
+    slug: str = Field(pattern=SLUG_PATTERN)
+    name: Text
+    venue: Text
+    city: Text | None = None
+    organiser: Text | None = None
+    timezone: str = "UTC"
+    start_date: dt.date
+    end_date: dt.date
+    default_language: Literal["zh-CN", "en"] = "zh-CN"
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown timezone {value!r} (use an IANA name such as 'Asia/Shanghai')") from None
+        return value
+
+    @model_validator(mode="after")
+    def _dates_in_order(self) -> Event:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date must not be before start_date")
+        return self
+
+
+class EventFile(Strict):
+    event: Event
+    rooms: list[Room] = Field(min_length=1, max_length=200)
+
+    @model_validator(mode="after")
+    def _rooms_are_consistent(self) -> EventFile:
+        seen: set[str] = set()
+        for room in self.rooms:
+            if room.slug in seen:
+                raise ValueError(f"two rooms share the slug {room.slug!r}")
+            seen.add(room.slug)
+        for room in self.rooms:
+            for session in room.sessions:
+                day = session.start.date()
+                if not (self.event.start_date <= day <= self.event.end_date):
+                    raise ValueError(
+                        f"room {room.slug!r}: session '{session.title.en}' on {day} is outside the event "
+                        f"({self.event.start_date} to {self.event.end_date})"
+                    )
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.event.timezone)
+
+    def room(self, slug: str) -> Room | None:
+        return next((room for room in self.rooms if room.slug == slug), None)
+
+
+@dataclass(frozen=True)
+class ConfigProblem:
+    location: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.location}: {self.message}" if self.location else self.message
+
+
+class ConfigError(Exception):
+    """An event file that cannot be used, with every problem found in it."""
+
+    def __init__(self, path: Path, problems: list[ConfigProblem]) -> None:
+        self.path = path
+        self.problems = problems
+        super().__init__("\n".join(f"{path}: {problem}" for problem in problems))
+
+
+def _location(loc: tuple[int | str, ...]) -> str:
+    text = ""
+    for part in loc:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not re.fullmatch(r"[a-z_]+", part):  # pydantic's own markers, e.g. "function-after[...]"
+            continue
+        else:
+            text += f".{part}" if text else part
+    return text
+
+
+def _explain(error: dict) -> str:  # type: ignore[type-arg]
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if error["type"] == "extra_forbidden":
+        return "unknown setting (check its spelling)"
+    if error["type"] == "missing":
+        return "required setting is missing"
+    return message
+
+
+def parse_event_file(path: Path) -> EventFile:
+    """Read and validate an event file, raising ConfigError that lists every problem."""
+    try:
+        raw = path.read_bytes()
+    except OSError as error:
+        raise ConfigError(path, [ConfigProblem("", f"cannot read the file: {error.strerror}")]) from None
+    try:
+        document = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ConfigError(path, [ConfigProblem("", "the file is not UTF-8 text")]) from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(path, [ConfigProblem("", f"not valid TOML: {error}")]) from None
+    try:
+        return EventFile.model_validate(document)
+    except ValidationError as error:
+        problems = [ConfigProblem(_location(e["loc"]), _explain(dict(e))) for e in error.errors()]
+        raise ConfigError(path, problems) from None
+
+
+def now_and_next(room: Room, zone: ZoneInfo, at: dt.datetime) -> tuple[Session | None, Session | None]:
+    """The session running at ``at`` and the one after it, for the "now / next" lines on pages."""
+    local = at.astimezone(zone).replace(tzinfo=None)
+    ordered = sorted(room.sessions, key=lambda session: session.start)
+    current = next((s for s in ordered if s.start <= local < s.end), None)
+    upcoming = next((s for s in ordered if s.start > local), None)
+    return current, upcoming

@@ -1,0 +1,322 @@
+"""Commands become events: the room's rules, as pure functions of (state, command, context).
+
+``decide`` reads the state and never changes it; ``evolve`` applies events. ``apply`` does both,
+which is what an engine runs. No clock, no randomness: the context brings ``now`` and new ids.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from . import commands as c
+from .errors import Conflict, InvalidInput, NotAllowed, NotFound
+from .events import (
+    Event,
+    PollChanged,
+    PollDeleted,
+    PollVoted,
+    QuestionChanged,
+    QuestionVoted,
+    SettingsChanged,
+)
+from .evolve import evolve
+from .polls import (
+    MAX_POLL_QUESTION_LENGTH,
+    Poll,
+    PollStatus,
+    clean_choices,
+    clean_options,
+)
+from .polls import tally as poll_tally
+from .questions import (
+    MAX_LABEL_LENGTH,
+    MAX_LABELS,
+    MAX_QUESTION_LENGTH,
+    MAX_REPLY_LENGTH,
+    TRANSITIONS,
+    Question,
+    QuestionStatus,
+)
+from .roles import Actor
+from .room import ModerationMode, RoomState
+from .text import clean_text
+
+PAST_TENSE = {
+    "approve": "approved",
+    "dismiss": "dismissed",
+    "restore": "restored",
+    "mark_answered": "answered",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    actor: Actor
+    now: float
+    new_id: str  # an id the engine generated, used if the command creates something
+
+
+def apply(state: RoomState, command: c.Command, context: Context) -> list[Event]:
+    """Check, decide and apply one command; the state is unchanged if it is refused."""
+    events = decide(state, command, context)
+    for event in events:
+        evolve(state, event)
+    return events
+
+
+def decide(state: RoomState, command: c.Command, context: Context) -> list[Event]:
+    if not context.actor.has(command.required_role, state.room_id):
+        raise NotAllowed(f"{command.type} needs the {command.required_role.value} role in this room")
+    handler = _HANDLERS[type(command)]
+    return handler(state, command, context)
+
+
+def _question(state: RoomState, question_id: str, *, public_only: bool = False) -> Question:
+    question = state.questions.get(question_id)
+    if question is None or (public_only and not question.status.is_public):
+        raise NotFound("no such question in this room")
+    return question
+
+
+def _changed(before: Question, after: Question, action: str, context: Context) -> QuestionChanged:
+    return QuestionChanged(
+        question=after,
+        action=action,
+        was_public=before.status.is_public,
+        by=context.actor.participant_id,
+    )
+
+
+def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> list[Event]:
+    text = clean_text(command.text, field="question", max_length=MAX_QUESTION_LENGTH)
+    name = None if command.anonymous else context.actor.display_name
+    if state.settings.require_name and not name:
+        raise InvalidInput("this room asks for your name with each question")
+    public_at_once = state.settings.moderation is ModerationMode.POST
+    question = Question(
+        id=context.new_id,
+        text=text,
+        author_id=context.actor.participant_id,
+        author_name=name,
+        status=QuestionStatus.LIVE if public_at_once else QuestionStatus.PENDING,
+        asked_at=context.now,
+    )
+    return [QuestionChanged(question=question, action="asked", was_public=False, by=None)]
+
+
+def upvote(state: RoomState, command: c.Upvote, context: Context) -> list[Event]:
+    question = _question(state, command.question_id, public_only=True)
+    voters = state.upvotes.get(question.id, set())
+    who = context.actor.participant_id
+    if (who in voters) == command.voted:
+        return []  # already so: a repeated tap or a retry changes nothing
+    votes = question.votes + (1 if command.voted else -1)
+    return [
+        QuestionVoted(
+            question_id=question.id,
+            participant_id=who,
+            voted=command.voted,
+            votes=votes,
+        )
+    ]
+
+
+def moderate_question(state: RoomState, command: c.ModerateQuestion, context: Context) -> list[Event]:
+    question = _question(state, command.question_id)
+    allowed_from, target = TRANSITIONS[command.action]
+    if question.status not in allowed_from:
+        raise Conflict(f"cannot {command.action.replace('_', ' ')} a question that is {question.status.value}")
+    answered_at = context.now if target is QuestionStatus.ANSWERED else question.answered_at
+    after = question.model_copy(update={"status": target, "answered_at": answered_at})
+    events: list[Event] = [_changed(question, after, PAST_TENSE[command.action], context)]
+    if state.settings.answering_question_id == question.id and target is not QuestionStatus.LIVE:
+        settings = state.settings.model_copy(update={"answering_question_id": None})
+        events.append(
+            SettingsChanged(
+                settings=settings,
+                action="highlight_cleared",
+                by=context.actor.participant_id,
+            )
+        )
+    return events
+
+
+def highlight_question(state: RoomState, command: c.HighlightQuestion, context: Context) -> list[Event]:
+    if command.question_id is not None:
+        question = _question(state, command.question_id)
+        if question.status is not QuestionStatus.LIVE:
+            raise Conflict(f"only a live question can be highlighted; this one is {question.status.value}")
+    if state.settings.answering_question_id == command.question_id:
+        return []
+    settings = state.settings.model_copy(update={"answering_question_id": command.question_id})
+    return [SettingsChanged(settings=settings, action="highlighted", by=context.actor.participant_id)]
+
+
+def edit_question(state: RoomState, command: c.EditQuestion, context: Context) -> list[Event]:
+    question = _question(state, command.question_id)
+    text = clean_text(command.text, field="question", max_length=MAX_QUESTION_LENGTH)
+    if text == question.text:
+        return []
+    original = question.original_text or question.text
+    after = question.model_copy(update={"text": text, "original_text": original})
+    return [_changed(question, after, "edited", context)]
+
+
+def star_question(state: RoomState, command: c.StarQuestion, context: Context) -> list[Event]:
+    question = _question(state, command.question_id)
+    if question.starred == command.starred:
+        return []
+    return [
+        _changed(
+            question,
+            question.model_copy(update={"starred": command.starred}),
+            "starred",
+            context,
+        )
+    ]
+
+
+def reply_to_question(state: RoomState, command: c.ReplyToQuestion, context: Context) -> list[Event]:
+    question = _question(state, command.question_id)
+    reply = None
+    if command.reply is not None and command.reply.strip():
+        reply = clean_text(command.reply, field="reply", max_length=MAX_REPLY_LENGTH)
+    return [_changed(question, question.model_copy(update={"reply": reply}), "replied", context)]
+
+
+def label_question(state: RoomState, command: c.LabelQuestion, context: Context) -> list[Event]:
+    question = _question(state, command.question_id)
+    labels = tuple(
+        dict.fromkeys(
+            clean_text(label, field="label", max_length=MAX_LABEL_LENGTH, multiline=False) for label in command.labels
+        )
+    )
+    if len(labels) > MAX_LABELS:
+        raise InvalidInput(f"at most {MAX_LABELS} labels")
+    return [
+        _changed(
+            question,
+            question.model_copy(update={"labels": labels}),
+            "labelled",
+            context,
+        )
+    ]
+
+
+def set_moderation(state: RoomState, command: c.SetModeration, context: Context) -> list[Event]:
+    if state.settings.moderation is command.mode:
+        return []
+    settings = state.settings.model_copy(update={"moderation": command.mode})
+    return [
+        SettingsChanged(
+            settings=settings,
+            action="moderation_changed",
+            by=context.actor.participant_id,
+        )
+    ]
+
+
+def create_poll(state: RoomState, command: c.CreatePoll, context: Context) -> list[Event]:
+    poll = Poll(
+        id=context.new_id,
+        kind=command.kind,
+        question=clean_text(command.question, field="poll question", max_length=MAX_POLL_QUESTION_LENGTH),
+        options=clean_options(command.kind, command.options),
+        visibility=command.visibility,
+        created_at=context.now,
+    )
+    return [
+        PollChanged(
+            poll=poll,
+            tally=poll_tally(poll, Counter()),
+            action="created",
+            by=context.actor.participant_id,
+        )
+    ]
+
+
+def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> list[Event]:
+    poll = state.polls.get(command.poll_id)
+    if poll is None:
+        raise NotFound("no such poll in this room")
+    by = context.actor.participant_id
+    if command.action == "delete":
+        events: list[Event] = [PollDeleted(poll_id=poll.id, by=by)]
+        if state.settings.active_poll_id == poll.id:
+            settings = state.settings.model_copy(update={"active_poll_id": None})
+            events.insert(0, SettingsChanged(settings=settings, action="poll_hidden", by=by))
+        return events
+    if command.action == "open":
+        if poll.status is PollStatus.OPEN:
+            return []
+        after = poll.model_copy(
+            update={
+                "status": PollStatus.OPEN,
+                "opened_at": context.now,
+                "closed_at": None,
+            }
+        )
+        settings = state.settings.model_copy(update={"active_poll_id": poll.id})
+        return [
+            PollChanged(poll=after, tally=state.poll_tally(poll.id), action="opened", by=by),
+            SettingsChanged(settings=settings, action="poll_shown", by=by),
+        ]
+    if command.action == "close":
+        if poll.status is not PollStatus.OPEN:
+            raise Conflict(f"the poll is {poll.status.value}, not open")
+        after = poll.model_copy(update={"status": PollStatus.CLOSED, "closed_at": context.now})
+        return [PollChanged(poll=after, tally=state.poll_tally(poll.id), action="closed", by=by)]
+    if poll.status is PollStatus.DRAFT:
+        raise Conflict("open the poll before revealing its results")
+    revealed = poll.model_copy(update={"revealed": True})
+    return [PollChanged(poll=revealed, tally=state.poll_tally(poll.id), action="revealed", by=by)]
+
+
+def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[Event]:
+    poll = state.polls.get(command.poll_id)
+    if poll is None or not poll.status.is_public:
+        raise NotFound("no such poll in this room")
+    if poll.status is not PollStatus.OPEN:
+        raise Conflict("the poll is closed")
+    choices = clean_choices(poll, command.choices)
+    who = context.actor.participant_id
+    previous = state.ballots.get(poll.id, {}).get(who)
+    if previous == choices:
+        return []
+    counts = state.counts.get(poll.id)
+    new_counts = dict(counts) if counts else {}
+    for choice in previous or ():
+        new_counts[choice] -= 1
+    for choice in choices:
+        new_counts[choice] = new_counts.get(choice, 0) + 1
+    tally = poll_tally(poll, Counter({choice: n for choice, n in new_counts.items() if n > 0}))
+    ballots = poll.ballots + (0 if previous else 1)
+    return [
+        PollVoted(
+            poll_id=poll.id,
+            participant_id=who,
+            choices=choices,
+            ballots=ballots,
+            tally=tally,
+            tally_is_public=poll.tally_is_public,
+        )
+    ]
+
+
+_HANDLERS: dict[type, Callable[[RoomState, Any, Context], list[Event]]] = {
+    c.AskQuestion: ask_question,
+    c.Upvote: upvote,
+    c.VotePoll: vote_poll,
+    c.ModerateQuestion: moderate_question,
+    c.HighlightQuestion: highlight_question,
+    c.EditQuestion: edit_question,
+    c.StarQuestion: star_question,
+    c.ReplyToQuestion: reply_to_question,
+    c.LabelQuestion: label_question,
+    c.SetModeration: set_moderation,
+    c.CreatePoll: create_poll,
+    c.ChangePoll: change_poll,
+}

@@ -1,0 +1,35 @@
+"""Why a command was refused. Every refusal has a stable code the pages translate."""
+
+from __future__ import annotations
+
+
+class CommandRefused(Exception):
+    code = "refused"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotAllowed(CommandRefused):
+    """The actor's role does not permit the command."""
+
+    code = "forbidden"
+
+
+class NotFound(CommandRefused):
+    code = "not_found"
+
+
+class InvalidInput(CommandRefused):
+    code = "invalid"
+
+
+class Conflict(CommandRefused):
+    """The command no longer fits the current state, e.g. another moderator acted first."""
+
+    code = "conflict"
+
+
+class RateLimited(CommandRefused):
+    code = "rate_limited"

@@ -1,0 +1,86 @@
+"""What happened in a room. Each event carries the new state of what it touched.
+
+Carrying state rather than intent keeps ``evolve`` trivial (replace the entity), lets a replica
+in another process follow the room from events alone, and lets the stream project an event for
+an audience without looking anything up.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+from .polls import Poll
+from .questions import Question
+from .room import RoomSettings
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class QuestionChanged(_Event):
+    type: Literal["question_changed"] = "question_changed"
+    question: Question
+    action: str  # asked, approved, dismissed, edited, ...
+    was_public: bool  # lets viewers remove a question that stopped being public
+    by: str | None = None  # the moderator's participant id, for the other moderators
+
+
+class QuestionVoted(_Event):
+    """A high-rate counter: stored and replicated, but conflated before it reaches pages."""
+
+    type: Literal["question_voted"] = "question_voted"
+    question_id: str
+    participant_id: str
+    voted: bool
+    votes: int
+
+
+class SettingsChanged(_Event):
+    type: Literal["settings_changed"] = "settings_changed"
+    settings: RoomSettings
+    action: str
+    by: str | None = None
+
+
+class PollChanged(_Event):
+    type: Literal["poll_changed"] = "poll_changed"
+    poll: Poll
+    tally: dict[str, int]
+    action: str
+    by: str | None = None
+
+
+class PollDeleted(_Event):
+    type: Literal["poll_deleted"] = "poll_deleted"
+    poll_id: str
+    by: str | None = None
+
+
+class PollVoted(_Event):
+    """A high-rate counter, like QuestionVoted; ``tally`` is the poll's whole tally after the vote."""
+
+    type: Literal["poll_voted"] = "poll_voted"
+    poll_id: str
+    participant_id: str
+    choices: tuple[str, ...]
+    ballots: int
+    tally: dict[str, int]
+    tally_is_public: bool
+
+
+Event = Annotated[
+    QuestionChanged | QuestionVoted | SettingsChanged | PollChanged | PollDeleted | PollVoted,
+    Field(discriminator="type"),
+]
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_from_json(data: str | bytes) -> Event:
+    return EVENT_ADAPTER.validate_json(data)
+
+
+def event_to_json(event: Event) -> str:
+    return event.model_dump_json()

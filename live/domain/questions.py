@@ -1,0 +1,73 @@
+"""A viewer's question and the moderation transitions it can go through."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from pydantic import BaseModel, ConfigDict
+
+MAX_QUESTION_LENGTH = 500
+MAX_REPLY_LENGTH = 1000
+MAX_LABEL_LENGTH = 30
+MAX_LABELS = 5
+
+
+class QuestionStatus(StrEnum):
+    PENDING = "pending"  # waiting for a moderator (pre-moderation, or held by the word filter)
+    LIVE = "live"  # public: viewers see and upvote it
+    ANSWERED = "answered"  # public, in the answered list
+    DISMISSED = "dismissed"  # hidden from viewers; can be restored
+
+    @property
+    def is_public(self) -> bool:
+        return self in (QuestionStatus.LIVE, QuestionStatus.ANSWERED)
+
+
+# Moderation as data: which statuses each action may start from, and where it leads.
+TRANSITIONS: dict[str, tuple[frozenset[QuestionStatus], QuestionStatus]] = {
+    "approve": (frozenset({QuestionStatus.PENDING}), QuestionStatus.LIVE),
+    "dismiss": (
+        frozenset({QuestionStatus.PENDING, QuestionStatus.LIVE}),
+        QuestionStatus.DISMISSED,
+    ),
+    "restore": (
+        frozenset({QuestionStatus.DISMISSED, QuestionStatus.ANSWERED}),
+        QuestionStatus.LIVE,
+    ),
+    "mark_answered": (frozenset({QuestionStatus.LIVE}), QuestionStatus.ANSWERED),
+}
+
+
+class Question(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str
+    text: str
+    original_text: str | None = None  # kept when a moderator edits, for the record
+    author_id: str  # the asker's participant id: never shown to other viewers
+    author_name: str | None = None  # shown only if the asker chose to give it
+    status: QuestionStatus
+    votes: int = 0
+    starred: bool = False
+    reply: str | None = None
+    labels: tuple[str, ...] = ()
+    flags: tuple[str, ...] = ()  # why it was held for a moderator, e.g. "word_filter"
+    asked_at: float
+    answered_at: float | None = None
+
+    def public_view(self) -> dict[str, object]:
+        """What viewers and screens may see: no author id, no original text, no moderator marks."""
+        return {
+            "id": self.id,
+            "text": self.text,
+            "author_name": self.author_name,
+            "status": self.status.value,
+            "votes": self.votes,
+            "reply": self.reply,
+            "labels": list(self.labels),
+            "asked_at": self.asked_at,
+            "answered_at": self.answered_at,
+        }
+
+    def moderator_view(self) -> dict[str, object]:
+        return self.model_dump(mode="json")

@@ -1,0 +1,43 @@
+"""Who is acting, and which audience a connection belongs to."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    MODERATOR = "moderator"
+    ADMIN = "admin"
+    SCREEN = "screen"
+    PUBLISHER = "publisher"
+
+
+class Audience(StrEnum):
+    """What a connection may see. Events are projected once per audience, not once per client."""
+
+    PUBLIC = "public"  # viewers and venue screens: only what has been made public
+    MODERATOR = "moderator"  # moderators and the admin: the whole room
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person behind a command, as the transport authenticated them.
+
+    ``grants`` holds (role, room) pairs; room "*" means every room of the event.
+    """
+
+    participant_id: str
+    display_name: str | None = None
+    grants: frozenset[tuple[Role, str]] = field(default_factory=frozenset)
+
+    def has(self, role: Role, room: str) -> bool:
+        if role is Role.VIEWER:
+            return True
+        if (Role.ADMIN, "*") in self.grants:
+            return True
+        return (role, room) in self.grants or (role, "*") in self.grants
+
+    def moderates(self, room: str) -> bool:
+        return self.has(Role.MODERATOR, room)

@@ -1,0 +1,237 @@
+"""The engine contract: the same suite runs against the embedded engine and the Redis engine."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from live.domain.commands import parse_command
+from live.domain.errors import CommandRefused, NotAllowed
+from live.domain.roles import Actor, Role
+from live.domain.room import RoomSettings, RoomState
+from live.engines import base
+from live.engines.base import Engine, Position, StoredEvent
+from live.engines.memory import MemoryEngine
+from live.engines.redis import RedisEngine
+
+from .conftest import RedisServer
+
+ROOMS = ("main", "hall-a")
+VIEWER = Actor("viewer-1", "Ann")
+OTHER_VIEWER = Actor("viewer-2")
+MODERATOR = Actor("mod-1", "Mo", frozenset({(Role.MODERATOR, "main"), (Role.MODERATOR, "hall-a")}))
+
+MakeEngine = Callable[[], Awaitable[Engine]]
+
+
+def initial_states() -> dict[str, RoomState]:
+    return {room: RoomState(room, RoomSettings()) for room in ROOMS}
+
+
+@pytest.fixture(params=["embedded", "redis"])
+async def make_engine(
+    request: pytest.FixtureRequest, tmp_path: Path, redis_server: RedisServer
+) -> AsyncIterator[MakeEngine]:
+    """Makes started engines that share one storage, as restarts or sibling processes would."""
+    engines: list[Engine] = []
+    slug = f"test-{request.node.name}".replace("[", "-").replace("]", "")
+
+    async def make() -> Engine:
+        engine: Engine
+        if request.param == "embedded":
+            engine = MemoryEngine(initial_states(), tmp_path / "live.sqlite3")
+        else:
+            engine = RedisEngine(initial_states(), redis_server.url, slug)
+        await engine.start()
+        engines.append(engine)
+        return engine
+
+    yield make
+    for engine in engines:
+        await engine.close()
+
+
+async def run(engine: Engine, actor: Actor, command: dict[str, Any], room: str = "main") -> base.CommandResult:
+    return await engine.execute(room, parse_command(command), actor, now=1000.0)
+
+
+async def ask_and_approve(engine: Engine, text: str = "How fast can hydrogen scale?") -> str:
+    asked = await run(engine, VIEWER, {"type": "ask_question", "text": text})
+    assert asked.created_id is not None
+    await run(engine, MODERATOR, {"type": "moderate_question", "question_id": asked.created_id, "action": "approve"})
+    return asked.created_id
+
+
+async def test_commands_are_numbered_and_applied(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    position = engine.position("main")
+    assert position.offset == 2
+    assert engine.state("main").questions[question_id].status == "live"
+    assert engine.position("hall-a").offset == 0  # rooms are independent
+    history = engine.history("main", Position(position.epoch, 0))
+    assert history is not None
+    assert [s.offset for s in history] == [1, 2]
+    assert [s.event.type for s in history] == ["question_changed", "question_changed"]
+
+
+async def test_refused_command_changes_nothing(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    before = engine.state("main").to_snapshot()
+    with pytest.raises(NotAllowed):
+        await run(engine, VIEWER, {"type": "moderate_question", "question_id": question_id, "action": "dismiss"})
+    with pytest.raises(CommandRefused):
+        await run(engine, VIEWER, {"type": "ask_question", "text": "   "})
+    with pytest.raises(CommandRefused):
+        await run(engine, MODERATOR, {"type": "moderate_question", "question_id": "nope", "action": "approve"})
+    assert engine.position("main").offset == 2
+    assert engine.state("main").to_snapshot() == before
+
+
+async def test_listeners_receive_every_event_in_order(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    seen: list[tuple[str, int]] = []
+    engine.listen(lambda room, stored: seen.append((room, stored.offset)))
+    await ask_and_approve(engine)
+    await run(engine, VIEWER, {"type": "ask_question", "text": "in the other room"}, room="hall-a")
+    assert seen == [("main", 1), ("main", 2), ("hall-a", 1)]
+
+
+async def test_history_resumes_exactly_or_says_it_cannot(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    for n in range(5):
+        await run(engine, VIEWER, {"type": "ask_question", "text": f"question {n}"})
+    epoch = engine.position("main").epoch
+    missed = engine.history("main", Position(epoch, 2))
+    assert missed is not None and [s.offset for s in missed] == [3, 4, 5]
+    assert engine.history("main", Position(epoch, 5)) == []
+    assert engine.history("main", Position("another-epoch", 2)) is None
+    assert engine.history("main", Position(epoch, 99)) is None  # from the future: reload
+
+
+async def test_history_too_old_asks_for_reload(make_engine: MakeEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(base, "HISTORY_SIZE", 3)
+    engine = await make_engine()
+    for n in range(6):
+        await run(engine, VIEWER, {"type": "ask_question", "text": f"question {n}"})
+    epoch = engine.position("main").epoch
+    assert engine.history("main", Position(epoch, 1)) is None
+    kept = engine.history("main", Position(epoch, 3))
+    assert kept is not None and [s.offset for s in kept] == [4, 5, 6]
+
+
+async def test_restart_keeps_everything_accepted(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    await run(engine, OTHER_VIEWER, {"type": "upvote", "question_id": question_id})
+    poll = await run(
+        engine, MODERATOR, {"type": "create_poll", "kind": "single_choice", "question": "Which?", "options": ["A", "B"]}
+    )
+    await run(engine, MODERATOR, {"type": "change_poll", "poll_id": poll.created_id, "action": "open"})
+    await run(engine, VIEWER, {"type": "vote_poll", "poll_id": poll.created_id, "choices": ["B"]})
+    before, position = engine.state("main").to_snapshot(), engine.position("main")
+    await engine.close()
+
+    restarted = await make_engine()
+    assert restarted.state("main").to_snapshot() == before
+    assert restarted.position("main") == position
+    assert restarted.state("main").poll_tally(poll.created_id or "") == {"A": 0, "B": 1}
+    resumed = restarted.history("main", Position(position.epoch, 1))
+    assert resumed is not None and len(resumed) == position.offset - 1
+
+
+async def test_snapshots_bound_the_log_and_rebuild_the_room(
+    make_engine: MakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(base, "SNAPSHOT_EVERY", 4)
+    monkeypatch.setattr(base, "HISTORY_SIZE", 3)
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    voters = [Actor(f"voter-{n}") for n in range(11)]
+    for voter in voters:
+        await run(engine, voter, {"type": "upvote", "question_id": question_id})
+    before = engine.state("main").to_snapshot()
+    await engine.close()
+    restarted = await make_engine()
+    assert restarted.state("main").to_snapshot() == before
+    assert restarted.state("main").questions[question_id].votes == 11
+    assert restarted.position("main").offset == 13
+
+
+async def test_decisions_and_replay_agree(make_engine: MakeEngine) -> None:
+    """A replica built from the events alone equals the state the commands produced."""
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    await run(engine, MODERATOR, {"type": "edit_question", "question_id": question_id, "text": "Edited"})
+    await run(engine, MODERATOR, {"type": "highlight_question", "question_id": question_id})
+    await run(engine, VIEWER, {"type": "upvote", "question_id": question_id})
+    await run(engine, VIEWER, {"type": "upvote", "question_id": question_id, "voted": False})
+    await run(engine, MODERATOR, {"type": "moderate_question", "question_id": question_id, "action": "mark_answered"})
+    history = engine.history("main", Position(engine.position("main").epoch, 0))
+    assert history is not None
+    replayed = RoomState("main", RoomSettings())
+    from live.domain.evolve import evolve
+
+    for stored in history:
+        evolve(replayed, StoredEvent.from_payload(stored.payload).event)
+    assert replayed.to_snapshot() == engine.state("main").to_snapshot()
+    assert replayed.settings.answering_question_id is None  # answering cleared when answered
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_processes_sharing_redis_see_each_others_changes(make_engine: MakeEngine) -> None:
+    first, second = await make_engine(), await make_engine()
+    received: list[int] = []
+    second.listen(lambda room, stored: received.append(stored.offset))
+    question_id = await ask_and_approve(first)
+    for _ in range(50):
+        if second.position("main").offset == 2:
+            break
+        await asyncio.sleep(0.02)
+    assert second.state("main").questions[question_id].status == "live"
+    assert received == [1, 2]
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_concurrent_writers_on_one_room_lose_nothing(make_engine: MakeEngine) -> None:
+    first, second = await make_engine(), await make_engine()
+    question_id = await ask_and_approve(first)
+    await asyncio.sleep(0.1)
+    voters = [Actor(f"voter-{n}") for n in range(80)]
+    await asyncio.gather(
+        *(run(first if n % 2 else second, voter, {"type": "upvote", "question_id": question_id}) for n, voter in enumerate(voters))
+    )
+    for _ in range(100):
+        if first.position("main") == second.position("main"):
+            break
+        await asyncio.sleep(0.02)
+    assert first.state("main").questions[question_id].votes == 80
+    assert first.state("main").to_snapshot() == second.state("main").to_snapshot()
+    assert first.position("main").offset == 82
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_restart_of_redis_with_append_only_keeps_data(make_engine: MakeEngine, own_redis: RedisServer) -> None:
+    engine = RedisEngine(initial_states(), own_redis.url, "restart")
+    await engine.start()
+    question_id = await ask_and_approve(engine)
+    before = engine.state("main").to_snapshot()
+    own_redis.stop()
+    with pytest.raises(base.StorageUnavailable):
+        await run(engine, VIEWER, {"type": "upvote", "question_id": question_id})
+    own_redis.start()
+    await run(engine, VIEWER, {"type": "upvote", "question_id": question_id})  # the same process carries on
+    await engine.close()
+    fresh = RedisEngine(initial_states(), own_redis.url, "restart")
+    await fresh.start()
+    try:
+        assert fresh.state("main").questions[question_id].votes == 1
+        assert {**before["questions"][0], "votes": 1} == fresh.state("main").to_snapshot()["questions"][0]
+        assert fresh.position("main").offset == 3
+    finally:
+        await fresh.close()
