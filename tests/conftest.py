@@ -6,7 +6,7 @@ import shutil
 import socket
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -75,3 +75,88 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+ADMIN_KEY = "admin-key-for-tests"
+MODERATOR_KEY = "moderator-key-for-tests"
+SCREEN_KEY = "screen-key-for-tests"
+REPO = Path(__file__).resolve().parent.parent
+
+
+@dataclass
+class LiveServer:
+    """A real ``live serve`` process, as an organiser would start it."""
+
+    port: int
+    data_dir: Path
+    redis_url: str | None = None
+    config: Path = REPO / "config" / "summit-2023.toml"
+    extra: tuple[str, ...] = ()
+    process: subprocess.Popen[bytes] | None = None
+    log_path: Path | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        import os
+        import sys
+        import urllib.request
+
+        environment = {
+            **os.environ,
+            "LIVE_ADMIN_KEY": ADMIN_KEY,
+            "LIVE_MODERATOR_KEY": MODERATOR_KEY,
+            "LIVE_SCREEN_KEY": SCREEN_KEY,
+            "LIVE_SECRET": "secret-shared-by-test-servers",
+        }
+        command = [sys.executable, "-m", "live", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
+                   "--config", str(self.config), "--log-level", "warning", *self.extra]  # fmt: skip
+        if self.redis_url:
+            command += ["--redis", self.redis_url]
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.log_path = self.data_dir / f"server-{self.port}.log"
+        with self.log_path.open("ab") as log:
+            self.process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=log, stderr=log)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"live serve exited: {self.log_path.read_text()}")
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                    if response.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"live serve did not become healthy: {self.log_path.read_text()}")
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            self.process = None
+
+
+@pytest.fixture
+def start_live(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Starts ``live serve`` processes for a test and stops them after it."""
+    servers: list[LiveServer] = []
+
+    def start(redis_url: str | None = None, data_dir: Path | None = None, extra: tuple[str, ...] = ()) -> LiveServer:
+        server = LiveServer(free_port(), data_dir or tmp_path / f"data-{len(servers)}", redis_url, extra=extra)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

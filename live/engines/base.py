@@ -124,7 +124,7 @@ class Engine(ABC):
     # -- the shared machinery -------------------------------------------------------------
     @property
     def room_ids(self) -> list[str]:
-        return list(self._replicas)
+        return list(self._initial_states)
 
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)

@@ -1,0 +1,94 @@
+"""Credentials: the keys an organiser hands out, and what each one grants.
+
+Keys come from environment variables or a keys file (generated on first start with random keys,
+readable by its owner only). The service keeps only their SHA-256 digests in memory and compares
+digests in constant time; no key is ever printed or logged, and logins are POSTs so keys never
+appear in URLs or access logs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from .domain.roles import Role
+
+EVENT_WIDE = {"admin": Role.ADMIN, "moderator": Role.MODERATOR, "screen": Role.SCREEN}
+PER_ROOM = {"moderator": Role.MODERATOR, "publisher": Role.PUBLISHER}
+ENVIRONMENT = {"admin": "LIVE_ADMIN_KEY", "moderator": "LIVE_MODERATOR_KEY", "screen": "LIVE_SCREEN_KEY"}
+
+
+def digest(key: str) -> bytes:
+    return hashlib.sha256(key.encode("utf-8")).digest()
+
+
+@dataclass(frozen=True)
+class Grant:
+    role: Role
+    room: str  # a room slug, or "*" for every room
+
+
+class Keyring:
+    def __init__(self, entries: list[tuple[bytes, Grant]]) -> None:
+        self._entries = entries
+
+    def grants_for(self, key: str) -> list[Grant]:
+        """Every grant whose key matches; all entries are compared so timing reveals nothing."""
+        candidate = digest(key.strip())
+        found = []
+        for stored, grant in self._entries:
+            if hmac.compare_digest(stored, candidate):
+                found.append(grant)
+        return found
+
+
+def load_or_create_keys(path: Path, room_slugs: list[str], environ: dict[str, str] | None = None) -> Keyring:
+    """Read the keys file, adding random keys for anything missing; environment variables win.
+
+    Per-room moderator and publisher keys may also come from LIVE_MODERATOR_KEY_<ROOM> and
+    LIVE_PUBLISHER_KEY_<ROOM> (room slug upper-cased, dashes as underscores).
+    """
+    environ = dict(os.environ) if environ is None else environ
+    stored: dict[str, object] = json.loads(path.read_text("utf-8")) if path.exists() else {}
+    changed = not path.exists()
+    for name in EVENT_WIDE:
+        if not isinstance(stored.get(name), str):
+            stored[name] = secrets.token_urlsafe(12)
+            changed = True
+    rooms = stored.setdefault("rooms", {})
+    assert isinstance(rooms, dict)
+    for slug in room_slugs:
+        room_keys = rooms.setdefault(slug, {})
+        for name in PER_ROOM:
+            if not isinstance(room_keys.get(name), str):
+                room_keys[name] = secrets.token_urlsafe(12)
+                changed = True
+    if changed:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(stored, indent=2), "utf-8")
+        path.chmod(0o600)
+    entries: list[tuple[bytes, Grant]] = []
+    for name, role in EVENT_WIDE.items():
+        key = environ.get(ENVIRONMENT[name]) or str(stored[name])
+        entries.append((digest(key), Grant(role, "*")))
+    for slug in room_slugs:
+        suffix = slug.upper().replace("-", "_")
+        for name, role in PER_ROOM.items():
+            key = environ.get(f"LIVE_{name.upper()}_KEY_{suffix}") or str(rooms[slug][name])
+            entries.append((digest(key), Grant(role, slug)))
+    return Keyring(entries)
+
+
+def load_or_create_secret(path: Path) -> str:
+    if path.exists():
+        return path.read_text("utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    path.write_text(secret, "utf-8")
+    path.chmod(0o600)
+    return secret

@@ -1,0 +1,99 @@
+"""``live serve`` and ``live check``: the two commands an organiser uses."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from .access import load_or_create_keys, load_or_create_secret
+from .config import ConfigError, EventFile, parse_event_file
+from .engines.base import Engine
+from .engines.memory import MemoryEngine
+from .engines.redis import RedisEngine
+from .service import Service, initial_states
+from .settings import DEFAULT_CONFIG, ServeSettings, add_arguments, resolve
+
+WS_MAX_SIZE = 64 * 1024  # protocol limit; the stream answers frames over 16 KiB with an error
+
+
+def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
+    engine: Engine
+    if settings.redis:
+        engine = RedisEngine(initial_states(event_file), settings.redis, event_file.event.slug)
+    else:
+        engine = MemoryEngine(initial_states(event_file), settings.data_dir / f"{event_file.event.slug}.sqlite3")
+    slugs = [room.slug for room in event_file.rooms]
+    keyring = load_or_create_keys(settings.keys_path, slugs)
+    secret = settings.secret or load_or_create_secret(settings.data_dir / "secret")
+    return Service(settings=settings, event_file=event_file, engine=engine, keyring=keyring, secret=secret)
+
+
+def serve(settings: ServeSettings) -> int:
+    import uvicorn
+
+    from .web.app import create_app
+
+    try:
+        event_file = parse_event_file(settings.config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        print(f"\nFix the event file, or run 'live check {settings.config}' for the list.", file=sys.stderr)
+        return 2
+    service = build_service(settings, event_file)
+    engine = f"Redis at {settings.redis.split('@')[-1]}" if settings.redis else f"embedded ({service.engine._path})"  # type: ignore[attr-defined]
+    base = settings.base_url
+    print(f"live: {event_file.event.name.en}")
+    print(f"  engine: {engine}")
+    print(f"  lobby:  {base}/")
+    for room in event_file.rooms:
+        print(f"  {room.slug:<26} {base}/r/{room.slug}")
+    print(f"  admin:  {base}/admin  (keys: {settings.keys_path}, or the LIVE_*_KEY variables)")
+    sys.stdout.flush()
+    uvicorn.run(
+        create_app(service),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        ws_ping_interval=settings.ws_ping_interval,
+        ws_ping_timeout=settings.ws_ping_timeout,
+        ws_max_size=WS_MAX_SIZE,
+        proxy_headers=True,
+        forwarded_allow_ips="*",
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def check(path: Path) -> int:
+    try:
+        event_file = parse_event_file(path)
+    except ConfigError as error:
+        count = len(error.problems)
+        print(f"{path}: {count} problem{'s' if count != 1 else ''}", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 1
+    sessions = sum(len(room.sessions) for room in event_file.rooms)
+    print(f"{path}: ok - {event_file.event.name.en}, {len(event_file.rooms)} rooms, {sessions} sessions")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="live", description="Live Q&A, polls, screens and video for conferences")
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve_parser = commands.add_parser("serve", help="run the service")
+    add_arguments(serve_parser)
+    check_parser = commands.add_parser("check", help="validate an event file")
+    check_parser.add_argument("config", type=Path, nargs="?", default=DEFAULT_CONFIG)
+    arguments = parser.parse_args(argv)
+    if arguments.command == "check":
+        return check(arguments.config)
+    settings = resolve(arguments)
+    logging.basicConfig(level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return serve(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

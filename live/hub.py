@@ -1,0 +1,223 @@
+"""Fan-out of a room's events to its live connections.
+
+Each event is projected and serialised once per audience (public, moderator), then the same text
+is queued on every connection of that audience. Every connection has a bounded outbox drained by
+its own writer, so a slow phone only ever delays itself: when its outbox overflows it is told to
+resync and closed. Counters (upvotes, tallies) are conflated: the newest value per key waits for
+the next flush, a few times a second, however many votes arrive in between.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections import deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import metrics
+from .domain.projection import CounterUpdate, counters, project, snapshot
+from .domain.roles import Audience
+from .engines.base import Engine, Position, StoredEvent
+
+log = logging.getLogger(__name__)
+
+OUTBOX_LIMIT = 500  # messages waiting for one client before it is told to resync
+FLUSH_INTERVAL = 0.25  # seconds between two counter updates of a room
+SEND_TIMEOUT = 15.0  # a client that takes longer to accept one message is dropped
+
+RESYNC = json.dumps({"type": "resync", "reason": "too_far_behind"})
+
+
+class Connection:
+    """One client as the hub sees it: an audience, a bounded outbox, and a writer task."""
+
+    def __init__(
+        self,
+        room_id: str,
+        audience: Audience,
+        role: str,
+        send: Callable[[str], Awaitable[None]],
+        close: Callable[[int], Awaitable[None]],
+        outbox_limit: int | None = None,
+    ) -> None:
+        self.room_id = room_id
+        self.audience = audience
+        self.role = role
+        self._send = send
+        self._close = close
+        self._limit = outbox_limit or OUTBOX_LIMIT
+        self.outbox: deque[str] = deque()
+        self._wakeup = asyncio.Event()
+        self.lagging = False
+        self.closed = False
+
+    def push(self, text: str) -> None:
+        if self.lagging or self.closed:
+            return
+        if len(self.outbox) >= self._limit:
+            self.lagging = True
+            self.outbox.clear()
+            self.outbox.append(RESYNC)
+            metrics.RESYNCS.labels(reason="slow_client").inc()
+        else:
+            self.outbox.append(text)
+        self._wakeup.set()
+
+    async def run_writer(self) -> None:
+        """Send queued messages in order until the connection ends or falls behind."""
+        try:
+            while not self.closed:
+                while self.outbox:
+                    text = self.outbox.popleft()
+                    await asyncio.wait_for(self._send(text), SEND_TIMEOUT)
+                    metrics.DELIVERIES.inc()
+                if self.lagging:
+                    await self._close(4008)  # after the resync message: the client reconnects
+                    return
+                self._wakeup.clear()
+                await self._wakeup.wait()
+        except (TimeoutError, OSError, RuntimeError):
+            metrics.DROPPED.inc()
+            with contextlib.suppress(Exception):
+                await self._close(4008)
+        finally:
+            self.closed = True
+
+    def stop(self) -> None:
+        self.closed = True
+        self._wakeup.set()
+
+
+@dataclass
+class RoomChannel:
+    connections: dict[Audience, set[Connection]] = field(default_factory=lambda: {a: set() for a in Audience})
+    pending: dict[Audience, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    pending_position: Position | None = None
+    snapshot_cache: dict[tuple[Audience, int], str] = field(default_factory=dict)
+
+
+class Hub:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.rooms: dict[str, RoomChannel] = {room_id: RoomChannel() for room_id in engine.room_ids}
+        self.serialisations = 0  # how many times an event was turned into text: once per audience
+        self._flusher: asyncio.Task[None] | None = None
+        engine.listen(self.publish)
+
+    def start(self) -> None:
+        self._flusher = asyncio.create_task(self._flush_forever(), name="hub-flush")
+
+    async def close(self) -> None:
+        if self._flusher is not None:
+            self._flusher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._flusher
+        for channel in self.rooms.values():
+            for connections in channel.connections.values():
+                for connection in connections:
+                    connection.stop()
+
+    def count(self, room_id: str) -> int:
+        return sum(len(c) for c in self.rooms[room_id].connections.values())
+
+    # -- events in ---------------------------------------------------------------------------
+    def publish(self, room_id: str, stored: StoredEvent) -> None:
+        channel = self.rooms.get(room_id)
+        if channel is None:
+            return
+        metrics.EVENTS.labels(room=room_id).inc()
+        channel.snapshot_cache.clear()
+        for audience, connections in channel.connections.items():
+            if not connections:
+                continue
+            projected = project(stored.event, audience)
+            if projected is None:
+                continue
+            if isinstance(projected, CounterUpdate):
+                groups = channel.pending.setdefault(audience, {"votes": {}, "polls": {}})
+                groups[projected.group][projected.key] = projected.value
+                channel.pending_position = Position(stored.epoch, stored.offset)
+                continue
+            text = self._serialise({**projected, "epoch": stored.epoch, "offset": stored.offset})
+            for connection in connections:
+                connection.push(text)
+
+    def _serialise(self, message: dict[str, Any]) -> str:
+        self.serialisations += 1
+        return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+    async def _flush_forever(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_INTERVAL)
+            self.flush_counters()
+
+    def flush_counters(self) -> None:
+        """Send each room's newest counter values, once per audience, if any changed."""
+        for channel in self.rooms.values():
+            position = channel.pending_position
+            if position is None:
+                continue
+            for audience, groups in channel.pending.items():
+                message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **groups}
+                text = self._serialise(message)
+                for connection in channel.connections[audience]:
+                    connection.push(text)
+            channel.pending.clear()
+            channel.pending_position = None
+
+    # -- connections -------------------------------------------------------------------------
+    def attach(self, connection: Connection, participant_id: str | None, resume: Position | None) -> None:
+        """Register a connection and queue what it must see first: a snapshot, or what it missed.
+
+        Runs without awaiting, so no event can fall between the history read here and the
+        live events the hub queues from now on.
+        """
+        room_id, audience = connection.room_id, connection.audience
+        channel = self.rooms[room_id]
+        position = self.engine.position(room_id)
+        missed = self.engine.history(room_id, resume) if resume is not None else None
+        if resume is not None and missed is None:
+            reason = "epoch" if resume.epoch != position.epoch else "too_old"
+            connection.outbox.append(self._serialise({"type": "reload", "reason": reason}))
+            metrics.RESYNCS.labels(reason=reason).inc()
+        if missed is None:
+            connection.outbox.append(self._snapshot_message(channel, room_id, audience, position, participant_id))
+        else:
+            for stored in missed:
+                projected = project(stored.event, audience)
+                if isinstance(projected, dict):
+                    message = {**projected, "epoch": stored.epoch, "offset": stored.offset}
+                    connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+            current = counters(self.engine.state(room_id), audience)
+            message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **current}
+            connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        channel.connections[audience].add(connection)
+        metrics.CONNECTIONS.labels(room=room_id, role=connection.role).inc()
+
+    def detach(self, connection: Connection) -> None:
+        connection.stop()
+        connections = self.rooms[connection.room_id].connections[connection.audience]
+        if connection in connections:
+            connections.discard(connection)
+            metrics.CONNECTIONS.labels(room=connection.room_id, role=connection.role).dec()
+
+    def _snapshot_message(
+        self, channel: RoomChannel, room_id: str, audience: Audience, position: Position, participant_id: str | None
+    ) -> str:
+        """The shared part is serialised once per offset; only "mine" is per participant."""
+        key = (audience, position.offset)
+        shared = channel.snapshot_cache.get(key)
+        state = self.engine.state(room_id)
+        if shared is None:
+            view = snapshot(state, audience, None)
+            view.pop("mine")
+            shared = channel.snapshot_cache[key] = self._serialise(view)
+        personal = snapshot(state, audience, participant_id)
+        own_pending = [q for q in personal["questions"] if q["status"] == "pending" and audience is Audience.PUBLIC]
+        mine = json.dumps({**personal["mine"], "pending": own_pending}, ensure_ascii=False, separators=(",", ":"))
+        head = json.dumps({"type": "snapshot", "epoch": position.epoch, "offset": position.offset})
+        return f'{head[:-1]},"room":{shared},"mine":{mine}}}'

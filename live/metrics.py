@@ -1,0 +1,19 @@
+"""Prometheus metrics: what an organiser watches to tell whether the service keeps up."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+CONNECTIONS = Gauge("live_connections", "Open live-stream connections", ["room", "role"])
+EVENTS = Counter("live_events_total", "Room events published to this process's connections", ["room"])
+DELIVERIES = Counter("live_deliveries_total", "Messages written to client connections")
+RESYNCS = Counter("live_resyncs_total", "Clients told to reload or resync", ["reason"])
+DROPPED = Counter("live_dropped_clients_total", "Clients dropped because they stopped reading")
+COMMANDS = Histogram(
+    "live_command_seconds",
+    "Time to decide, store and apply a command",
+    ["command", "outcome"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
+LOOP_LAG = Gauge("live_event_loop_lag_seconds", "How late the event loop ran a 0.5 s timer, last measured")
+OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, last measured")

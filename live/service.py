@@ -1,0 +1,75 @@
+"""The running service as the transports see it: the event, an engine, the hub, the keys.
+
+HTTP and WebSocket handlers both run commands through ``Service.run_command``, so parsing, rate
+limits, role checks (in the domain) and metrics happen in one place whatever the transport.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from . import metrics
+from .access import Keyring
+from .config import EventFile
+from .domain.commands import parse_command
+from .domain.errors import NotFound, RateLimited
+from .domain.roles import Actor, Role
+from .domain.room import ModerationMode, RoomSettings, RoomState
+from .engines.base import Engine
+from .hub import Hub
+from .ratelimit import RateLimiter
+from .settings import ServeSettings
+
+
+def initial_states(event_file: EventFile) -> dict[str, RoomState]:
+    """Each room as the event file sets it up before anyone has acted in it."""
+    return {
+        room.slug: RoomState(
+            room.slug, RoomSettings(moderation=ModerationMode(room.moderation), require_name=room.require_name)
+        )
+        for room in event_file.rooms
+    }
+
+
+@dataclass
+class Service:
+    settings: ServeSettings
+    event_file: EventFile
+    engine: Engine
+    keyring: Keyring
+    secret: str
+    hub: Hub = field(init=False)
+    limiter: RateLimiter = field(default_factory=RateLimiter)
+
+    def __post_init__(self) -> None:
+        self.hub = Hub(self.engine)
+
+    def has_room(self, room_id: str) -> bool:
+        return self.event_file.room(room_id) is not None
+
+    async def run_command(self, room_id: str, actor: Actor, raw: object) -> dict[str, Any]:
+        """Parse, limit, decide, store and publish one command; raises CommandRefused if refused."""
+        if not self.has_room(room_id):
+            raise NotFound(f"no room {room_id!r} in this event")
+        command = parse_command(raw)
+        started = time.monotonic()
+        if not actor.has(Role.MODERATOR, room_id):
+            wait = self.limiter.allow(actor.participant_id, command.type, started)
+            if wait:
+                raise RateLimited(f"too many at once: try again in {wait:.0f} s")
+        outcome = "refused"
+        try:
+            result = await self.engine.execute(room_id, command, actor, now=time.time())
+            outcome = "ok"
+        finally:
+            metrics.COMMANDS.labels(command=command.type, outcome=outcome).observe(time.monotonic() - started)
+        reply: dict[str, Any] = {"offset": result.events[-1].offset if result.events else None}
+        if result.created_id is not None:
+            state = self.engine.state(room_id)
+            if result.created_id in state.questions:
+                reply["question"] = state.questions[result.created_id].public_view()
+            elif result.created_id in state.polls:
+                reply["poll_id"] = result.created_id
+        return reply

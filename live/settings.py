@@ -1,0 +1,107 @@
+"""Every setting of ``live serve`` in one table: its flag, its environment variable, its default.
+
+Flags win over environment variables, which win over defaults. What describes the event itself
+(rooms, agendas, moderation defaults) lives in the event file, not here. ``docs/CONFIGURATION.md``
+is this table in prose; ``live serve --help`` prints it too.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any
+
+DEFAULT_CONFIG = Path("config/summit-2023.toml")
+
+
+@dataclass(frozen=True)
+class Setting:
+    name: str
+    flag: str
+    env: str
+    default: Any
+    help: str
+    kind: type = str
+
+
+SETTINGS = (
+    Setting("config", "--config", "LIVE_CONFIG", DEFAULT_CONFIG, "event file (TOML)", Path),
+    Setting("host", "--host", "LIVE_HOST", "127.0.0.1", "address to listen on"),
+    Setting("port", "--port", "LIVE_PORT", 8000, "port to listen on", int),
+    Setting("redis", "--redis", "LIVE_REDIS_URL", None, "Redis URL; unset runs the embedded engine"),
+    Setting("data_dir", "--data-dir", "LIVE_DATA_DIR", Path("data"), "where the embedded engine and keys live", Path),
+    Setting("public_url", "--public-url", "LIVE_PUBLIC_URL", None, "URL people reach the service at (QR codes)"),
+    Setting("secret", "--secret", "LIVE_SECRET", None, "cookie signing secret; generated in the data dir if unset"),
+    Setting("keys_file", "--keys-file", "LIVE_KEYS_FILE", None, "access keys file; default DATA_DIR/keys.json", Path),
+    Setting("ws_ping_interval", "--ws-ping-interval", "LIVE_WS_PING_INTERVAL", 20.0, "seconds between pings", float),
+    Setting("ws_ping_timeout", "--ws-ping-timeout", "LIVE_WS_PING_TIMEOUT", 20.0, "seconds to answer a ping", float),
+    Setting(
+        "outbox_limit", "--outbox-limit", "LIVE_OUTBOX_LIMIT", 500, "messages queued per client before resync", int
+    ),
+    Setting("secure_cookies", "--secure-cookies", "LIVE_SECURE_COOKIES", False, "send cookies over HTTPS only", bool),
+    Setting("log_level", "--log-level", "LIVE_LOG_LEVEL", "info", "debug, info, warning or error"),
+)
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    config: Path = DEFAULT_CONFIG
+    host: str = "127.0.0.1"
+    port: int = 8000
+    redis: str | None = None
+    data_dir: Path = Path("data")
+    public_url: str | None = None
+    secret: str | None = None
+    keys_file: Path | None = None
+    ws_ping_interval: float = 20.0
+    ws_ping_timeout: float = 20.0
+    outbox_limit: int = 500
+    secure_cookies: bool = False
+    log_level: str = "info"
+
+    @property
+    def base_url(self) -> str:
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def keys_path(self) -> Path:
+        return self.keys_file or self.data_dir / "keys.json"
+
+
+def _convert(setting: Setting, raw: str) -> Any:
+    if setting.kind is bool:
+        return raw.strip().lower() in ("1", "true", "yes", "on")
+    return setting.kind(raw)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    for setting in SETTINGS:
+        if setting.kind is bool:
+            parser.add_argument(setting.flag, action="store_true", default=None, help=f"{setting.help} [{setting.env}]")
+        else:
+            parser.add_argument(
+                setting.flag,
+                type=setting.kind,
+                default=None,
+                help=f"{setting.help} [{setting.env}, default {setting.default}]",
+            )
+
+
+def resolve(arguments: argparse.Namespace, environ: dict[str, str] | None = None) -> ServeSettings:
+    environ = dict(os.environ) if environ is None else environ
+    values: dict[str, Any] = {}
+    for setting in SETTINGS:
+        given = getattr(arguments, setting.name, None)
+        if given is not None:
+            values[setting.name] = given
+        elif environ.get(setting.env):
+            values[setting.name] = _convert(setting, environ[setting.env])
+        else:
+            values[setting.name] = setting.default
+    known = {f.name for f in fields(ServeSettings)}
+    return ServeSettings(**{k: v for k, v in values.items() if k in known})

@@ -1,0 +1,1 @@
+"""The HTTP and WebSocket transports, and the pages, organised by who uses them."""

@@ -1,0 +1,186 @@
+"""The JSON API under /api/, plus /healthz and /metrics. Every route is listed in docs/API.md."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from ..config import Room, Session, now_and_next
+from ..domain.errors import CommandRefused, InvalidInput
+from ..domain.projection import snapshot
+from ..domain.roles import Audience
+from ..engines.base import StorageUnavailable
+from ..service import Service
+from . import identity
+
+STATUS = {"forbidden": 403, "not_found": 404, "invalid": 400, "conflict": 409, "rate_limited": 429}
+MAX_BODY = 16 * 1024
+
+
+def error(code: str, message: str, status: int) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def _service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+async def _json_body(request: Request) -> Any:
+    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+        raise InvalidInput("send the body as application/json")
+    body = await request.body()
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")
+    try:
+        return json.loads(body)
+    except ValueError:
+        raise InvalidInput("the body is not valid JSON") from None
+
+
+def session_view(session: Session | None) -> dict[str, Any] | None:
+    if session is None:
+        return None
+    return {
+        "title": session.title.model_dump(),
+        "start": session.start.isoformat(),
+        "end": session.end.isoformat(),
+        "speakers": [speaker.model_dump() for speaker in session.speakers],
+    }
+
+
+def room_view(service: Service, room: Room, at: dt.datetime) -> dict[str, Any]:
+    current, upcoming = now_and_next(room, service.event_file.zone, at)
+    state = service.engine.state(room.slug)
+    return {
+        "slug": room.slug,
+        "kind": room.kind,
+        "name": room.name.model_dump(),
+        "topic": room.topic.model_dump() if room.topic else None,
+        "location": room.location.model_dump() if room.location else None,
+        "screen_language": room.screen_language,
+        "url": f"{service.settings.base_url}/r/{room.slug}",
+        "now": session_view(current),
+        "next": session_view(upcoming),
+        "sessions": [session_view(s) for s in room.sessions],
+        "moderation": state.settings.moderation.value,
+        "connections": service.hub.count(room.slug),
+    }
+
+
+async def event_info(request: Request) -> Response:
+    service = _service(request)
+    at = dt.datetime.now(dt.UTC)
+    event = service.event_file.event
+    return JSONResponse(
+        {
+            "slug": event.slug,
+            "name": event.name.model_dump(),
+            "venue": event.venue.model_dump(),
+            "start_date": event.start_date.isoformat(),
+            "end_date": event.end_date.isoformat(),
+            "timezone": event.timezone,
+            "rooms": [room_view(service, room, at) for room in service.event_file.rooms],
+        }
+    )
+
+
+async def room_info(request: Request) -> Response:
+    service = _service(request)
+    room = service.event_file.room(request.path_params["room"])
+    if room is None:
+        return error("not_found", "no such room in this event", 404)
+    actor = identity.actor(request)
+    audience = Audience.MODERATOR if request.query_params.get("as") == "moderator" else Audience.PUBLIC
+    if audience is Audience.MODERATOR and not actor.moderates(room.slug):
+        return error("forbidden", "log in as a moderator of this room first", 403)
+    position = service.engine.position(room.slug)
+    view = room_view(service, room, dt.datetime.now(dt.UTC))
+    view["live"] = {
+        "epoch": position.epoch,
+        "offset": position.offset,
+        **snapshot(service.engine.state(room.slug), audience, actor.participant_id),
+    }
+    return JSONResponse(view)
+
+
+async def run_command(request: Request) -> Response:
+    service = _service(request)
+    room_id = request.path_params["room"]
+    try:
+        payload = await _json_body(request)
+        result = await service.run_command(room_id, identity.actor(request), payload)
+    except CommandRefused as refused:
+        return error(refused.code, refused.message, STATUS.get(refused.code, 400))
+    except StorageUnavailable as unavailable:
+        return error("unavailable", str(unavailable), 503)
+    return JSONResponse(result)
+
+
+async def me(request: Request) -> Response:
+    actor = identity.actor(request)
+    if request.method == "POST":
+        try:
+            payload = await _json_body(request)
+            name = payload.get("display_name") if isinstance(payload, dict) else None
+            if name is not None and not isinstance(name, str):
+                raise InvalidInput("display_name must be text")
+            identity.set_display_name(request, name)
+        except CommandRefused as refused:
+            return error(refused.code, refused.message, 400)
+        actor = identity.actor(request)
+    return JSONResponse(
+        {
+            "participant_id": actor.participant_id,
+            "display_name": actor.display_name,
+            "grants": [{"role": role.value, "room": room} for role, room in sorted(actor.grants)],
+        }
+    )
+
+
+async def login(request: Request) -> Response:
+    service = _service(request)
+    try:
+        payload = await _json_body(request)
+    except CommandRefused as refused:
+        return error(refused.code, refused.message, 400)
+    key = payload.get("key") if isinstance(payload, dict) else None
+    if not isinstance(key, str) or not key.strip() or len(key) > 200:
+        return error("invalid", 'send {"key": "..."}', 400)
+    grants = service.keyring.grants_for(key)
+    if not grants:
+        return error("forbidden", "this key is not valid for this event", 403)
+    identity.add_grants(request, [(g.role, g.room) for g in grants])
+    return JSONResponse({"grants": [{"role": g.role.value, "room": g.room} for g in grants]})
+
+
+async def logout(request: Request) -> Response:
+    request.session.pop("grants", None)
+    return JSONResponse({"ok": True})
+
+
+async def healthz(request: Request) -> Response:
+    service = _service(request)
+    health = await service.engine.health()
+    return JSONResponse(health, status_code=200 if health.get("ok") else 503)
+
+
+async def metrics(request: Request) -> Response:
+    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+routes = [
+    Route("/api/event", event_info),
+    Route("/api/rooms/{room}", room_info),
+    Route("/api/rooms/{room}/commands", run_command, methods=["POST"]),
+    Route("/api/me", me, methods=["GET", "POST"]),
+    Route("/api/login", login, methods=["POST"]),
+    Route("/api/logout", logout, methods=["POST"]),
+    Route("/healthz", healthz),
+    Route("/metrics", metrics),
+]

@@ -1,0 +1,66 @@
+"""The Starlette application: routes by role, the session cookie, and the service's lifetime."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.sessions import SessionMiddleware
+from starlette.routing import Mount, WebSocketRoute
+from starlette.staticfiles import StaticFiles
+
+from .. import metrics
+from ..service import Service
+from . import api, pages
+from .pages import WEB_DIR
+from .stream import room_stream
+
+SESSION_MAX_AGE = 14 * 24 * 3600  # covers a two-day event and its rehearsals
+
+
+async def _measure_loop_lag() -> None:
+    """How late a 0.5 s timer fires: the first sign that the process is not keeping up."""
+    while True:
+        started = time.monotonic()
+        await asyncio.sleep(0.5)
+        metrics.LOOP_LAG.set(max(0.0, time.monotonic() - started - 0.5))
+
+
+def create_app(service: Service) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await service.engine.start()
+        service.hub.start()
+        lag = asyncio.create_task(_measure_loop_lag())
+        try:
+            yield
+        finally:
+            lag.cancel()
+            await service.hub.close()
+            await service.engine.close()
+
+    app = Starlette(
+        routes=[
+            *pages.routes,
+            *api.routes,
+            WebSocketRoute("/ws/rooms/{room}", room_stream),
+            Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
+        ],
+        middleware=[
+            Middleware(
+                SessionMiddleware,
+                secret_key=service.secret,
+                session_cookie="live_session",
+                max_age=SESSION_MAX_AGE,
+                same_site="lax",
+                https_only=service.settings.secure_cookies,
+            )
+        ],
+        lifespan=lifespan,
+    )
+    app.state.service = service
+    return app

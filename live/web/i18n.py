@@ -1,0 +1,104 @@
+"""Languages: gettext catalogues (Babel .po files under live/locale), chosen per request.
+
+The .po files are the source of truth and are compiled in memory at start, so there is no
+build step to forget. ``pybabel extract`` finds strings in templates and in this package.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from functools import cache
+from pathlib import Path
+
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from starlette.requests import HTTPConnection
+
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
+LANGUAGES = {"zh-CN": "zh_CN", "en": "en"}  # what pages offer -> catalogue folder
+LANGUAGE_COOKIE = "lang"
+
+
+def N_(message: str) -> str:
+    """Marks a string for extraction where it is translated later (e.g. in the browser)."""
+    return message
+
+
+# Strings the browser scripts show; each page receives them translated.
+SCRIPT_MESSAGES = [
+    N_("Connecting…"),
+    N_("Live"),
+    N_("Reconnecting…"),
+    N_("The page was out of date and has been reloaded."),
+    N_("Awaiting moderation"),
+    N_("Now answering"),
+    N_("Answered"),
+    N_("Upvote"),
+    N_("votes"),
+    N_("Anonymous"),
+    N_("Your question was sent."),
+    N_("Approve"),
+    N_("Dismiss"),
+    N_("Restore"),
+    N_("Highlight"),
+    N_("Mark answered"),
+    N_("Star"),
+    N_("Unstar"),
+    N_("Edit"),
+    N_("Reply"),
+    N_("Save"),
+    N_("Cancel"),
+    N_("Reply from the moderator"),
+    N_("Vote"),
+    N_("Your vote was counted."),
+    N_("ballots"),
+    N_("Results are shown when the moderator reveals them."),
+    N_("Open"),
+    N_("Close"),
+    N_("Reveal results"),
+    N_("Delete"),
+    N_("No questions yet."),
+    N_("Edited; original:"),
+    N_("Something went wrong."),
+    N_("forbidden"),
+    N_("not_found"),
+    N_("invalid"),
+    N_("conflict"),
+    N_("rate_limited"),
+    N_("unavailable"),
+]
+
+
+@cache
+def translations(language: str) -> gettext.NullTranslations:
+    folder = LANGUAGES.get(language)
+    po_path = LOCALE_DIR / (folder or "") / "LC_MESSAGES" / "messages.po"
+    if folder is None or not po_path.exists():
+        return gettext.NullTranslations()
+    with po_path.open("rb") as source:
+        catalog = read_po(source, locale=folder)
+    buffer = io.BytesIO()
+    write_mo(buffer, catalog)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def script_messages(language: str) -> dict[str, str]:
+    translate = translations(language).gettext
+    return {message: translate(message) for message in SCRIPT_MESSAGES}
+
+
+def choose_language(connection: HTTPConnection, default: str) -> str:
+    """An explicit choice (?lang= or the cookie) wins; then the browser's Accept-Language."""
+    for chosen in (connection.query_params.get("lang"), connection.cookies.get(LANGUAGE_COOKIE)):
+        if chosen in LANGUAGES:
+            return chosen
+    header = connection.headers.get("accept-language", "")
+    for part in header.split(","):  # in the browser's order of preference; q-values are rarely out of order
+        tag = part.split(";")[0].strip().lower()
+        if tag.startswith("zh"):
+            return "zh-CN"
+        if tag.startswith("en"):
+            return "en"
+    return default

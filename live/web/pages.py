@@ -1,0 +1,184 @@
+"""The pages, one per role: lobby, viewer, moderator, screen, broadcast, admin, and the login form.
+
+Each page is a template in web/templates and a script in web/static named after the role; the
+script talks to the room through the live stream (web/static/live.js).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+import segno
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from ..domain.roles import Role
+from ..service import Service
+from . import identity
+from .api import room_view
+from .i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, script_messages, translations
+
+WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
+ONE_YEAR = 365 * 24 * 3600
+
+
+def _environment(language: str) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(WEB_DIR / "templates"),
+        autoescape=select_autoescape(["html"]),
+        extensions=["jinja2.ext.i18n"],
+    )
+    environment.install_gettext_translations(translations(language), newstyle=True)  # type: ignore[attr-defined]
+    return environment
+
+
+ENVIRONMENTS = {language: _environment(language) for language in LANGUAGES}
+
+
+def _service(request: Request) -> Service:
+    return request.app.state.service  # type: ignore[no-any-return]
+
+
+def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
+    service = _service(request)
+    language = choose_language(request, service.event_file.event.default_language)
+    identity.participant_id(request)  # give every visitor their anonymous identity on first page
+    actor = identity.actor(request)
+    page = (
+        ENVIRONMENTS[language]
+        .get_template(template)
+        .render(
+            request=request,
+            language=language,
+            text_language="zh" if language == "zh-CN" else "en",
+            event=service.event_file.event,
+            rooms=service.event_file.rooms,
+            actor=actor,
+            is_admin=actor.has(Role.ADMIN, "*"),
+            messages=script_messages(language),
+            path=request.url.path,
+            **context,
+        )
+    )
+    response = HTMLResponse(page, status_code=status)
+    if request.query_params.get("lang") in LANGUAGES:
+        response.set_cookie(LANGUAGE_COOKIE, language, max_age=ONE_YEAR, samesite="lax")
+    return response
+
+
+def _room_or_404(request: Request) -> tuple[Service, Any] | Response:
+    service = _service(request)
+    room = service.event_file.room(request.path_params["room"])
+    if room is None:
+        return render(request, "not_found.html", status=404)
+    return service, room
+
+
+def _login_redirect(request: Request) -> Response:
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+
+
+async def lobby(request: Request) -> Response:
+    service = _service(request)
+    at = dt.datetime.now(dt.UTC)
+    views = [room_view(service, room, at) for room in service.event_file.rooms]
+    return render(request, "lobby.html", room_views=views)
+
+
+async def viewer(request: Request) -> Response:
+    found = _room_or_404(request)
+    if isinstance(found, Response):
+        return found
+    service, room = found
+    return render(request, "viewer.html", room=room, room_info=room_view(service, room, dt.datetime.now(dt.UTC)))
+
+
+async def moderator(request: Request) -> Response:
+    found = _room_or_404(request)
+    if isinstance(found, Response):
+        return found
+    service, room = found
+    if not identity.actor(request).moderates(room.slug):
+        return _login_redirect(request)
+    return render(request, "moderator.html", room=room, room_info=room_view(service, room, dt.datetime.now(dt.UTC)))
+
+
+async def screen(request: Request) -> Response:
+    found = _room_or_404(request)
+    if isinstance(found, Response):
+        return found
+    service, room = found
+    if not identity.actor(request).has(Role.SCREEN, room.slug):
+        return _login_redirect(request)
+    info = room_view(service, room, dt.datetime.now(dt.UTC))
+    join_qr = segno.make(info["url"], error="m").svg_inline(scale=10, dark="#111", light="#fff")
+    return render(request, "screen.html", room=room, room_info=info, join_qr=join_qr)
+
+
+async def broadcast(request: Request) -> Response:
+    found = _room_or_404(request)
+    if isinstance(found, Response):
+        return found
+    _, room = found
+    if not identity.actor(request).has(Role.PUBLISHER, room.slug):
+        return _login_redirect(request)
+    return render(request, "broadcast.html", room=room)
+
+
+async def admin(request: Request) -> Response:
+    service = _service(request)
+    if not identity.actor(request).has(Role.ADMIN, "*"):
+        return _login_redirect(request)
+    at = dt.datetime.now(dt.UTC)
+    rows = []
+    for room in service.event_file.rooms:
+        state = service.engine.state(room.slug)
+        rows.append(
+            {
+                **room_view(service, room, at),
+                "pending": sum(1 for q in state.questions.values() if q.status.value == "pending"),
+                "answering": state.questions.get(state.settings.answering_question_id or ""),
+                "active_poll": state.polls.get(state.settings.active_poll_id or ""),
+            }
+        )
+    return render(request, "admin.html", room_rows=rows)
+
+
+def _safe_next(target: str | None) -> str:
+    return target if target and target.startswith("/") and not target.startswith("//") else "/"
+
+
+async def login(request: Request) -> Response:
+    service = _service(request)
+    next_page = _safe_next(request.query_params.get("next"))
+    if request.method == "GET":
+        return render(request, "login.html", next_page=next_page, failed=False)
+    form = await request.form()
+    key = form.get("key")
+    grants = service.keyring.grants_for(key) if isinstance(key, str) and 0 < len(key) <= 200 else []
+    if not grants:
+        return render(request, "login.html", status=403, next_page=next_page, failed=True)
+    identity.add_grants(request, [(g.role, g.room) for g in grants])
+    return RedirectResponse(_safe_next(str(form.get("next") or next_page)), status_code=303)
+
+
+async def logout(request: Request) -> Response:
+    request.session.pop("grants", None)
+    return RedirectResponse("/", status_code=303)
+
+
+routes = [
+    Route("/", lobby),
+    Route("/r/{room}", viewer),
+    Route("/r/{room}/moderate", moderator),
+    Route("/r/{room}/screen", screen),
+    Route("/r/{room}/broadcast", broadcast),
+    Route("/admin", admin),
+    Route("/login", login, methods=["GET", "POST"]),
+    Route("/logout", logout, methods=["POST"]),
+]

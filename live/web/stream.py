@@ -1,0 +1,123 @@
+"""The live stream of a room over WebSocket: snapshot or resume on connect, then events; commands
+travel the other way on the same socket. Every message is documented in docs/API.md."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+from urllib.parse import urlsplit
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from ..domain.errors import CommandRefused
+from ..domain.roles import Audience, Role
+from ..engines.base import Position, StorageUnavailable
+from ..hub import Connection
+from ..service import Service
+from . import identity
+
+log = logging.getLogger(__name__)
+
+MAX_MESSAGE = 16 * 1024  # larger text frames are answered with an error; the socket stays open
+ROLES = {"viewer": (Role.VIEWER, Audience.PUBLIC), "screen": (Role.SCREEN, Audience.PUBLIC),
+         "moderator": (Role.MODERATOR, Audience.MODERATOR)}  # fmt: skip
+
+
+def _error(code: str, message: str, ref: object = None) -> str:
+    return json.dumps({"type": "error", "code": code, "message": message, "ref": ref}, ensure_ascii=False)
+
+
+def _same_origin(websocket: WebSocket) -> bool:
+    origin = websocket.headers.get("origin")
+    return origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
+
+
+def _resume_position(websocket: WebSocket) -> Position | None:
+    epoch, offset = websocket.query_params.get("epoch"), websocket.query_params.get("offset")
+    if not epoch or offset is None or not offset.isdigit() or len(epoch) > 64:
+        return None
+    return Position(epoch, int(offset))
+
+
+async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
+    await websocket.accept()
+    await websocket.send_text(_error(code, message))
+    await websocket.close(close_code)
+
+
+async def room_stream(websocket: WebSocket) -> None:
+    service: Service = websocket.app.state.service
+    room_id = websocket.path_params["room"]
+    if not service.has_room(room_id):
+        await _refuse(websocket, "not_found", f"no room {room_id!r} in this event", 4404)
+        return
+    if not _same_origin(websocket):
+        await _refuse(websocket, "forbidden", "cross-site connections are not allowed", 4403)
+        return
+    actor = identity.actor(websocket)
+    role_name = websocket.query_params.get("as", "viewer")
+    if role_name not in ROLES:
+        await _refuse(websocket, "invalid", f"unknown role {role_name!r}", 4400)
+        return
+    role, audience = ROLES[role_name]
+    if not actor.has(role, room_id):
+        await _refuse(websocket, "forbidden", f"log in as {role_name} for this room first", 4403)
+        return
+    await websocket.accept()
+
+    async def close(code: int) -> None:
+        await websocket.close(code)
+
+    connection = Connection(room_id, audience, role_name, websocket.send_text, close, service.settings.outbox_limit)
+    service.hub.attach(connection, actor.participant_id, _resume_position(websocket))
+    writer = asyncio.create_task(connection.run_writer())
+    try:
+        while not connection.closed:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            await _handle(service, connection, room_id, websocket, message)
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        service.hub.detach(connection)
+        writer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+
+
+async def _handle(service: Service, connection: Connection, room_id: str, websocket: WebSocket, message: Any) -> None:
+    text = message.get("text")
+    if text is None:
+        connection.push(_error("invalid", "send JSON text frames, not binary"))
+        return
+    if len(text) > MAX_MESSAGE:
+        connection.push(_error("too_large", f"messages are limited to {MAX_MESSAGE} bytes"))
+        return
+    try:
+        request = json.loads(text)
+    except ValueError:
+        connection.push(_error("bad_json", "the message is not valid JSON"))
+        return
+    if not isinstance(request, dict):
+        connection.push(_error("invalid", "a message is a JSON object with a 'type'"))
+        return
+    ref = request.get("ref") if isinstance(request.get("ref"), str | int) else None
+    kind = request.get("type")
+    if kind == "ping":
+        connection.push(json.dumps({"type": "pong", "ref": ref}))
+    elif kind == "command":
+        actor = identity.actor(websocket)
+        try:
+            result = await service.run_command(room_id, actor, request.get("command"))
+        except CommandRefused as refused:
+            connection.push(_error(refused.code, refused.message, ref))
+        except StorageUnavailable as error:
+            connection.push(_error("unavailable", str(error), ref))
+        else:
+            connection.push(json.dumps({"type": "ack", "ref": ref, "result": result}, ensure_ascii=False))
+    else:
+        connection.push(_error("unknown_type", f"unknown message type {str(kind)[:40]!r}", ref))
