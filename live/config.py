@@ -21,6 +21,7 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
@@ -53,13 +54,20 @@ class Session(Strict):
     end: dt.datetime
     speakers: list[Speaker] = Field(default_factory=list)
 
-    @model_validator(mode="after")
-    def _ends_after_start(self) -> Session:
-        if self.start.tzinfo is not None or self.end.tzinfo is not None:
-            raise ValueError("write start and end as local times without an offset; the event's timezone applies")
-        if self.end <= self.start:
-            raise ValueError(f"end ({self.end:%Y-%m-%d %H:%M}) must be after start ({self.start:%Y-%m-%d %H:%M})")
-        return self
+    @field_validator("start", "end")
+    @classmethod
+    def _local_time(cls, value: dt.datetime) -> dt.datetime:
+        if value.tzinfo is not None:
+            raise ValueError("write a local time without an offset; the event's timezone applies")
+        return value
+
+    @field_validator("end")
+    @classmethod
+    def _ends_after_start(cls, end: dt.datetime, info: ValidationInfo) -> dt.datetime:
+        start = info.data.get("start")
+        if start is not None and end <= start:
+            raise ValueError(f"end ({end:%Y-%m-%d %H:%M}) must be after start ({start:%Y-%m-%d %H:%M})")
+        return end
 
 
 class Room(Strict):
@@ -177,6 +185,8 @@ def _explain(error: dict) -> str:  # type: ignore[type-arg]
         return "unknown setting (check its spelling)"
     if error["type"] == "missing":
         return "required setting is missing"
+    if error["type"] == "string_pattern_mismatch":
+        return "use lowercase letters, digits and dashes (at most 40), starting with a letter or digit"
     return message
 
 

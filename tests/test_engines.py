@@ -204,7 +204,10 @@ async def test_concurrent_writers_on_one_room_lose_nothing(make_engine: MakeEngi
     await asyncio.sleep(0.1)
     voters = [Actor(f"voter-{n}") for n in range(80)]
     await asyncio.gather(
-        *(run(first if n % 2 else second, voter, {"type": "upvote", "question_id": question_id}) for n, voter in enumerate(voters))
+        *(
+            run(first if n % 2 else second, voter, {"type": "upvote", "question_id": question_id})
+            for n, voter in enumerate(voters)
+        )
     )
     for _ in range(100):
         if first.position("main") == second.position("main"):

@@ -1,0 +1,260 @@
+"""The room's rules as plain state transitions: no engine, no socket, no clock."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from live.domain.commands import parse_command
+from live.domain.decide import Context, apply
+from live.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from live.domain.events import QuestionChanged
+from live.domain.polls import PollKind
+from live.domain.projection import CounterUpdate, project, snapshot
+from live.domain.roles import Actor, Audience, Role
+from live.domain.room import ModerationMode, RoomSettings, RoomState
+from live.domain.text import clean_text, normalise_word
+
+ANN = Actor("ann", "Ann")
+BOB = Actor("bob")
+MOD = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
+OTHER_ROOM_MOD = Actor("mod2", None, frozenset({(Role.MODERATOR, "hall-a")}))
+ADMIN = Actor("admin", None, frozenset({(Role.ADMIN, "*")}))
+ids = iter(f"id{n}" for n in range(10_000))
+
+
+def do(state: RoomState, actor: Actor, command: dict[str, Any]) -> list[Any]:
+    return apply(state, parse_command(command), Context(actor, 100.0, next(ids)))
+
+
+def room(mode: ModerationMode = ModerationMode.PRE, require_name: bool = False) -> RoomState:
+    return RoomState("main", RoomSettings(moderation=mode, require_name=require_name))
+
+
+def ask(state: RoomState, actor: Actor = ANN, text: str = "Why?", **extra: Any) -> str:
+    (event,) = do(state, actor, {"type": "ask_question", "text": text, **extra})
+    return str(event.question.id)
+
+
+def test_pre_moderation_holds_questions_until_approved() -> None:
+    state = room()
+    qid = ask(state)
+    assert state.questions[qid].status == "pending"
+    (event,) = do(state, MOD, {"type": "moderate_question", "question_id": qid, "action": "approve"})
+    assert state.questions[qid].status == "live" and event.action == "approved" and not event.was_public
+
+
+def test_post_moderation_publishes_at_once_and_can_be_switched_live() -> None:
+    state = room(ModerationMode.POST)
+    assert state.questions[ask(state)].status == "live"
+    do(state, MOD, {"type": "set_moderation", "mode": "pre"})
+    assert state.questions[ask(state)].status == "pending"
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        (["approve", "dismiss", "restore"], "live"),
+        (["approve", "mark_answered"], "answered"),
+        (["dismiss"], "dismissed"),
+        (["approve", "mark_answered", "restore"], "live"),
+    ],
+)
+def test_moderation_paths(path: list[str], expected: str) -> None:
+    state = room()
+    qid = ask(state)
+    for action in path:
+        do(state, MOD, {"type": "moderate_question", "question_id": qid, "action": action})
+    assert state.questions[qid].status == expected
+
+
+def test_concurrent_moderators_get_one_clear_result() -> None:
+    state = room()
+    qid = ask(state)
+    do(state, MOD, {"type": "moderate_question", "question_id": qid, "action": "dismiss"})
+    with pytest.raises(Conflict, match="dismissed"):  # the second moderator's approve arrives late
+        do(state, ADMIN, {"type": "moderate_question", "question_id": qid, "action": "approve"})
+    assert state.questions[qid].status == "dismissed"
+
+
+def test_roles_are_checked_per_room() -> None:
+    state = room()
+    qid = ask(state)
+    for actor in (ANN, OTHER_ROOM_MOD):
+        with pytest.raises(NotAllowed):
+            do(state, actor, {"type": "moderate_question", "question_id": qid, "action": "approve"})
+    do(state, ADMIN, {"type": "moderate_question", "question_id": qid, "action": "approve"})
+
+
+def test_upvotes_once_per_participant_and_can_be_taken_back() -> None:
+    state = room(ModerationMode.POST)
+    qid = ask(state)
+    do(state, BOB, {"type": "upvote", "question_id": qid})
+    assert do(state, BOB, {"type": "upvote", "question_id": qid}) == []  # stuffing changes nothing
+    do(state, ANN, {"type": "upvote", "question_id": qid})
+    assert state.questions[qid].votes == 2
+    do(state, BOB, {"type": "upvote", "question_id": qid, "voted": False})
+    assert state.questions[qid].votes == 1 and state.upvotes[qid] == {"ann"}
+
+
+def test_pending_questions_cannot_be_upvoted_by_guessing_ids() -> None:
+    state = room()
+    qid = ask(state)
+    with pytest.raises(NotFound):
+        do(state, BOB, {"type": "upvote", "question_id": qid})
+
+
+def test_highlight_is_one_per_room_and_cleared_when_answered() -> None:
+    state = room(ModerationMode.POST)
+    first, second = ask(state), ask(state, text="Second")
+    do(state, MOD, {"type": "highlight_question", "question_id": first})
+    do(state, MOD, {"type": "highlight_question", "question_id": second})
+    assert state.settings.answering_question_id == second
+    do(state, MOD, {"type": "moderate_question", "question_id": second, "action": "mark_answered"})
+    assert state.settings.answering_question_id is None
+    with pytest.raises(Conflict):
+        do(state, MOD, {"type": "highlight_question", "question_id": second})
+
+
+def test_edit_keeps_the_original_and_reply_star_labels() -> None:
+    state = room(ModerationMode.POST)
+    qid = ask(state, text="speling")
+    do(state, MOD, {"type": "edit_question", "question_id": qid, "text": "spelling"})
+    do(state, MOD, {"type": "edit_question", "question_id": qid, "text": "Spelling?"})
+    question = state.questions[qid]
+    assert (question.text, question.original_text) == ("Spelling?", "speling")
+    do(state, MOD, {"type": "star_question", "question_id": qid, "starred": True})
+    do(state, MOD, {"type": "reply_to_question", "question_id": qid, "reply": "See slide 4"})
+    do(state, MOD, {"type": "label_question", "question_id": qid, "labels": ["hydrogen", "hydrogen", "policy"]})
+    question = state.questions[qid]
+    assert question.starred and question.reply == "See slide 4" and question.labels == ("hydrogen", "policy")
+    assert "original_text" not in question.public_view() and "starred" not in question.public_view()
+
+
+def test_questions_are_bounded_and_cleaned() -> None:
+    state = room()
+    for text in ("", "   \n\t ", "\u200b\u202e", "x" * 501):
+        with pytest.raises(InvalidInput):
+            ask(state, text=text)
+    assert state.questions == {}
+    qid = ask(state, text="  <script>alert(1)</script>\u202e 氢能 🚗  ")
+    assert state.questions[qid].text == "<script>alert(1)</script> 氢能 🚗"  # kept as text; pages escape it
+
+
+def test_names_are_shown_only_when_given_and_can_be_required() -> None:
+    state = room(require_name=True)
+    with pytest.raises(InvalidInput):
+        ask(state, actor=BOB)
+    with pytest.raises(InvalidInput):
+        ask(state, actor=ANN, anonymous=True)
+    assert state.questions[ask(state, actor=ANN)].author_name == "Ann"
+    other = room()
+    assert other.questions[ask(other, actor=ANN, anonymous=True)].author_name is None
+
+
+def test_unknown_commands_and_fields_are_refused() -> None:
+    for raw in (
+        {"type": "drop_tables"},
+        {"text": "no type"},
+        {"type": "ask_question", "text": "x", "extra": 1},
+        "text",
+        None,
+    ):
+        with pytest.raises(InvalidInput):
+            parse_command(raw)
+
+
+@pytest.mark.parametrize("kind", list(PollKind))
+def test_poll_lifecycle_counts_one_ballot_per_participant(kind: PollKind) -> None:
+    state = room()
+    options = ["Hydrogen", "Battery", "Hybrid"]
+    (event,) = do(state, MOD, {"type": "create_poll", "kind": kind.value, "question": "Which?", "options": options})
+    pid = event.poll.id
+    choice = {
+        "single_choice": ["Battery"],
+        "multiple_choice": ["Battery", "Hybrid"],
+        "rating": ["4"],
+        "word_cloud": ["Ｈｙｄｒｏｇｅｎ"],
+    }[kind.value]
+    with pytest.raises(NotFound):  # a draft is invisible to viewers
+        do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": choice})
+    do(state, MOD, {"type": "change_poll", "poll_id": pid, "action": "open"})
+    assert state.settings.active_poll_id == pid
+    do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": choice})
+    assert do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": choice}) == []
+    second = {
+        "single_choice": ["Hydrogen"],
+        "multiple_choice": ["Hydrogen"],
+        "rating": ["5"],
+        "word_cloud": ["hydrogen "],
+    }[kind.value]
+    do(state, BOB, {"type": "vote_poll", "poll_id": pid, "choices": second})
+    do(state, MOD, {"type": "change_poll", "poll_id": pid, "action": "close"})
+    with pytest.raises(Conflict):
+        do(state, BOB, {"type": "vote_poll", "poll_id": pid, "choices": choice})
+    tally = state.poll_tally(pid)
+    assert state.polls[pid].ballots == 2
+    expected = {
+        "single_choice": {"Hydrogen": 1, "Battery": 1, "Hybrid": 0},
+        "multiple_choice": {"Hydrogen": 1, "Battery": 1, "Hybrid": 1},
+        "rating": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1},
+        "word_cloud": {"hydrogen": 2},
+    }[kind.value]
+    assert tally == expected
+
+
+def test_changing_a_vote_moves_it() -> None:
+    state = room()
+    (event,) = do(state, MOD, {"type": "create_poll", "kind": "single_choice", "question": "?", "options": ["A", "B"]})
+    pid = event.poll.id
+    do(state, MOD, {"type": "change_poll", "poll_id": pid, "action": "open"})
+    do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": ["A"]})
+    (voted,) = do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": ["B"]})
+    assert voted.tally == {"A": 0, "B": 1} and state.poll_tally(pid) == {"A": 0, "B": 1}
+    for bad in (["C"], ["A", "B"], []):
+        with pytest.raises(InvalidInput):
+            do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": bad})
+
+
+def test_results_hidden_until_revealed() -> None:
+    state = room()
+    (event,) = do(
+        state,
+        MOD,
+        {
+            "type": "create_poll",
+            "kind": "single_choice",
+            "question": "?",
+            "options": ["A", "B"],
+            "visibility": "on_reveal",
+        },
+    )
+    pid = event.poll.id
+    do(state, MOD, {"type": "change_poll", "poll_id": pid, "action": "open"})
+    (voted,) = do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": ["A"]})
+    assert project(voted, Audience.PUBLIC) == CounterUpdate("polls", pid, {"ballots": 1, "tally": None})
+    assert project(voted, Audience.MODERATOR) == CounterUpdate("polls", pid, {"ballots": 1, "tally": {"A": 1, "B": 0}})
+    (revealed,) = do(state, MOD, {"type": "change_poll", "poll_id": pid, "action": "reveal"})
+    message = project(revealed, Audience.PUBLIC)
+    assert isinstance(message, dict) and message["poll"]["tally"] == {"A": 1, "B": 0}
+
+
+def test_projection_never_leaks_pending_questions_or_identities() -> None:
+    state = room()
+    qid = ask(state, actor=BOB)
+    asked = QuestionChanged(question=state.questions[qid], action="asked", was_public=False)
+    assert project(asked, Audience.PUBLIC) is None
+    moderator_view = project(asked, Audience.MODERATOR)
+    assert isinstance(moderator_view, dict) and moderator_view["question"]["author_id"] == "bob"
+    (dismissed,) = do(state, MOD, {"type": "moderate_question", "question_id": qid, "action": "dismiss"})
+    assert project(dismissed, Audience.PUBLIC) is None  # never public, so nothing to remove
+    assert snapshot(state, Audience.PUBLIC, "ann")["questions"] == []
+    assert snapshot(state, Audience.PUBLIC, "bob")["mine"]["questions"] == [qid]
+
+
+def test_text_cleaning_and_word_normalisation() -> None:
+    assert clean_text("a\r\n\n\n\nb", field="t", max_length=10) == "a\n\nb"
+    assert clean_text("one\ntwo", field="t", max_length=10, multiline=False) == "one two"
+    assert normalise_word("  ＨＹＤＲＯＧＥＮ　") == "hydrogen"
+    assert normalise_word("氢能") == normalise_word(" 氢能 ")

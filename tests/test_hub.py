@@ -1,0 +1,138 @@
+"""The mechanisms the live stream's capacity relies on, tested as functions, not timings."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from live.domain.commands import parse_command
+from live.domain.roles import Actor, Audience, Role
+from live.domain.room import ModerationMode, RoomSettings, RoomState
+from live.engines.memory import MemoryEngine
+from live.hub import RESYNC, Connection, Hub
+
+MODERATOR = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
+
+
+@pytest.fixture
+async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
+    engine = MemoryEngine({"main": RoomState("main", RoomSettings(moderation=ModerationMode.POST))}, tmp_path / "db")
+    await engine.start()
+    hub = Hub(engine)  # no flush task: tests flush by hand
+    yield hub
+    await hub.close()
+    await engine.close()
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+        self.closed_with: int | None = None
+
+    async def send(self, text: str) -> None:
+        self.sent.append(text)
+
+    async def close(self, code: int) -> None:
+        self.closed_with = code
+
+
+def connect(hub: Hub, audience: Audience = Audience.PUBLIC, limit: int | None = None) -> tuple[Connection, Recorder]:
+    recorder = Recorder()
+    connection = Connection("main", audience, audience.value, recorder.send, recorder.close, limit)
+    hub.attach(connection, participant_id=None, resume=None)
+    connection.outbox.clear()  # drop the snapshot: these tests look at what follows
+    return connection, recorder
+
+
+async def run(hub: Hub, actor: Actor, command: dict[str, object]) -> str | None:
+    result = await hub.engine.execute("main", parse_command(command), actor, now=1.0)
+    return result.created_id
+
+
+async def test_conflation_keeps_the_newest_value_and_exact_counts(hub: Hub) -> None:
+    connection, _ = connect(hub)
+    question_id = await run(hub, MODERATOR, {"type": "ask_question", "text": "Popular?"})
+    connection.outbox.clear()
+    for n in range(1000):
+        await run(hub, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
+    for n in range(0, 1000, 10):  # some change their mind
+        await run(hub, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id, "voted": False})
+    assert list(connection.outbox) == []  # 1100 votes, nothing sent yet
+    hub.flush_counters()
+    assert len(connection.outbox) == 1
+    counters = json.loads(connection.outbox[0])
+    assert counters["type"] == "counters"
+    assert counters["votes"] == {question_id: 900}
+    assert counters["offset"] == hub.engine.position("main").offset
+    hub.flush_counters()
+    assert len(connection.outbox) == 1  # nothing new, nothing sent
+
+
+async def test_poll_tallies_are_conflated_and_exact_at_close(hub: Hub) -> None:
+    connection, _ = connect(hub)
+    poll_id = await run(
+        hub, MODERATOR, {"type": "create_poll", "kind": "single_choice", "question": "Pick", "options": ["A", "B"]}
+    )
+    await run(hub, MODERATOR, {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+    connection.outbox.clear()
+    for n in range(300):
+        await run(
+            hub, Actor(f"voter-{n}"), {"type": "vote_poll", "poll_id": poll_id, "choices": ["A" if n % 3 else "B"]}
+        )
+    hub.flush_counters()
+    await run(hub, MODERATOR, {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    messages = [json.loads(m) for m in connection.outbox]
+    assert [m["type"] for m in messages] == ["counters", "poll"]
+    assert messages[0]["polls"][poll_id] == {"ballots": 300, "tally": {"A": 200, "B": 100}}
+    assert messages[1]["poll"]["tally"] == {"A": 200, "B": 100} and messages[1]["poll"]["status"] == "closed"
+
+
+async def test_an_event_is_serialised_once_per_audience(hub: Hub) -> None:
+    viewers = [connect(hub) for _ in range(200)]
+    moderators = [connect(hub, Audience.MODERATOR) for _ in range(5)]
+    before = hub.serialisations
+    await run(hub, MODERATOR, {"type": "ask_question", "text": "Once"})
+    assert hub.serialisations - before == 2  # public and moderator, whatever the number of clients
+    texts = {connection.outbox[0] for connection, _ in viewers}
+    assert len(texts) == 1
+    assert all(connection.outbox[0] is viewers[0][0].outbox[0] for connection, _ in viewers)  # the very same object
+    assert len({connection.outbox[0] for connection, _ in moderators}) == 1
+
+
+async def test_a_slow_client_is_bounded_and_told_to_resync(hub: Hub) -> None:
+    slow, slow_socket = connect(hub, limit=10)
+    fast, fast_socket = connect(hub)
+    fast_writer = asyncio.create_task(fast.run_writer())
+    for n in range(25):
+        await run(hub, MODERATOR, {"type": "ask_question", "text": f"question {n}"})
+    assert len(slow.outbox) == 1 and slow.outbox[0] == RESYNC  # bounded: the backlog was dropped
+    assert slow.lagging
+    await asyncio.sleep(0.05)
+    assert len(fast_socket.sent) == 25  # the others did not wait
+    await slow.run_writer()
+    assert slow_socket.sent == [RESYNC] and slow_socket.closed_with == 4008
+    fast.stop()
+    await fast_writer
+
+
+async def test_a_client_that_never_accepts_a_message_is_dropped(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
+    from live import hub as hub_module
+
+    monkeypatch.setattr(hub_module, "SEND_TIMEOUT", 0.05)
+    never = asyncio.Event()
+    closed: list[int] = []
+
+    async def stuck_send(text: str) -> None:
+        await never.wait()
+
+    async def close(code: int) -> None:
+        closed.append(code)
+
+    connection = Connection("main", Audience.PUBLIC, "viewer", stuck_send, close)
+    hub.attach(connection, None, None)
+    await asyncio.wait_for(connection.run_writer(), 2)
+    assert connection.closed and closed == [4008]

@@ -1,0 +1,189 @@
+"""The live stream over WebSocket against real ``live serve`` processes: snapshot, events, resume,
+reload, restart, several processes on one Redis, bad input, and dead-client detection."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Callable
+
+import httpx
+
+from .conftest import MODERATOR_KEY, LiveServer, RedisServer
+from .livetools import Person
+
+StartLive = Callable[..., LiveServer]
+
+
+async def test_viewer_snapshot_hides_what_is_not_public(start_live: StartLive) -> None:
+    server = start_live()
+    asker, other, moderator = Person(server), Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    pending = asker.ok("main", {"type": "ask_question", "text": "Pending question"})["question"]
+    assert pending["status"] == "pending"
+
+    other_stream = await other.connect("main")
+    snapshot = await other_stream.receive()
+    assert snapshot["type"] == "snapshot"
+    assert snapshot["room"]["questions"] == []  # someone else's pending question is not sent
+    asker_stream = await asker.connect("main")
+    own = (await asker_stream.receive())["mine"]
+    assert [q["text"] for q in own["pending"]] == ["Pending question"]
+    moderator_stream = await moderator.connect("main", role="moderator")
+    questions = (await moderator_stream.receive())["room"]["questions"]
+    assert [(q["text"], q["author_id"]) for q in questions] == [
+        ("Pending question", asker.http.get("/api/me").json()["participant_id"])
+    ]
+
+    moderator.ok("main", {"type": "moderate_question", "question_id": pending["id"], "action": "approve"})
+    event = await other_stream.receive()
+    assert event["type"] == "question" and event["question"]["text"] == "Pending question"
+    assert "author_id" not in event["question"]  # viewers never learn who asked
+    assert event["offset"] == 2 and event["epoch"] == snapshot["epoch"]
+    for stream in (other_stream, asker_stream, moderator_stream):
+        await stream.close()
+
+
+async def test_resume_delivers_exactly_the_missed_events(start_live: StartLive) -> None:
+    server = start_live()
+    viewer, moderator = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    stream = await viewer.connect("main")
+    snapshot = await stream.receive()
+    epoch, offset = snapshot["epoch"], snapshot["offset"]
+    await stream.close()
+
+    asked = [moderator.ok("main", {"type": "ask_question", "text": f"missed {n}"})["question"]["id"] for n in range(3)]
+    viewer.ok("main", {"type": "upvote", "question_id": asked[0]})
+    moderator.ok("main", {"type": "moderate_question", "question_id": asked[1], "action": "dismiss"})
+
+    resumed = await viewer.connect("main", epoch=epoch, offset=offset)
+    messages = await resumed.receive_until("counters")
+    assert [m["type"] for m in messages] == ["question", "question", "question", "question_removed", "counters"]
+    assert [m["offset"] for m in messages[:4]] == [offset + 1, offset + 2, offset + 3, offset + 5]
+    assert [m["question"]["text"] for m in messages[:3]] == ["missed 0", "missed 1", "missed 2"]
+    assert messages[-1]["votes"] == {asked[0]: 1, asked[2]: 0}  # the upvote arrives as a counter
+    assert messages[-1]["offset"] == offset + 5
+    assert await resumed.quiet() == []  # nothing more, nothing twice
+    await resumed.close()
+
+    stale = await viewer.connect("main", epoch="an-old-epoch", offset=3)
+    reload, fresh = await stale.receive(), await stale.receive()
+    assert reload == {"type": "reload", "reason": "epoch"}
+    assert fresh["type"] == "snapshot" and fresh["offset"] == offset + 5
+    await stale.close()
+
+
+async def test_accepted_data_survives_a_restart(start_live: StartLive, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    server = start_live(data_dir=data)
+    viewer, moderator = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    question = viewer.ok("main", {"type": "ask_question", "text": "Will it survive?"})["question"]
+    moderator.ok("main", {"type": "moderate_question", "question_id": question["id"], "action": "approve"})
+    viewer.ok("main", {"type": "upvote", "question_id": question["id"]})
+    stream = await viewer.connect("main")
+    snapshot = await stream.receive()
+    await stream.close()
+    server.stop()
+
+    server.start()  # same port, same data directory
+    after = Person(server)
+    live = after.http.get("/api/rooms/main").json()["live"]
+    assert [(q["text"], q["votes"], q["status"]) for q in live["questions"]] == [("Will it survive?", 1, "live")]
+    assert (live["epoch"], live["offset"]) == (snapshot["epoch"], snapshot["offset"])
+    resumed = await viewer.connect("main", epoch=snapshot["epoch"], offset=snapshot["offset"])
+    assert (await resumed.receive())["type"] == "counters"  # resumed across the restart, nothing missed
+    await resumed.close()
+
+
+async def test_two_processes_on_one_redis_share_the_room(start_live: StartLive, redis_server: RedisServer) -> None:
+    first = start_live(redis_url=redis_server.url)
+    second = start_live(redis_url=redis_server.url)
+    assert httpx.get(f"{second.url}/healthz").json() == {
+        "engine": "redis",
+        "redis": f"redis://127.0.0.1:{redis_server.port}/0",
+        "redis_reachable": True,
+        "ok": True,
+    }
+    watcher = Person(second)
+    stream = await watcher.connect("industry-chain")
+    await stream.receive()
+    moderator = Person(first)
+    moderator.login(MODERATOR_KEY)
+    asked = moderator.ok("industry-chain", {"type": "ask_question", "text": "Asked on the first process"})
+    if asked["question"]["status"] == "pending":
+        moderator.ok(
+            "industry-chain", {"type": "moderate_question", "question_id": asked["question"]["id"], "action": "approve"}
+        )
+    event = await stream.receive_until("question")
+    assert event[-1]["question"]["text"] == "Asked on the first process"
+    await stream.close()
+
+
+async def test_bad_input_gets_a_clear_error_and_changes_nothing(start_live: StartLive) -> None:
+    server = start_live()
+    viewer = Person(server)
+    stream = await viewer.connect("main")
+    before = await stream.receive()
+
+    await stream.send("{not json")
+    assert (await stream.receive())["code"] == "bad_json"
+    await stream.send({"type": "shout"})
+    assert (await stream.receive())["code"] == "unknown_type"
+    await stream.send("x" * 20_000)
+    assert (await stream.receive())["code"] == "too_large"
+    await stream.socket.send(b"\x00\x01")
+    assert (await stream.receive())["code"] == "invalid"
+    await stream.send({"type": "command", "ref": "a", "command": {"type": "set_moderation", "mode": "post"}})
+    forged = await stream.receive()
+    assert (forged["code"], forged["ref"]) == ("forbidden", "a")
+    await stream.send({"type": "command", "ref": "b", "command": {"type": "ask_question", "text": 42}})
+    assert (await stream.receive())["code"] == "invalid"
+    await stream.send(
+        {"type": "command", "ref": "c", "command": {"type": "ask_question", "text": "ok", "role": "admin"}}
+    )
+    assert (await stream.receive())["code"] == "invalid"
+    await stream.send({"type": "ping", "ref": "still-there"})
+    assert await stream.receive() == {"type": "pong", "ref": "still-there"}  # the connection keeps working
+    await stream.close()
+
+    assert viewer.http.get("/api/rooms/main").json()["live"]["offset"] == before["offset"]
+    assert (
+        viewer.command("main", {"type": "moderate_question", "question_id": "x", "action": "approve"}).status_code
+        == 403
+    )
+    assert viewer.command("nowhere", {"type": "ask_question", "text": "hi"}).status_code == 404
+    malformed = viewer.http.post("/api/rooms/main/commands", content=b"{", headers={"content-type": "application/json"})
+    assert malformed.status_code == 400 and malformed.json()["error"]["code"] == "invalid"
+    assert viewer.http.get("/api/rooms/main").json()["live"]["offset"] == before["offset"]
+
+    wrong_room = await viewer.connect("nowhere")
+    assert (await wrong_room.receive())["code"] == "not_found"
+    wrong_role = await viewer.connect("main", role="moderator")
+    assert (await wrong_role.receive())["code"] == "forbidden"
+    assert httpx.get(f"{server.url}/healthz").status_code == 200  # the server keeps working
+
+
+async def test_server_pings_drop_a_dead_client(start_live: StartLive) -> None:
+    server = start_live(extra=("--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.3"))
+    # A client that completes the handshake and then never reads or answers a ping again.
+    dead = socket.create_connection(("127.0.0.1", server.port))
+    dead.sendall(
+        b"GET /ws/rooms/main HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    assert b"101" in dead.recv(1024).split(b"\r\n")[0]
+
+    def connections() -> int:
+        rooms = httpx.get(f"{server.url}/api/event").json()["rooms"]
+        return int(next(r for r in rooms if r["slug"] == "main")["connections"])
+
+    assert connections() == 1
+    for _ in range(50):
+        if connections() == 0:
+            break
+        await asyncio.sleep(0.1)
+    assert connections() == 0
+    dead.close()
