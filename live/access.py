@@ -69,9 +69,9 @@ def load_or_create_keys(path: Path, room_slugs: list[str], environ: dict[str, st
                 room_keys[name] = secrets.token_urlsafe(12)
                 changed = True
     if changed:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(stored, indent=2), "utf-8")
-        path.chmod(0o600)
+        stored = _write_keys(path, stored)
+        rooms = stored["rooms"]
+        assert isinstance(rooms, dict)
     entries: list[tuple[bytes, Grant]] = []
     for name, role in EVENT_WIDE.items():
         key = environ.get(ENVIRONMENT[name]) or str(stored[name])
@@ -82,6 +82,24 @@ def load_or_create_keys(path: Path, room_slugs: list[str], environ: dict[str, st
             key = environ.get(f"LIVE_{name.upper()}_KEY_{suffix}") or str(rooms[slug][name])
             entries.append((digest(key), Grant(role, slug)))
     return Keyring(entries)
+
+
+def _write_keys(path: Path, keys: dict[str, object]) -> dict[str, object]:
+    """Write atomically; replicas sharing a data directory all end up with the same keys."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_text(json.dumps(keys, indent=2), "utf-8")
+    temporary.chmod(0o600)
+    if path.exists():
+        temporary.replace(path)  # adding keys for new rooms to an existing file
+        return keys
+    try:
+        os.link(temporary, path)  # fails if another replica created the file first
+    except FileExistsError:
+        temporary.unlink()
+        return json.loads(path.read_text("utf-8"))
+    temporary.unlink()
+    return keys
 
 
 def load_or_create_secret(path: Path) -> str:

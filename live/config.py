@@ -179,7 +179,7 @@ def _location(loc: tuple[int | str, ...]) -> str:
     return text
 
 
-def _explain(error: dict) -> str:  # type: ignore[type-arg]
+def _explain(error: dict) -> str:
     message = str(error["msg"]).removeprefix("Value error, ")
     if error["type"] == "extra_forbidden":
         return "unknown setting (check its spelling)"

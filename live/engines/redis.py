@@ -93,7 +93,7 @@ class RedisEngine(Engine):
 
     async def _load(self, room_id: str, initial: RoomState) -> None:
         await self._redis.set(self._key(room_id, "epoch"), new_epoch(), nx=True)
-        epoch = await self._redis.get(self._key(room_id, "epoch"))
+        epoch = str(await self._redis.get(self._key(room_id, "epoch")))
         replica = self._replicas[room_id] = Replica(state=initial, epoch=epoch)
         raw = await self._redis.get(self._key(room_id, "snapshot"))
         if raw is not None:
@@ -101,7 +101,9 @@ class RedisEngine(Engine):
             if snapshot["epoch"] == epoch:
                 replica.state = RoomState.from_snapshot(snapshot["state"])
                 replica.offset = replica.snapshot_offset = snapshot["offset"]
-        recent = await self._redis.xrevrange(self._key(room_id, "events"), count=HISTORY_SIZE)
+        recent: list[tuple[str, dict[str, str]]] = await self._redis.xrevrange(  # type: ignore[assignment]
+            self._key(room_id, "events"), count=HISTORY_SIZE
+        )
         for _, fields in reversed(recent):
             stored = StoredEvent.from_payload(fields["p"])
             if stored.offset <= replica.offset:
@@ -128,7 +130,7 @@ class RedisEngine(Engine):
         keys = [self._key(room_id, n) for n in ("epoch", "offset", "events", "snapshot_offset")]
         bodies = [event.model_dump_json() for event in events]
         epoch, expected = replica.epoch, replica.offset  # the replica may move on while we wait
-        args = [epoch, expected, HISTORY_SIZE, self._channel(room_id), *bodies]
+        args: list[str | int] = [epoch, expected, HISTORY_SIZE, self._channel(room_id), *bodies]
         try:
             status, value = await self._append_script(keys=keys, args=args)
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
@@ -142,7 +144,9 @@ class RedisEngine(Engine):
     async def _catch_up(self, room_id: str) -> None:
         replica = self._replicas[room_id]
         while True:
-            entries = await self._redis.xrange(self._key(room_id, "events"), min=f"({replica.offset}-0", count=1000)
+            entries: list[tuple[str, dict[str, str]]] = await self._redis.xrange(  # type: ignore[assignment]
+                self._key(room_id, "events"), min=f"({replica.offset}-0", count=1000
+            )
             if not entries:
                 return
             if not self._advance(room_id, (StoredEvent.from_payload(fields["p"]) for _, fields in entries)):

@@ -28,7 +28,7 @@ def error(code: str, message: str, status: int) -> JSONResponse:
 
 
 def _service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    return request.app.state.service
 
 
 async def _json_body(request: Request) -> Any:

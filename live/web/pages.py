@@ -41,7 +41,7 @@ ENVIRONMENTS = {language: _environment(language) for language in LANGUAGES}
 
 
 def _service(request: Request) -> Service:
-    return request.app.state.service  # type: ignore[no-any-return]
+    return request.app.state.service
 
 
 def render(request: Request, template: str, status: int = 200, **context: Any) -> Response:
