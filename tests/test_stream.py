@@ -187,3 +187,35 @@ async def test_server_pings_drop_a_dead_client(start_live: StartLive) -> None:
         await asyncio.sleep(0.1)
     assert connections() == 0
     dead.close()
+
+
+async def test_redis_restart_keeps_data_and_the_processes_recover(
+    start_live: StartLive, own_redis: RedisServer
+) -> None:
+    first = start_live(redis_url=own_redis.url)
+    second = start_live(redis_url=own_redis.url)
+    moderator = Person(first)
+    moderator.login(MODERATOR_KEY)
+    kept = moderator.ok("main", {"type": "ask_question", "text": "Before the restart"})["question"]
+    watcher = Person(second)
+    stream = await watcher.connect("main", role="viewer")
+    await stream.receive()
+
+    own_redis.stop()
+    assert httpx.get(f"{first.url}/healthz").json()["redis_reachable"] is False
+    refused = moderator.command("main", {"type": "ask_question", "text": "While Redis is down"})
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable"
+    own_redis.start()  # same port, same append-only file
+
+    for _ in range(50):
+        if httpx.get(f"{first.url}/healthz").status_code == 200:
+            break
+        await asyncio.sleep(0.1)
+    moderator.ok("main", {"type": "moderate_question", "question_id": kept["id"], "action": "approve"})
+    event = await stream.receive_until("question", timeout=10)  # the second process resubscribed
+    assert event[-1]["question"]["text"] == "Before the restart"
+    await stream.close()
+
+    third = start_live(redis_url=own_redis.url)  # a fresh process rebuilds the room from Redis
+    questions = Person(third).http.get("/api/rooms/main").json()["live"]["questions"]
+    assert [q["text"] for q in questions] == ["Before the restart"]

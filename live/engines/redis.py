@@ -189,8 +189,10 @@ class RedisEngine(Engine):
                     for room_id in self._replicas:
                         self._request_catch_up(room_id)
                 self._subscribed.set()
-                async for message in pubsub.listen():
-                    if message["type"] == "pmessage":
+                while True:
+                    # A bounded wait, not listen(): an idle room must not look like a dead socket.
+                    message = await pubsub.get_message(timeout=1.0)
+                    if message is not None and message["type"] == "pmessage":
                         self._on_message(message["channel"][prefix_length:], message["data"])
             except asyncio.CancelledError:
                 await pubsub.aclose()
@@ -199,6 +201,10 @@ class RedisEngine(Engine):
                 log.warning("lost the Redis subscription (%s); reconnecting", error)
                 with contextlib.suppress(Exception):
                     await pubsub.aclose()
+                # Redis went away: every pooled connection is dead too. Drop them all so the next
+                # command connects afresh instead of failing once per stale connection.
+                with contextlib.suppress(Exception):
+                    await self._redis.connection_pool.disconnect()
                 await asyncio.sleep(0.5)
 
     async def _save_snapshot(self, room_id: str, replica: Replica, snapshot: dict[str, Any]) -> None:
