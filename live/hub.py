@@ -49,7 +49,7 @@ class Connection:
         self.role = role
         self._send = send
         self._close = close
-        self._limit = outbox_limit or OUTBOX_LIMIT
+        self.limit = outbox_limit or OUTBOX_LIMIT
         self.outbox: deque[str] = deque()
         self._wakeup = asyncio.Event()
         self.lagging = False
@@ -58,7 +58,7 @@ class Connection:
     def push(self, text: str) -> None:
         if self.lagging or self.closed:
             return
-        if len(self.outbox) >= self._limit:
+        if len(self.outbox) >= self.limit:
             self.lagging = True
             self.outbox.clear()
             self.outbox.append(RESYNC)
@@ -151,9 +151,19 @@ class Hub:
         return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
 
     async def _flush_forever(self) -> None:
+        rounds = 0
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             self.flush_counters()
+            rounds += 1
+            if rounds % 4 == 0:  # once a second is enough for a gauge
+                metrics.OUTBOX_DEPTH.set(self.deepest_outbox())
+
+    def deepest_outbox(self) -> int:
+        return max(
+            (len(c.outbox) for channel in self.rooms.values() for cs in channel.connections.values() for c in cs),
+            default=0,
+        )
 
     def flush_counters(self) -> None:
         """Send each room's newest counter values, once per audience, if any changed."""
@@ -180,8 +190,12 @@ class Hub:
         channel = self.rooms[room_id]
         position = self.engine.position(room_id)
         missed = self.engine.history(room_id, resume) if resume is not None else None
+        if missed is not None and len(missed) >= connection.limit:
+            missed = None  # replaying more than the outbox holds would only end in a resync
         if resume is not None and missed is None:
             reason = "epoch" if resume.epoch != position.epoch else "too_old"
+            if resume.epoch == position.epoch and resume.offset > position.offset:
+                reason = "unknown_offset"
             connection.outbox.append(self._serialise({"type": "reload", "reason": reason}))
             metrics.RESYNCS.labels(reason=reason).inc()
         if missed is None:

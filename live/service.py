@@ -6,6 +6,7 @@ limits, role checks (in the domain) and metrics happen in one place whatever the
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,7 +59,7 @@ class Service:
         if not actor.has(Role.MODERATOR, room_id):
             wait = self.limiter.allow(actor.participant_id, command.type, started)
             if wait:
-                raise RateLimited(f"too many at once: try again in {wait:.0f} s")
+                raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s")
         outcome = "refused"
         try:
             result = await self.engine.execute(room_id, command, actor, now=time.time())

@@ -79,9 +79,7 @@ def test_now_and_next_in_main_forum() -> None:
     ordered = sorted(main.sessions, key=lambda session: session.start)
     first, second = ordered[0], ordered[1]
     shanghai = ZoneInfo("Asia/Shanghai")
-    during_first = (first.start + (first.end - first.start) / 2).replace(
-        tzinfo=shanghai
-    )
+    during_first = (first.start + (first.end - first.start) / 2).replace(tzinfo=shanghai)
     assert during_first == dt.datetime(2023, 9, 19, 9, 15, tzinfo=shanghai)
 
     current, upcoming = now_and_next(main, event.zone, during_first)

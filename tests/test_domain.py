@@ -258,3 +258,21 @@ def test_text_cleaning_and_word_normalisation() -> None:
     assert clean_text("one\ntwo", field="t", max_length=10, multiline=False) == "one two"
     assert normalise_word("  ＨＹＤＲＯＧＥＮ　") == "hydrogen"
     assert normalise_word("氢能") == normalise_word(" 氢能 ")
+
+
+def test_deleting_a_draft_poll_tells_viewers_nothing() -> None:
+    state = room()
+    (created,) = do(state, MOD, {"type": "create_poll", "kind": "rating", "question": "Rate?"})
+    (deleted,) = do(state, MOD, {"type": "change_poll", "poll_id": created.poll.id, "action": "delete"})
+    assert project(deleted, Audience.PUBLIC) is None
+    assert project(deleted, Audience.MODERATOR) == {"type": "poll_removed", "poll_id": created.poll.id}
+    assert state.polls == {}
+
+
+def test_repeated_moderator_actions_are_no_ops() -> None:
+    state = room(ModerationMode.POST)
+    qid = ask(state)
+    do(state, MOD, {"type": "reply_to_question", "question_id": qid, "reply": "Yes"})
+    assert do(state, MOD, {"type": "reply_to_question", "question_id": qid, "reply": "Yes"}) == []
+    do(state, MOD, {"type": "label_question", "question_id": qid, "labels": ["a"]})
+    assert do(state, MOD, {"type": "label_question", "question_id": qid, "labels": ["a"]}) == []

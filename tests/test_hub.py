@@ -136,3 +136,14 @@ async def test_a_client_that_never_accepts_a_message_is_dropped(hub: Hub, monkey
     hub.attach(connection, None, None)
     await asyncio.wait_for(connection.run_writer(), 2)
     assert connection.closed and closed == [4008]
+
+
+async def test_a_resume_longer_than_the_outbox_gets_a_snapshot_instead(hub: Hub) -> None:
+    position = hub.engine.position("main")
+    for n in range(12):
+        await run(hub, MODERATOR, {"type": "ask_question", "text": f"question {n}"})
+    recorder = Recorder()
+    connection = Connection("main", Audience.PUBLIC, "viewer", recorder.send, recorder.close, outbox_limit=10)
+    hub.attach(connection, None, position)
+    kinds = [json.loads(text)["type"] for text in connection.outbox]
+    assert kinds == ["reload", "snapshot"]

@@ -219,3 +219,15 @@ async def test_redis_restart_keeps_data_and_the_processes_recover(
     third = start_live(redis_url=own_redis.url)  # a fresh process rebuilds the room from Redis
     questions = Person(third).http.get("/api/rooms/main").json()["live"]["questions"]
     assert [q["text"] for q in questions] == ["Before the restart"]
+
+
+async def test_api_errors_are_json_everywhere(start_live: StartLive) -> None:
+    server = start_live()
+    unknown = httpx.get(f"{server.url}/api/nothing-here")
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    wrong_method = httpx.get(f"{server.url}/api/rooms/main/commands")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "invalid"
+    huge = httpx.post(
+        f"{server.url}/api/rooms/main/commands", content=b"x" * 20_000, headers={"content-type": "application/json"}
+    )
+    assert huge.status_code == 400 and "larger than" in huge.json()["error"]["message"]

@@ -130,7 +130,7 @@ def parse_command(data: object) -> Command:
         return COMMAND_ADAPTER.validate_python(data)
     except ValidationError as error:
         first = error.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
+        where = ".".join(str(part) for part in first["loc"]) or "command"
         if first["type"] == "union_tag_invalid":
             raise InvalidInput(f"unknown command type {first['input'].get('type')!r}") from None
         if first["type"] == "union_tag_not_found":

@@ -184,6 +184,8 @@ def reply_to_question(state: RoomState, command: c.ReplyToQuestion, context: Con
     reply = None
     if command.reply is not None and command.reply.strip():
         reply = clean_text(command.reply, field="reply", max_length=MAX_REPLY_LENGTH)
+    if reply == question.reply:
+        return []
     return [_changed(question, question.model_copy(update={"reply": reply}), "replied", context)]
 
 
@@ -196,6 +198,8 @@ def label_question(state: RoomState, command: c.LabelQuestion, context: Context)
     )
     if len(labels) > MAX_LABELS:
         raise InvalidInput(f"at most {MAX_LABELS} labels")
+    if labels == question.labels:
+        return []
     return [
         _changed(
             question,
@@ -244,7 +248,7 @@ def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> li
         raise NotFound("no such poll in this room")
     by = context.actor.participant_id
     if command.action == "delete":
-        events: list[Event] = [PollDeleted(poll_id=poll.id, by=by)]
+        events: list[Event] = [PollDeleted(poll_id=poll.id, was_public=poll.status.is_public, by=by)]
         if state.settings.active_poll_id == poll.id:
             settings = state.settings.model_copy(update={"active_poll_id": None})
             events.insert(0, SettingsChanged(settings=settings, action="poll_hidden", by=by))
@@ -271,6 +275,8 @@ def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> li
         return [PollChanged(poll=after, tally=state.poll_tally(poll.id), action="closed", by=by)]
     if poll.status is PollStatus.DRAFT:
         raise Conflict("open the poll before revealing its results")
+    if poll.revealed:
+        return []
     revealed = poll.model_copy(update={"revealed": True})
     return [PollChanged(poll=revealed, tally=state.poll_tally(poll.id), action="revealed", by=by)]
 

@@ -56,6 +56,7 @@ class PollChanged(_Event):
 class PollDeleted(_Event):
     type: Literal["poll_deleted"] = "poll_deleted"
     poll_id: str
+    was_public: bool = True
     by: str | None = None
 
 

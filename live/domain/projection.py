@@ -79,7 +79,9 @@ def project(event: Event, audience: Audience) -> Projection:
                 }
             return None
         case PollDeleted():
-            return {"type": "poll_removed", "poll_id": event.poll_id}
+            if moderator or event.was_public:
+                return {"type": "poll_removed", "poll_id": event.poll_id}
+            return None
         case PollVoted():
             visible = moderator or event.tally_is_public
             return CounterUpdate(

@@ -132,7 +132,7 @@ class RedisEngine(Engine):
         epoch, expected = replica.epoch, replica.offset  # the replica may move on while we wait
         args: list[str | int] = [epoch, expected, HISTORY_SIZE, self._channel(room_id), *bodies]
         try:
-            status, value = await self._append_script(keys=keys, args=args)
+            status, value = await self._run_append(keys, args)
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise StorageUnavailable("Redis cannot be reached; the command was not applied") from error
         if status == "stale":
@@ -140,6 +140,16 @@ class RedisEngine(Engine):
         if status == "epoch":
             raise StorageUnavailable(f"room {room_id} lost its history in Redis (epoch {value!r}); restart the server")
         return [StoredEvent(epoch, expected + i, e) for i, e in enumerate(events, start=1)]
+
+    async def _run_append(self, keys: list[str], args: list[str | int]) -> list[str]:
+        """Run the script; after a Redis restart the pool's first connection is dead, so a
+        connection error is retried once on a fresh connection. The retry carries the same
+        expected offset: if the first attempt did run, the retry is refused as stale."""
+        try:
+            return await self._append_script(keys=keys, args=args)
+        except RedisConnectionError:
+            await self._redis.connection_pool.disconnect()
+            return await self._append_script(keys=keys, args=args)
 
     async def _catch_up(self, room_id: str) -> None:
         replica = self._replicas[room_id]

@@ -34,6 +34,9 @@ def _service(request: Request) -> Service:
 async def _json_body(request: Request) -> Any:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise InvalidInput("send the body as application/json")
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_BODY:
+        raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")
     body = await request.body()
     if len(body) > MAX_BODY:
         raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")

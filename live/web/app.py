@@ -8,8 +8,11 @@ import time
 from collections.abc import AsyncIterator
 
 from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
@@ -28,6 +31,16 @@ async def _measure_loop_lag() -> None:
         started = time.monotonic()
         await asyncio.sleep(0.5)
         metrics.LOOP_LAG.set(max(0.0, time.monotonic() - started - 0.5))
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    """API clients get the same JSON error shape for unknown paths and methods as for refusals."""
+    assert isinstance(exc, HTTPException)
+    if request.url.path.startswith("/api/"):
+        code = {404: "not_found", 405: "invalid"}.get(exc.status_code, "invalid")
+        body = {"error": {"code": code, "message": str(exc.detail)}}
+        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+    return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
 def create_app(service: Service) -> Starlette:
@@ -61,6 +74,7 @@ def create_app(service: Service) -> Starlette:
             )
         ],
         lifespan=lifespan,
+        exception_handlers={HTTPException: _http_error},
     )
     app.state.service = service
     return app

@@ -94,7 +94,7 @@ async def _handle(service: Service, connection: Connection, room_id: str, websoc
     if text is None:
         connection.push(_error("invalid", "send JSON text frames, not binary"))
         return
-    if len(text) > MAX_MESSAGE:
+    if len(text) > MAX_MESSAGE or len(text.encode("utf-8")) > MAX_MESSAGE:
         connection.push(_error("too_large", f"messages are limited to {MAX_MESSAGE} bytes"))
         return
     try:
