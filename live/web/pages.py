@@ -116,7 +116,7 @@ async def screen(request: Request) -> Response:
     if not identity.actor(request).has(Role.SCREEN, room.slug):
         return _login_redirect(request)
     info = room_view(service, room, dt.datetime.now(dt.UTC))
-    join_qr = segno.make(info["url"], error="m").svg_inline(scale=10, dark="#111", light="#fff")
+    join_qr = segno.make(info["url"], error="m").svg_inline(scale=10, dark="#111", light="#fff", omitsize=True)
     return render(request, "screen.html", room=room, room_info=info, join_qr=join_qr)
 
 

@@ -1,0 +1,379 @@
+/* live.js: the room's live stream, shared by every page.
+ *
+ * new Live.LiveRoom(room, role, {onSnapshot, onMessage, onStatus})
+ *   .command(obj) -> Promise(result); rejects with {code, message}.
+ *
+ * The connection keeps the last (epoch, offset) it saw and resumes from it after a drop, so the
+ * server sends only what was missed (or a fresh snapshot, after a "reload").
+ * Everything shown to people is built with textContent: questions are hostile input.
+ */
+(function () {
+  "use strict";
+
+  function readJSON(id) {
+    var node = document.getElementById(id);
+    if (!node) return {};
+    try {
+      return JSON.parse(node.textContent || "{}") || {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  var messages = Object.assign({}, readJSON("messages"), readJSON("page-messages"));
+
+  function t(key) {
+    var text = messages[key];
+    return typeof text === "string" && text ? text : key;
+  }
+
+  var ERROR_CODES = ["forbidden", "not_found", "invalid", "conflict", "rate_limited", "unavailable"];
+
+  function errorText(error) {
+    var code = error && error.code;
+    if (ERROR_CODES.indexOf(code) >= 0 && messages[code] && messages[code] !== code) return messages[code];
+    return t("Something went wrong.");
+  }
+
+  /* el("p", {class: "x", text: "..."}, child, ...): DOM without innerHTML. */
+  function el(tag, attrs) {
+    var node = document.createElement(tag);
+    if (attrs) {
+      Object.keys(attrs).forEach(function (key) {
+        var value = attrs[key];
+        if (value === undefined || value === null || value === false) return;
+        if (key === "text") node.textContent = String(value);
+        else if (key === "class") node.className = value;
+        else if (key === "dataset") Object.assign(node.dataset, value);
+        else if (key.slice(0, 2) === "on" && typeof value === "function") node.addEventListener(key.slice(2), value);
+        else if (value === true) node.setAttribute(key, "");
+        else node.setAttribute(key, String(value));
+      });
+    }
+    for (var i = 2; i < arguments.length; i++) {
+      var child = arguments[i];
+      if (child === null || child === undefined || child === false) continue;
+      node.appendChild(typeof child === "string" ? document.createTextNode(child) : child);
+    }
+    return node;
+  }
+
+  /* A short message at the bottom of the page that fades away. */
+  function notice(text, kind) {
+    var box = document.getElementById("notices");
+    if (!box) return;
+    var item = el("p", { class: "notice" + (kind ? " notice-" + kind : ""), role: kind === "error" ? "alert" : "status", text: text });
+    box.appendChild(item);
+    setTimeout(function () {
+      item.classList.add("notice-leaving");
+      setTimeout(function () { item.remove(); }, 400);
+    }, kind === "error" ? 6000 : 4000);
+  }
+
+  /* Several messages in one task are drawn once. */
+  function scheduler(render) {
+    var pending = false;
+    return function () {
+      if (pending) return;
+      pending = true;
+      setTimeout(function () {
+        pending = false;
+        render();
+      }, 16);
+    };
+  }
+
+  var PING_EVERY = 20000;
+  var SILENCE_LIMIT = 45000;
+  var CONNECT_LIMIT = 15000;
+  var BACKOFF_FIRST = 500;
+  var BACKOFF_MAX = 10000;
+
+  function LiveRoom(room, role, handlers, options) {
+    this.room = room;
+    this.role = role || "viewer";
+    this.handlers = handlers || {};
+    this.options = options || {};
+    this.epoch = null;
+    this.offset = null;
+    this.socket = null;
+    this.status = null;
+    this.pending = {};
+    this.nextRef = 1;
+    this.backoff = BACKOFF_FIRST;
+    this.connected = false;
+    this.everConnected = false;
+    this.lastHeard = Date.now();
+    this.lastPing = Date.now();
+    this.retryTimer = null;
+    var self = this;
+    this.pinger = setInterval(function () { self.keepAlive(); }, 5000);
+    window.addEventListener("online", function () { self.reconnectSoon(0); });
+    document.addEventListener("visibilitychange", function () {
+      if (document.visibilityState === "visible" && !self.connected) self.reconnectSoon(0);
+    });
+    this.connect();
+  }
+
+  LiveRoom.prototype.url = function () {
+    var scheme = location.protocol === "https:" ? "wss:" : "ws:";
+    var url = scheme + "//" + location.host + "/ws/rooms/" + encodeURIComponent(this.room) + "?as=" + encodeURIComponent(this.role);
+    if (this.epoch !== null && this.offset !== null) {
+      url += "&epoch=" + encodeURIComponent(this.epoch) + "&offset=" + encodeURIComponent(String(this.offset));
+    }
+    return url;
+  };
+
+  LiveRoom.prototype.setStatus = function (status) {
+    if (this.status === status) return;
+    this.status = status;
+    var pill = document.getElementById("live-status");
+    if (pill) {
+      var labels = { connecting: "Connecting…", live: "Live", reconnecting: "Reconnecting…" };
+      pill.textContent = t(labels[status]);
+      pill.className = "status-pill status-" + status;
+    }
+    if (this.handlers.onStatus) this.handlers.onStatus(status);
+  };
+
+  LiveRoom.prototype.connect = function () {
+    var self = this;
+    this.retryTimer = null;
+    this.setStatus(this.everConnected ? "reconnecting" : "connecting");
+    var socket;
+    try {
+      socket = new WebSocket(this.url());
+    } catch (e) {
+      this.reconnectSoon();
+      return;
+    }
+    this.socket = socket;
+    this.lastHeard = Date.now();
+    socket.onopen = function () {
+      if (self.socket !== socket) return;
+      self.lastHeard = self.lastPing = Date.now();
+    };
+    socket.onmessage = function (event) {
+      if (self.socket !== socket) return;
+      self.lastHeard = Date.now();
+      var message;
+      try {
+        message = JSON.parse(event.data);
+      } catch (e) {
+        return;
+      }
+      if (message && typeof message === "object") self.receive(message);
+    };
+    socket.onclose = function () {
+      if (self.socket !== socket) return;
+      self.dropped();
+    };
+    socket.onerror = function () { /* onclose follows */ };
+  };
+
+  LiveRoom.prototype.dropped = function () {
+    this.socket = null;
+    this.connected = false;
+    var pending = this.pending;
+    this.pending = {};
+    Object.keys(pending).forEach(function (ref) {
+      pending[ref].reject({ code: "unavailable", message: "the connection was lost" });
+    });
+    this.setStatus(this.everConnected ? "reconnecting" : "connecting");
+    this.reconnectSoon();
+  };
+
+  LiveRoom.prototype.reconnectSoon = function (delay) {
+    if (this.socket) {
+      if (delay === 0 && !this.connected) this.socket.close();
+      return;
+    }
+    if (this.retryTimer !== null) {
+      if (delay !== 0) return;
+      clearTimeout(this.retryTimer);
+    }
+    var self = this;
+    var wait = delay === undefined ? this.backoff * (0.75 + Math.random() * 0.5) : delay;
+    if (delay === undefined) this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX);
+    this.retryTimer = setTimeout(function () { self.connect(); }, wait);
+  };
+
+  LiveRoom.prototype.keepAlive = function () {
+    var socket = this.socket;
+    if (!socket) return;
+    var now = Date.now();
+    var stuck = socket.readyState === WebSocket.CONNECTING && now - this.lastHeard > CONNECT_LIMIT;
+    if (stuck || (socket.readyState === WebSocket.OPEN && now - this.lastHeard > SILENCE_LIMIT)) {
+      this.socket = null; // silent for too long: the network dropped it without telling us
+      try { socket.close(); } catch (e) { /* already closing */ }
+      this.dropped();
+      return;
+    }
+    if (socket.readyState === WebSocket.OPEN && now - this.lastPing >= PING_EVERY) {
+      this.lastPing = now;
+      this.send({ type: "ping", ref: "ping-" + this.nextRef++ });
+    }
+  };
+
+  LiveRoom.prototype.send = function (message) {
+    if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return false;
+    this.socket.send(JSON.stringify(message));
+    return true;
+  };
+
+  LiveRoom.prototype.remember = function (message) {
+    if (typeof message.epoch !== "string" || typeof message.offset !== "number") return;
+    if (message.type === "snapshot" || message.epoch !== this.epoch || this.offset === null) {
+      this.epoch = message.epoch;
+      this.offset = message.offset;
+    } else if (message.offset > this.offset) {
+      this.offset = message.offset;
+    }
+  };
+
+  LiveRoom.prototype.receive = function (message) {
+    var type = message.type;
+    if (type === "resync") {
+      var socket = this.socket; // the server closes after this; reconnect from where we are
+      if (socket) { this.socket = null; try { socket.close(); } catch (e) { /* closing */ } this.dropped(); }
+      return;
+    }
+    if (type === "reload") {
+      this.epoch = null;
+      this.offset = null;
+      if (!this.options.quiet) notice(t("The page was out of date and has been reloaded."));
+      return;
+    }
+    this.remember(message);
+    if (type === "snapshot") {
+      this.markLive();
+      if (this.handlers.onSnapshot) this.handlers.onSnapshot(message);
+      return;
+    }
+    if (type === "ack" || (type === "error" && message.ref !== null && message.ref !== undefined && this.pending[message.ref])) {
+      var waiting = this.pending[message.ref];
+      if (waiting) {
+        delete this.pending[message.ref];
+        if (type === "ack") waiting.resolve(message.result || {});
+        else waiting.reject({ code: message.code, message: message.message });
+      }
+      return;
+    }
+    if (type === "pong") return;
+    if (type === "question" || type === "question_removed" || type === "settings" || type === "poll" ||
+        type === "poll_removed" || type === "counters") {
+      this.markLive(); // events after a resume: the connection is up to date
+    }
+    if (this.handlers.onMessage) this.handlers.onMessage(message);
+  };
+
+  LiveRoom.prototype.markLive = function () {
+    this.connected = true;
+    this.everConnected = true;
+    this.backoff = BACKOFF_FIRST;
+    this.setStatus("live");
+  };
+
+  LiveRoom.prototype.command = function (command) {
+    var self = this;
+    return new Promise(function (resolve, reject) {
+      var ref = "r" + self.nextRef++;
+      if (!self.connected || !self.send({ type: "command", ref: ref, command: command })) {
+        reject({ code: "unavailable", message: "not connected" });
+        return;
+      }
+      self.pending[ref] = { resolve: resolve, reject: reject };
+    });
+  };
+
+  /* A command over HTTP (POST /api/rooms/{room}/commands): it reads the session cookie as it is
+   * now, so it sees a display name set after the live stream connected. Same result as an ack. */
+  function postCommand(room, command) {
+    return fetch("/api/rooms/" + encodeURIComponent(room) + "/commands", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify(command),
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (body) {
+        if (response.ok) return body;
+        var error = (body && body.error) || {};
+        throw { code: error.code || (response.status >= 500 ? "unavailable" : "invalid"), message: error.message || "" };
+      });
+    }, function () {
+      throw { code: "unavailable", message: "the server could not be reached" };
+    });
+  }
+
+  /* "1 ballot" / "12 ballots". */
+  function ballots(n) {
+    return n === 1 && messages["1 ballot"] ? messages["1 ballot"] : n + " " + t("ballots");
+  }
+
+  /* Small shared helpers for the pages. */
+  function sortQuestions(list, order) {
+    return list.slice().sort(function (a, b) {
+      if (order === "recent") return b.asked_at - a.asked_at;
+      return (b.votes - a.votes) || (a.asked_at - b.asked_at);
+    });
+  }
+
+  function timeOf(seconds) {
+    if (!seconds) return "";
+    var date = new Date(seconds * 1000);
+    return String(date.getHours()).padStart(2, "0") + ":" + String(date.getMinutes()).padStart(2, "0");
+  }
+
+  /* Bars for a poll's tally: one row per option (or per word), sorted as the poll defines. */
+  function tallyBars(poll, tally, options) {
+    var entries = poll.kind === "word_cloud"
+      ? Object.keys(tally).map(function (w) { return [w, tally[w]]; }).sort(function (a, b) { return b[1] - a[1]; })
+      : (poll.options || []).map(function (o) { return [o, tally[o] || 0]; });
+    var total = entries.reduce(function (sum, e) { return sum + e[1]; }, 0);
+    var most = entries.reduce(function (m, e) { return Math.max(m, e[1]); }, 0);
+    var list = el("ul", { class: "tally" + (options && options.big ? " tally-big" : "") });
+    entries.forEach(function (entry) {
+      var share = total ? Math.round((entry[1] / total) * 100) : 0;
+      var bar = el("span", { class: "tally-bar" });
+      bar.style.width = (total ? Math.max(2, share) : 0) + "%";
+      var row = el("li", { class: "tally-row" + (most && entry[1] === most ? " tally-top" : "") },
+        el("span", { class: "tally-label", text: entry[0] }),
+        el("span", { class: "tally-value", text: entry[1] + (total ? " · " + share + "%" : "") }),
+        el("span", { class: "tally-track" }, bar));
+      list.appendChild(row);
+    });
+    return list;
+  }
+
+  /* A word cloud: words sized by how often they were given. */
+  function wordCloud(tally, options) {
+    var words = Object.keys(tally).map(function (w) { return [w, tally[w]]; }).sort(function (a, b) { return b[1] - a[1]; });
+    var most = words.length ? words[0][1] : 1;
+    var cloud = el("p", { class: "word-cloud" + (options && options.big ? " word-cloud-big" : "") });
+    var base = options && options.big ? 2 : 1;
+    words.forEach(function (word, index) {
+      var size = base * (1 + 1.6 * (word[1] / most));
+      var span = el("span", { class: "word word-" + (index % 5), text: word[0], title: String(word[1]) });
+      span.style.fontSize = size.toFixed(2) + "em";
+      cloud.appendChild(span);
+      cloud.appendChild(document.createTextNode(" "));
+    });
+    return cloud;
+  }
+
+  window.Live = {
+    LiveRoom: LiveRoom,
+    t: t,
+    el: el,
+    notice: notice,
+    errorText: errorText,
+    scheduler: scheduler,
+    sortQuestions: sortQuestions,
+    timeOf: timeOf,
+    tallyBars: tallyBars,
+    wordCloud: wordCloud,
+    readJSON: readJSON,
+    postCommand: postCommand,
+    ballots: ballots,
+  };
+})();

@@ -1,0 +1,390 @@
+/* viewer.js: the audience's page: ask, upvote, follow "now answering", vote in the active poll. */
+(function () {
+  "use strict";
+  var L = window.Live;
+  var t = L.t;
+  var el = L.el;
+  var script = document.currentScript;
+  var roomSlug = script.dataset.room;
+
+  function savedOrder() {
+    try { return localStorage.getItem("live.sort"); } catch (e) { return null; } // storage may be off
+  }
+
+  var state = {
+    settings: {},
+    questions: new Map(), // id -> public question (own pending ones included)
+    polls: new Map(),
+    upvoted: new Set(),
+    ballots: {},
+    mine: new Set(),
+    order: savedOrder() === "recent" ? "recent" : "popular",
+    changingVote: false,
+  };
+
+  var list = document.getElementById("question-list");
+  var answeredList = document.getElementById("answered-list");
+  var answeredSection = document.getElementById("answered-section");
+  var cards = new Map(); // question id -> {root, parts...}
+
+  var schedule = L.scheduler(render);
+
+  var live = new L.LiveRoom(roomSlug, "viewer", {
+    onSnapshot: function (message) {
+      var room = message.room;
+      var mine = message.mine || {};
+      state.settings = room.settings || {};
+      state.questions = new Map();
+      (room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
+      (mine.pending || []).forEach(function (q) { state.questions.set(q.id, q); });
+      state.polls = new Map();
+      (room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
+      state.upvoted = new Set(mine.upvoted || []);
+      state.ballots = mine.ballots || {};
+      state.mine = new Set(mine.questions || []);
+      schedule();
+    },
+    onMessage: function (message) {
+      switch (message.type) {
+        case "question":
+          state.questions.set(message.question.id, message.question);
+          break;
+        case "question_removed":
+          state.questions.delete(message.question_id);
+          break;
+        case "settings":
+          state.settings = message.settings;
+          break;
+        case "poll":
+          state.polls.set(message.poll.id, message.poll);
+          break;
+        case "poll_removed":
+          state.polls.delete(message.poll_id);
+          break;
+        case "counters":
+          Object.keys(message.votes || {}).forEach(function (id) {
+            var q = state.questions.get(id);
+            if (q) state.questions.set(id, Object.assign({}, q, { votes: message.votes[id] }));
+          });
+          Object.keys(message.polls || {}).forEach(function (id) {
+            var p = state.polls.get(id);
+            if (p) state.polls.set(id, Object.assign({}, p, message.polls[id]));
+          });
+          break;
+        default:
+          return;
+      }
+      schedule();
+    },
+  });
+
+  // -- asking ------------------------------------------------------------------------------
+  var form = document.getElementById("ask-form");
+  var textArea = document.getElementById("ask-text");
+  var nameInput = document.getElementById("ask-name");
+  var anonymous = document.getElementById("ask-anonymous");
+  var counter = document.getElementById("ask-count");
+  var feedback = document.getElementById("ask-feedback");
+  var submit = document.getElementById("ask-submit");
+  var savedName = nameInput.value.trim();
+
+  function showFeedback(text, kind) {
+    feedback.textContent = text;
+    feedback.className = "form-feedback" + (kind ? " form-feedback-" + kind : "");
+  }
+
+  textArea.addEventListener("input", function () {
+    counter.textContent = textArea.value.length + " / 500";
+  });
+  if (anonymous) {
+    anonymous.addEventListener("change", function () {
+      nameInput.disabled = anonymous.checked;
+    });
+  }
+
+  function saveName(name) {
+    if (name === savedName) return Promise.resolve();
+    return fetch("/api/me", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      credentials: "same-origin",
+      body: JSON.stringify({ display_name: name }),
+    }).then(function (response) {
+      if (!response.ok) throw { code: "invalid" };
+      return response.json();
+    }).then(function (me) {
+      savedName = me.display_name || "";
+    });
+  }
+
+  form.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = textArea.value.trim();
+    var isAnonymous = anonymous ? anonymous.checked : false;
+    var name = nameInput.value.trim();
+    if (!text) {
+      showFeedback(t("Ask first"), "error");
+      textArea.focus();
+      return;
+    }
+    if ((state.settings.require_name || script.dataset.requireName === "true") && (isAnonymous || !name)) {
+      showFeedback(t("Name required"), "error");
+      nameInput.focus();
+      return;
+    }
+    submit.disabled = true;
+    showFeedback("");
+    (isAnonymous ? Promise.resolve() : saveName(name))
+      .then(function () {
+        // over HTTP, not the stream: the stream's session predates a name typed on this page
+        return L.postCommand(roomSlug, { type: "ask_question", text: text, anonymous: isAnonymous });
+      })
+      .then(function (result) {
+        if (result.question) {
+          state.questions.set(result.question.id, result.question);
+          state.mine.add(result.question.id);
+          schedule();
+        }
+        textArea.value = "";
+        counter.textContent = "0 / 500";
+        showFeedback(t("Your question was sent."), "ok");
+      })
+      .catch(function (error) {
+        showFeedback(L.errorText(error), "error");
+      })
+      .then(function () {
+        submit.disabled = false;
+      });
+  });
+
+  // -- sorting -----------------------------------------------------------------------------
+  var sortButtons = document.querySelectorAll("[data-sort]");
+  function showOrder() {
+    sortButtons.forEach(function (button) {
+      button.setAttribute("aria-pressed", button.dataset.sort === state.order ? "true" : "false");
+    });
+  }
+  sortButtons.forEach(function (button) {
+    button.addEventListener("click", function () {
+      state.order = button.dataset.sort;
+      try { localStorage.setItem("live.sort", state.order); } catch (e) { /* private mode */ }
+      showOrder();
+      schedule();
+    });
+  });
+  showOrder();
+
+  // -- upvotes -----------------------------------------------------------------------------
+  function toggleVote(id) {
+    var question = state.questions.get(id);
+    if (!question || question.status !== "live") return;
+    var voted = !state.upvoted.has(id);
+    var before = question.votes;
+    if (voted) state.upvoted.add(id); else state.upvoted.delete(id);
+    state.questions.set(id, Object.assign({}, question, { votes: Math.max(0, before + (voted ? 1 : -1)) }));
+    schedule();
+    live.command({ type: "upvote", question_id: id, voted: voted }).catch(function (error) {
+      if (voted) state.upvoted.delete(id); else state.upvoted.add(id);
+      var now = state.questions.get(id);
+      if (now) state.questions.set(id, Object.assign({}, now, { votes: before }));
+      schedule();
+      L.notice(L.errorText(error), "error");
+    });
+  }
+
+  // -- drawing -----------------------------------------------------------------------------
+  function makeCard(id) {
+    var parts = {};
+    parts.text = el("p", { class: "q-text", dir: "auto" });
+    parts.reply = el("div", { class: "q-reply", hidden: true },
+      el("span", { class: "q-reply-label", text: t("Reply from the moderator") }),
+      parts.replyText = el("p", { dir: "auto" }));
+    parts.author = el("span", { class: "q-author", dir: "auto" });
+    parts.time = el("span", { class: "q-time" });
+    parts.badge = el("span", { class: "badge", hidden: true });
+    parts.vote = el("button", {
+      type: "button",
+      class: "vote-button",
+      "aria-pressed": "false",
+      onclick: function () { toggleVote(id); },
+    },
+    el("span", { class: "vote-arrow", "aria-hidden": "true", text: "▲" }),
+    parts.votes = el("span", { class: "vote-count", text: "0" }));
+    parts.root = el("li", { class: "question", dataset: { id: id } },
+      parts.vote,
+      el("div", { class: "q-body" },
+        el("p", { class: "q-meta" }, parts.badge, parts.author, parts.time),
+        parts.text,
+        parts.reply));
+    return parts;
+  }
+
+  function fillCard(parts, q) {
+    var pending = q.status === "pending";
+    var answering = state.settings.answering_question_id === q.id;
+    parts.root.className = "question" + (pending ? " question-pending" : "") + (answering ? " question-answering" : "") +
+      (state.mine.has(q.id) ? " question-mine" : "");
+    if (parts.text.textContent !== q.text) parts.text.textContent = q.text;
+    parts.author.textContent = q.author_name || t("Anonymous");
+    parts.time.textContent = L.timeOf(q.asked_at);
+    var badge = pending ? t("Awaiting moderation") : answering ? t("Now answering") : q.status === "answered" ? t("Answered") : "";
+    parts.badge.hidden = !badge;
+    parts.badge.textContent = badge;
+    parts.badge.className = "badge" + (pending ? " badge-pending" : answering ? " badge-live" : " badge-done");
+    parts.reply.hidden = !q.reply;
+    parts.replyText.textContent = q.reply || "";
+    var voted = state.upvoted.has(q.id);
+    parts.vote.hidden = pending;
+    parts.vote.disabled = q.status !== "live";
+    parts.vote.setAttribute("aria-pressed", voted ? "true" : "false");
+    parts.vote.setAttribute("aria-label", t("Upvote") + " (" + q.votes + " " + t("votes") + ")");
+    parts.vote.title = voted ? t("Voted") : t("Upvote");
+    parts.votes.textContent = String(q.votes);
+  }
+
+  function place(container, questions) {
+    var seen = new Set();
+    questions.forEach(function (q, index) {
+      var parts = cards.get(q.id);
+      if (!parts) {
+        parts = makeCard(q.id);
+        cards.set(q.id, parts);
+      }
+      fillCard(parts, q);
+      seen.add(q.id);
+      if (container.children[index] !== parts.root) container.insertBefore(parts.root, container.children[index] || null);
+    });
+    Array.prototype.slice.call(container.children).forEach(function (child) {
+      if (!seen.has(child.dataset.id)) child.remove();
+    });
+    return seen;
+  }
+
+  function render() {
+    var all = Array.from(state.questions.values());
+    var own = all.filter(function (q) { return q.status === "pending"; })
+      .sort(function (a, b) { return b.asked_at - a.asked_at; });
+    var open = L.sortQuestions(all.filter(function (q) { return q.status === "live"; }), state.order);
+    var answered = all.filter(function (q) { return q.status === "answered"; })
+      .sort(function (a, b) { return (b.answered_at || 0) - (a.answered_at || 0); });
+    var shown = place(list, own.concat(open));
+    place(answeredList, answered).forEach(function (id) { shown.add(id); });
+    cards.forEach(function (parts, id) { if (!shown.has(id)) cards.delete(id); });
+
+    document.getElementById("question-count").textContent = open.length ? String(open.length) : "";
+    document.getElementById("no-questions").hidden = own.length + open.length > 0;
+    answeredSection.hidden = answered.length === 0;
+    document.getElementById("answered-count").textContent = String(answered.length);
+
+    renderAnswering();
+    renderPoll();
+  }
+
+  function renderAnswering() {
+    var banner = document.getElementById("answering");
+    var q = state.questions.get(state.settings.answering_question_id || "");
+    banner.hidden = !q;
+    if (!q) return;
+    document.getElementById("answering-text").textContent = q.text;
+    document.getElementById("answering-text").setAttribute("dir", "auto");
+    document.getElementById("answering-meta").textContent = (q.author_name || t("Anonymous")) + " · ▲ " + q.votes;
+  }
+
+  // -- the active poll -----------------------------------------------------------------------
+  var pollDrawn = null; // what the voting form was drawn for, so typing is not interrupted
+
+  function renderPoll() {
+    var section = document.getElementById("poll");
+    var body = document.getElementById("poll-body");
+    var poll = state.polls.get(state.settings.active_poll_id || "");
+    section.hidden = !poll;
+    if (!poll) {
+      pollDrawn = null;
+      body.replaceChildren();
+      return;
+    }
+    var ballot = state.ballots[poll.id];
+    var voting = poll.status === "open" && (!ballot || state.changingVote);
+    var key = [poll.id, poll.status, voting, JSON.stringify(ballot || null)].join("|");
+    var results = document.getElementById("poll-results");
+    if (pollDrawn === key && results) {
+      results.replaceWith(pollResults(poll, ballot));
+      return;
+    }
+    pollDrawn = key;
+    var children = [el("h2", { class: "poll-question", dir: "auto", text: poll.question })];
+    if (voting) children.push(voteForm(poll, ballot));
+    else if (poll.status === "open") {
+      children.push(el("p", { class: "form-feedback form-feedback-ok", text: t("Your vote was counted.") }));
+      children.push(el("button", {
+        type: "button",
+        class: "button button-quiet",
+        text: t("Change vote"),
+        onclick: function () { state.changingVote = true; schedule(); },
+      }));
+    } else {
+      children.push(el("p", { class: "muted", text: t("Poll closed") }));
+    }
+    children.push(pollResults(poll, ballot));
+    body.replaceChildren.apply(body, children);
+  }
+
+  function pollResults(poll, ballot) {
+    var box = el("div", { id: "poll-results", class: "poll-results" });
+    var canSee = poll.tally && (poll.visibility !== "after_vote" || ballot || poll.status === "closed");
+    if (canSee) {
+      box.appendChild(poll.kind === "word_cloud" ? L.wordCloud(poll.tally) : L.tallyBars(poll, poll.tally));
+    } else if (poll.visibility === "after_vote" && !ballot) {
+      box.appendChild(el("p", { class: "muted small", text: t("Results after vote") }));
+    } else {
+      box.appendChild(el("p", { class: "muted small", text: t("Results are shown when the moderator reveals them.") }));
+    }
+    box.appendChild(el("p", { class: "muted small", text: L.ballots(poll.ballots) }));
+    return box;
+  }
+
+  function voteForm(poll, ballot) {
+    var chosen = new Set(ballot || []);
+    var formNode = el("form", { class: "vote-form" });
+    var inputs = [];
+    if (poll.kind === "word_cloud") {
+      formNode.appendChild(el("p", { class: "muted small", text: t("Up to 3 words") }));
+      for (var i = 0; i < 3; i++) {
+        var input = el("input", { type: "text", maxlength: "40", placeholder: t("A word"), "aria-label": t("A word"), value: (ballot || [])[i] || "" });
+        inputs.push(input);
+        formNode.appendChild(input);
+      }
+    } else {
+      var multiple = poll.kind === "multiple_choice";
+      var group = el("div", { class: "choices" + (poll.kind === "rating" ? " choices-rating" : "") });
+      poll.options.forEach(function (option) {
+        var input = el("input", { type: multiple ? "checkbox" : "radio", name: "poll-" + poll.id, value: option });
+        input.checked = chosen.has(option);
+        inputs.push(input);
+        group.appendChild(el("label", { class: "choice" }, input, el("span", { dir: "auto", text: poll.kind === "rating" ? option + " ★" : option })));
+      });
+      formNode.appendChild(group);
+    }
+    var button = el("button", { type: "submit", class: "button button-primary", text: t("Vote") });
+    formNode.appendChild(button);
+    formNode.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var choices = poll.kind === "word_cloud"
+        ? inputs.map(function (i) { return i.value.trim(); }).filter(Boolean)
+        : inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
+      if (!choices.length) return;
+      button.disabled = true;
+      live.command({ type: "vote_poll", poll_id: poll.id, choices: choices })
+        .then(function () {
+          state.ballots[poll.id] = choices;
+          state.changingVote = false;
+          schedule();
+        })
+        .catch(function (error) {
+          button.disabled = false;
+          L.notice(L.errorText(error), "error");
+        });
+    });
+    return formNode;
+  }
+})();
