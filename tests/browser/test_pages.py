@@ -38,7 +38,7 @@ QUESTION = "<script>alert(1)</script> 汽车行业何时实现碳中和？ When 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     if not Path(CHROMIUM).exists():
-        pytest.skip("chromium is not installed (apt-get install -y chromium)")
+        pytest.fail("chromium is not installed: run `make test`, which installs it with apt")
     SHOTS.mkdir(exist_ok=True)
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

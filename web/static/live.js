@@ -361,7 +361,38 @@
     return cloud;
   }
 
+  // The room as a page holds it, and the one way every page applies a stream message to it.
+  function roomFromSnapshot(message) {
+    var state = { settings: message.room.settings || {}, questions: new Map(), polls: new Map() };
+    (message.room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
+    (message.room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
+    return state;
+  }
+
+  function merge(map, id, values) {
+    var item = map.get(id);
+    if (item) map.set(id, Object.assign({}, item, values));
+  }
+
+  /** Apply one stream message to a room state; false if the message is not about the room. */
+  function applyRoomMessage(state, message) {
+    switch (message.type) {
+      case "question": state.questions.set(message.question.id, message.question); return true;
+      case "question_removed": state.questions.delete(message.question_id); return true;
+      case "settings": state.settings = message.settings; return true;
+      case "poll": state.polls.set(message.poll.id, message.poll); return true;
+      case "poll_removed": state.polls.delete(message.poll_id); return true;
+      case "counters":
+        Object.keys(message.votes || {}).forEach(function (id) { merge(state.questions, id, { votes: message.votes[id] }); });
+        Object.keys(message.polls || {}).forEach(function (id) { merge(state.polls, id, message.polls[id]); });
+        return true;
+      default: return false;
+    }
+  }
+
   window.Live = {
+    roomFromSnapshot: roomFromSnapshot,
+    applyRoomMessage: applyRoomMessage,
     LiveRoom: LiveRoom,
     t: t,
     el: el,

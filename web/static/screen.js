@@ -9,11 +9,6 @@
   var state = { settings: {}, questions: new Map(), polls: new Map() };
   var schedule = L.scheduler(render);
 
-  function merge(map, id, values) {
-    var item = map.get(id);
-    if (item) map.set(id, Object.assign({}, item, values));
-  }
-
   new L.LiveRoom(roomSlug, "screen", {
     onSnapshot: function (message) {
       state.settings = message.room.settings || {};
@@ -24,19 +19,8 @@
       schedule();
     },
     onMessage: function (message) {
-      switch (message.type) {
-        case "question": state.questions.set(message.question.id, message.question); break;
-        case "question_removed": state.questions.delete(message.question_id); break;
-        case "settings": state.settings = message.settings; break;
-        case "poll": state.polls.set(message.poll.id, message.poll); break;
-        case "poll_removed": state.polls.delete(message.poll_id); break;
-        case "counters":
-          Object.keys(message.votes || {}).forEach(function (id) { merge(state.questions, id, { votes: message.votes[id] }); });
-          Object.keys(message.polls || {}).forEach(function (id) { merge(state.polls, id, message.polls[id]); });
-          break;
-        default: return; // errors are never shown on a screen
-      }
-      schedule();
+      // errors and acks are never shown on a screen
+      if (L.applyRoomMessage(state, message)) schedule();
     },
   }, { quiet: true });
 

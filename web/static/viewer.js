@@ -45,36 +45,7 @@
       schedule();
     },
     onMessage: function (message) {
-      switch (message.type) {
-        case "question":
-          state.questions.set(message.question.id, message.question);
-          break;
-        case "question_removed":
-          state.questions.delete(message.question_id);
-          break;
-        case "settings":
-          state.settings = message.settings;
-          break;
-        case "poll":
-          state.polls.set(message.poll.id, message.poll);
-          break;
-        case "poll_removed":
-          state.polls.delete(message.poll_id);
-          break;
-        case "counters":
-          Object.keys(message.votes || {}).forEach(function (id) {
-            var q = state.questions.get(id);
-            if (q) state.questions.set(id, Object.assign({}, q, { votes: message.votes[id] }));
-          });
-          Object.keys(message.polls || {}).forEach(function (id) {
-            var p = state.polls.get(id);
-            if (p) state.polls.set(id, Object.assign({}, p, message.polls[id]));
-          });
-          break;
-        default:
-          return;
-      }
-      schedule();
+      if (L.applyRoomMessage(state, message)) schedule();
     },
   });
 
