@@ -79,6 +79,7 @@ class Room(Strict):
     moderation: Literal["pre", "post"] = "pre"
     require_name: bool = False
     screen_language: Literal["zh-CN", "en", "both"] = "both"
+    blocked_words: list[str] = Field(default_factory=list, max_length=1000)  # added to the event's list
     sessions: list[Session] = Field(default_factory=list)
 
     @model_validator(mode="after")
@@ -103,6 +104,8 @@ class Event(Strict):
     start_date: dt.date
     end_date: dt.date
     default_language: Literal["zh-CN", "en"] = "zh-CN"
+    # Questions containing one of these wait for a moderator, even in post-moderation rooms.
+    blocked_words: list[str] = Field(default_factory=list, max_length=5000)
 
     @field_validator("timezone")
     @classmethod

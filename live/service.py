@@ -14,14 +14,22 @@ from typing import Any
 from . import metrics
 from .access import Keyring
 from .config import EventFile
-from .domain.commands import parse_command
+from .domain.commands import MoveQuestion, ReceiveQuestion, parse_command
 from .domain.errors import NotFound, RateLimited
+from .domain.filters import RoomPolicy, WordFilter
 from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
 from .engines.base import Engine
 from .hub import Hub
 from .ratelimit import RateLimiter
 from .settings import ServeSettings
+
+
+def room_policies(event_file: EventFile) -> dict[str, RoomPolicy]:
+    return {
+        room.slug: RoomPolicy(word_filter=WordFilter.of([*event_file.event.blocked_words, *room.blocked_words]))
+        for room in event_file.rooms
+    }
 
 
 def initial_states(event_file: EventFile) -> dict[str, RoomState]:
@@ -43,9 +51,22 @@ class Service:
     secret: str
     hub: Hub = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
+    policies: dict[str, RoomPolicy] = field(init=False)
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.engine)
+        self.policies = room_policies(self.event_file)
+
+    async def _receive_moved(self, from_room: str, command: MoveQuestion, actor: Actor) -> str | None:
+        """The second half of a move. Rooms are separate logs, so this is a second command: if it
+        fails (storage unavailable), the question stays marked as moved and the error is raised."""
+        question = self.engine.state(from_room).questions[command.question_id]
+        voters = tuple(self.engine.state(from_room).upvotes.get(question.id, ()))
+        arriving = ReceiveQuestion(question=question, voters=voters, from_room=from_room)
+        result = await self.engine.execute(
+            command.to_room, arriving, actor, time.time(), self.policies[command.to_room]
+        )
+        return result.created_id
 
     def has_room(self, room_id: str) -> bool:
         return self.event_file.room(room_id) is not None
@@ -55,6 +76,8 @@ class Service:
         if not self.has_room(room_id):
             raise NotFound(f"no room {room_id!r} in this event")
         command = parse_command(raw)
+        if isinstance(command, MoveQuestion) and not self.has_room(command.to_room):
+            raise NotFound(f"no room {command.to_room!r} in this event")
         started = time.monotonic()
         if not actor.has(Role.MODERATOR, room_id):
             wait = self.limiter.allow(actor.participant_id, command.type, started)
@@ -62,12 +85,16 @@ class Service:
                 raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s")
         outcome = "refused"
         try:
-            result = await self.engine.execute(room_id, command, actor, now=time.time())
+            result = await self.engine.execute(room_id, command, actor, now=time.time(), policy=self.policies[room_id])
+            if isinstance(command, MoveQuestion) and result.events:
+                result.created_id = await self._receive_moved(room_id, command, actor)
             outcome = "ok"
         finally:
             metrics.COMMANDS.labels(command=command.type, outcome=outcome).observe(time.monotonic() - started)
         reply: dict[str, Any] = {"offset": result.events[-1].offset if result.events else None}
-        if result.created_id is not None:
+        if isinstance(command, MoveQuestion):
+            reply["moved_to"] = {"room": command.to_room, "question_id": result.created_id}
+        elif result.created_id is not None:
             state = self.engine.state(room_id)
             if result.created_id in state.questions:
                 reply["question"] = state.questions[result.created_id].public_view()

@@ -13,6 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 from .errors import InvalidInput
 from .polls import PollKind, ResultsVisibility
+from .questions import Question
 from .roles import Role
 from .room import ModerationMode
 
@@ -54,6 +55,39 @@ class ModerateQuestion(_Command):
     type: Literal["moderate_question"] = "moderate_question"
     question_id: Identifier
     action: Literal["approve", "dismiss", "restore", "mark_answered"]
+
+
+class ModerateQuestions(_Command):
+    """Approve or dismiss many at once; questions already past that step are left as they are."""
+
+    type: Literal["moderate_questions"] = "moderate_questions"
+    question_ids: Annotated[list[Identifier], Field(min_length=1, max_length=200)]
+    action: Literal["approve", "dismiss"]
+
+
+class MergeQuestions(_Command):
+    """Fold near-duplicates into one question: votes combine, the askers are kept on it."""
+
+    type: Literal["merge_questions"] = "merge_questions"
+    question_id: Identifier
+    duplicate_ids: Annotated[list[Identifier], Field(min_length=1, max_length=50)]
+
+
+class MoveQuestion(_Command):
+    """Hand a question to another room (the service also runs ReceiveQuestion there)."""
+
+    type: Literal["move_question"] = "move_question"
+    question_id: Identifier
+    to_room: Identifier
+
+
+class ReceiveQuestion(_Command):
+    """The arriving half of a move. Built by the service, never parsed from a client."""
+
+    type: Literal["receive_question"] = "receive_question"
+    question: Question
+    voters: tuple[str, ...]
+    from_room: str
 
 
 class HighlightQuestion(_Command):
@@ -111,6 +145,9 @@ Command = Annotated[
     | Upvote
     | VotePoll
     | ModerateQuestion
+    | ModerateQuestions
+    | MergeQuestions
+    | MoveQuestion
     | HighlightQuestion
     | EditQuestion
     | StarQuestion

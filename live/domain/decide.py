@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from . import commands as c
@@ -23,6 +23,7 @@ from .events import (
     SettingsChanged,
 )
 from .evolve import evolve
+from .filters import DUPLICATE_WINDOW, RoomPolicy, most_similar
 from .polls import (
     MAX_POLL_QUESTION_LENGTH,
     Poll,
@@ -32,11 +33,13 @@ from .polls import (
 )
 from .polls import tally as poll_tally
 from .questions import (
+    ARCHIVED,
     MAX_LABEL_LENGTH,
     MAX_LABELS,
     MAX_QUESTION_LENGTH,
     MAX_REPLY_LENGTH,
     TRANSITIONS,
+    MergedAsk,
     Question,
     QuestionStatus,
 )
@@ -57,9 +60,13 @@ class Context:
     actor: Actor
     now: float
     new_id: str  # an id the engine generated, used if the command creates something
+    policy: RoomPolicy = field(default_factory=RoomPolicy)  # the organiser's rules for the room
 
 
-def apply(state: RoomState, command: c.Command, context: Context) -> list[Event]:
+AnyCommand = c.Command | c.ReceiveQuestion
+
+
+def apply(state: RoomState, command: AnyCommand, context: Context) -> list[Event]:
     """Check, decide and apply one command; the state is unchanged if it is refused."""
     events = decide(state, command, context)
     for event in events:
@@ -67,7 +74,7 @@ def apply(state: RoomState, command: c.Command, context: Context) -> list[Event]
     return events
 
 
-def decide(state: RoomState, command: c.Command, context: Context) -> list[Event]:
+def decide(state: RoomState, command: AnyCommand, context: Context) -> list[Event]:
     if not context.actor.has(command.required_role, state.room_id):
         raise NotAllowed(f"{command.type} needs the {command.required_role.value} role in this room")
     handler = _HANDLERS[type(command)]
@@ -95,13 +102,17 @@ def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> 
     name = None if command.anonymous else context.actor.display_name
     if state.settings.require_name and not name:
         raise InvalidInput("this room asks for your name with each question")
-    public_at_once = state.settings.moderation is ModerationMode.POST
+    held = context.policy.word_filter.matches(text)  # held for a moderator even in post-moderation
+    public_at_once = state.settings.moderation is ModerationMode.POST and not held
+    recent = list(state.questions.values())[-DUPLICATE_WINDOW:]
     question = Question(
         id=context.new_id,
         text=text,
         author_id=context.actor.participant_id,
         author_name=name,
         status=QuestionStatus.LIVE if public_at_once else QuestionStatus.PENDING,
+        flags=("word_filter",) if held else (),
+        duplicate_of=most_similar(text, ((q.id, q.text) for q in recent if q.status not in ARCHIVED)),
         asked_at=context.now,
     )
     return [QuestionChanged(question=question, action="asked", was_public=False, by=None)]
@@ -142,6 +153,99 @@ def moderate_question(state: RoomState, command: c.ModerateQuestion, context: Co
             )
         )
     return events
+
+
+def moderate_questions(state: RoomState, command: c.ModerateQuestions, context: Context) -> list[Event]:
+    allowed_from, target = TRANSITIONS[command.action]
+    changes: list[QuestionChanged] = []
+    for question_id in dict.fromkeys(command.question_ids):
+        question = state.questions.get(question_id)
+        if question is not None and question.status in allowed_from:
+            after = question.model_copy(update={"status": target})
+            changes.append(_changed(question, after, PAST_TENSE[command.action], context))
+    if not changes:
+        raise Conflict(f"none of the selected questions can be {PAST_TENSE[command.action]}")
+    events: list[Event] = list(changes)
+    answering = state.settings.answering_question_id
+    if target is not QuestionStatus.LIVE and any(change.question.id == answering for change in changes):
+        settings = state.settings.model_copy(update={"answering_question_id": None})
+        events.append(SettingsChanged(settings=settings, action="highlight_cleared", by=context.actor.participant_id))
+    return events
+
+
+def merge_questions(state: RoomState, command: c.MergeQuestions, context: Context) -> list[Event]:
+    kept = _question(state, command.question_id)
+    if kept.status in ARCHIVED:
+        raise Conflict(f"cannot merge into a question that is {kept.status.value}")
+    duplicates = []
+    for question_id in dict.fromkeys(command.duplicate_ids):
+        if question_id == kept.id:
+            raise InvalidInput("a question cannot be merged into itself")
+        duplicate = _question(state, question_id)
+        if duplicate.status in (QuestionStatus.MERGED, QuestionStatus.MOVED):
+            raise Conflict(f"a selected question is already {duplicate.status.value}")
+        duplicates.append(duplicate)
+    voters = set(state.upvotes.get(kept.id, set()))
+    askers = list(kept.merged_askers)
+    events: list[Event] = []
+    for duplicate in duplicates:
+        voters |= state.upvotes.get(duplicate.id, set())
+        askers.append(MergedAsk(question_id=duplicate.id, author_id=duplicate.author_id,
+                                author_name=duplicate.author_name, text=duplicate.text))  # fmt: skip
+        askers.extend(duplicate.merged_askers)
+        merged = duplicate.model_copy(update={"status": QuestionStatus.MERGED, "merged_into": kept.id})
+        events.append(_changed(duplicate, merged, "merged", context))
+    after = kept.model_copy(update={"votes": len(voters), "merged_askers": tuple(askers)})
+    by = context.actor.participant_id
+    events.append(
+        QuestionChanged(
+            question=after, action="merged_into", was_public=kept.status.is_public, by=by, voters=tuple(sorted(voters))
+        )
+    )
+    if state.settings.answering_question_id in {d.id for d in duplicates}:
+        settings = state.settings.model_copy(update={"answering_question_id": None})
+        events.append(SettingsChanged(settings=settings, action="highlight_cleared", by=by))
+    return events
+
+
+def move_question(state: RoomState, command: c.MoveQuestion, context: Context) -> list[Event]:
+    question = _question(state, command.question_id)
+    if command.to_room == state.room_id:
+        raise InvalidInput("the question is already in this room")
+    if question.status in (QuestionStatus.MERGED, QuestionStatus.MOVED):
+        raise Conflict(f"cannot move a question that is {question.status.value}")
+    if not context.actor.moderates(command.to_room):
+        raise NotAllowed("moving a question needs the moderator role in both rooms")
+    moved = question.model_copy(update={"status": QuestionStatus.MOVED, "moved_to": command.to_room})
+    events: list[Event] = [_changed(question, moved, "moved", context)]
+    if state.settings.answering_question_id == question.id:
+        settings = state.settings.model_copy(update={"answering_question_id": None})
+        events.append(SettingsChanged(settings=settings, action="highlight_cleared", by=context.actor.participant_id))
+    return events
+
+
+def receive_question(state: RoomState, command: c.ReceiveQuestion, context: Context) -> list[Event]:
+    origin = command.question
+    status = QuestionStatus.PENDING if origin.status is QuestionStatus.PENDING else QuestionStatus.LIVE
+    arrived = origin.model_copy(
+        update={
+            "id": context.new_id,
+            "status": status,
+            "votes": len(command.voters),
+            "moved_to": None,
+            "duplicate_of": None,
+            "answered_at": None,
+        }
+    )
+    return [
+        QuestionChanged(
+            question=arrived,
+            action="moved_in",
+            was_public=False,
+            by=context.actor.participant_id,
+            voters=tuple(sorted(set(command.voters))),
+        )
+    ]
 
 
 def highlight_question(state: RoomState, command: c.HighlightQuestion, context: Context) -> list[Event]:
@@ -317,6 +421,10 @@ _HANDLERS: dict[type, Callable[[RoomState, Any, Context], list[Event]]] = {
     c.Upvote: upvote,
     c.VotePoll: vote_poll,
     c.ModerateQuestion: moderate_question,
+    c.ModerateQuestions: moderate_questions,
+    c.MergeQuestions: merge_questions,
+    c.MoveQuestion: move_question,
+    c.ReceiveQuestion: receive_question,
     c.HighlightQuestion: highlight_question,
     c.EditQuestion: edit_question,
     c.StarQuestion: star_question,

@@ -26,6 +26,7 @@ class QuestionChanged(_Event):
     action: str  # asked, approved, dismissed, edited, ...
     was_public: bool  # lets viewers remove a question that stopped being public
     by: str | None = None  # the moderator's participant id, for the other moderators
+    voters: tuple[str, ...] | None = None  # the question's whole upvote set, when a merge or move set it
 
 
 class QuestionVoted(_Event):

@@ -20,6 +20,8 @@ def evolve(state: RoomState, event: Event) -> None:
     match event:
         case QuestionChanged(question=question):
             state.questions[question.id] = question
+            if event.voters is not None:
+                state.upvotes[question.id] = set(event.voters)
         case QuestionVoted():
             voters = state.upvotes.setdefault(event.question_id, set())
             if event.voted:

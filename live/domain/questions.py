@@ -17,6 +17,8 @@ class QuestionStatus(StrEnum):
     LIVE = "live"  # public: viewers see and upvote it
     ANSWERED = "answered"  # public, in the answered list
     DISMISSED = "dismissed"  # hidden from viewers; can be restored
+    MERGED = "merged"  # folded into another question: its votes and asker went there
+    MOVED = "moved"  # handed to another room, where it lives on
 
     @property
     def is_public(self) -> bool:
@@ -38,6 +40,20 @@ TRANSITIONS: dict[str, tuple[frozenset[QuestionStatus], QuestionStatus]] = {
 }
 
 
+ARCHIVED = frozenset({QuestionStatus.DISMISSED, QuestionStatus.MERGED, QuestionStatus.MOVED})
+
+
+class MergedAsk(BaseModel):
+    """Someone who asked the same thing: kept on the question their duplicate was merged into."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    question_id: str
+    author_id: str
+    author_name: str | None = None
+    text: str
+
+
 class Question(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -52,6 +68,10 @@ class Question(BaseModel):
     reply: str | None = None
     labels: tuple[str, ...] = ()
     flags: tuple[str, ...] = ()  # why it was held for a moderator, e.g. "word_filter"
+    duplicate_of: str | None = None  # a similar earlier question, for the moderator to consider
+    merged_askers: tuple[MergedAsk, ...] = ()
+    merged_into: str | None = None
+    moved_to: str | None = None  # the room it went to
     asked_at: float
     answered_at: float | None = None
 
@@ -67,6 +87,8 @@ class Question(BaseModel):
             "labels": list(self.labels),
             "asked_at": self.asked_at,
             "answered_at": self.answered_at,
+            "also_asked": len(self.merged_askers),
+            "also_asked_by": [ask.author_name for ask in self.merged_askers if ask.author_name],
         }
 
     def moderator_view(self) -> dict[str, object]:

@@ -19,10 +19,10 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any
 
-from ..domain.commands import Command
-from ..domain.decide import Context, decide
+from ..domain.decide import AnyCommand, Context, decide
 from ..domain.events import Event, event_from_json
 from ..domain.evolve import evolve
+from ..domain.filters import RoomPolicy
 from ..domain.roles import Actor
 from ..domain.room import RoomState
 
@@ -148,12 +148,14 @@ class Engine(ABC):
             return None
         return [stored for stored in replica.history if stored.offset > after.offset]
 
-    async def execute(self, room_id: str, command: Command, actor: Actor, now: float) -> CommandResult:
+    async def execute(
+        self, room_id: str, command: AnyCommand, actor: Actor, now: float, policy: RoomPolicy | None = None
+    ) -> CommandResult:
         """Decide, store and apply one command; raises CommandRefused and changes nothing if refused."""
         replica = self._replicas[room_id]
         async with replica.lock:
             for attempt in range(MAX_ATTEMPTS):
-                context = Context(actor=actor, now=now, new_id=new_id())
+                context = Context(actor=actor, now=now, new_id=new_id(), policy=policy or RoomPolicy())
                 events = decide(replica.state, command, context)
                 if not events:
                     return CommandResult([])

@@ -14,8 +14,10 @@ from starlette.routing import Route
 from ..config import Room, Session, now_and_next
 from ..domain.errors import CommandRefused, InvalidInput
 from ..domain.projection import snapshot
-from ..domain.roles import Audience
+from ..domain.questions import QuestionStatus
+from ..domain.roles import Audience, Role
 from ..engines.base import StorageUnavailable
+from ..export import question_rows, to_csv
 from ..service import Service
 from . import identity
 
@@ -167,6 +169,64 @@ async def logout(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
 
+async def _export(request: Request, room_ids: list[str], name: str) -> Response:
+    service = _service(request)
+    rows = question_rows((service.engine.state(room_id) for room_id in room_ids), service.event_file.zone)
+    fmt = request.path_params["format"]
+    disposition = {"content-disposition": f'attachment; filename="{name}-questions.{fmt}"'}
+    if fmt == "csv":
+        return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers=disposition)
+    if fmt == "json":
+        return JSONResponse({"questions": rows}, headers=disposition)
+    return error("not_found", "export as .csv or .json", 404)
+
+
+async def export_room(request: Request) -> Response:
+    service = _service(request)
+    room_id = request.path_params["room"]
+    if not service.has_room(room_id):
+        return error("not_found", "no such room in this event", 404)
+    if not identity.actor(request).moderates(room_id):
+        return error("forbidden", "log in as a moderator of this room first", 403)
+    return await _export(request, [room_id], room_id)
+
+
+async def export_event(request: Request) -> Response:
+    service = _service(request)
+    if not identity.actor(request).has(Role.MODERATOR, "*"):
+        return error("forbidden", "log in as the admin or an event-wide moderator first", 403)
+    return await _export(request, [room.slug for room in service.event_file.rooms], service.event_file.event.slug)
+
+
+async def admin_overview(request: Request) -> Response:
+    """Every room at a glance, with its pending questions, for the admin console."""
+    service = _service(request)
+    if not identity.actor(request).has(Role.ADMIN, "*"):
+        return error("forbidden", "log in as the admin first", 403)
+    rooms = []
+    for room in service.event_file.rooms:
+        state = service.engine.state(room.slug)
+        pending = [q for q in state.questions.values() if q.status is QuestionStatus.PENDING]
+        answering = state.questions.get(state.settings.answering_question_id or "")
+        poll = state.polls.get(state.settings.active_poll_id or "")
+        rooms.append(
+            {
+                "slug": room.slug,
+                "name": room.name.model_dump(),
+                "connections": service.hub.count(room.slug),
+                "video": None,  # no video yet: the WHIP/WHEP feature reports here when it lands
+                "moderation": state.settings.moderation.value,
+                "pending_count": len(pending),
+                "pending": [q.moderator_view() for q in sorted(pending, key=lambda q: q.asked_at)[:50]],
+                "answering": answering.public_view() if answering else None,
+                "active_poll": {"id": poll.id, "question": poll.question, "status": poll.status.value}
+                if poll
+                else None,
+            }
+        )
+    return JSONResponse({"rooms": rooms})
+
+
 async def healthz(request: Request) -> Response:
     service = _service(request)
     health = await service.engine.health()
@@ -182,6 +242,9 @@ routes = [
     Route("/api/rooms/{room}", room_info),
     Route("/api/rooms/{room}/commands", run_command, methods=["POST"]),
     Route("/api/me", me, methods=["GET", "POST"]),
+    Route("/api/rooms/{room}/export.{format}", export_room),
+    Route("/api/export.{format}", export_event),
+    Route("/api/admin/overview", admin_overview),
     Route("/api/login", login, methods=["POST"]),
     Route("/api/logout", logout, methods=["POST"]),
     Route("/healthz", healthz),

@@ -1,0 +1,70 @@
+"""Exporting questions for the record: one row per question, as CSV (for spreadsheets) or JSON.
+
+The author's participant id is never exported; only the name they chose to give. Cells that a
+spreadsheet would run as a formula (=, +, -, @) are prefixed with an apostrophe, since the text
+comes from viewers.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from .domain.room import RoomState
+
+COLUMNS = (
+    "room", "id", "status", "text", "original_text", "author_name", "votes", "starred", "labels",
+    "reply", "also_asked_by", "asked_at", "answered_at", "merged_into", "moved_to",
+)  # fmt: skip
+
+
+def _time(seconds: float | None, zone: ZoneInfo) -> str | None:
+    return dt.datetime.fromtimestamp(seconds, zone).isoformat(timespec="seconds") if seconds is not None else None
+
+
+def question_rows(states: Iterable[RoomState], zone: ZoneInfo) -> list[dict[str, Any]]:
+    rows = []
+    for state in states:
+        for question in sorted(state.questions.values(), key=lambda q: q.asked_at):
+            rows.append(
+                {
+                    "room": state.room_id,
+                    "id": question.id,
+                    "status": question.status.value,
+                    "text": question.text,
+                    "original_text": question.original_text,
+                    "author_name": question.author_name,
+                    "votes": question.votes,
+                    "starred": question.starred,
+                    "labels": list(question.labels),
+                    "reply": question.reply,
+                    "also_asked_by": [ask.author_name or "" for ask in question.merged_askers],
+                    "asked_at": _time(question.asked_at, zone),
+                    "answered_at": _time(question.answered_at, zone),
+                    "merged_into": question.merged_into,
+                    "moved_to": question.moved_to,
+                }
+            )
+    return rows
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, list):
+        value = "; ".join(str(v) for v in value)
+    text = str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def to_csv(rows: list[dict[str, Any]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(COLUMNS)
+    for row in rows:
+        writer.writerow([_cell(row[column]) for column in COLUMNS])
+    return "\ufeff" + buffer.getvalue()  # the BOM makes Excel read the Chinese text as UTF-8
