@@ -42,3 +42,10 @@ class RateLimiter:
         if len(self._buckets) > self._capacity:
             self._buckets.pop(next(iter(self._buckets)))
         return 0.0
+
+    def refund(self, who: str, action: str) -> None:
+        """Give back the allowance of a command that was refused: only accepted ones count."""
+        rate, key = self._limits.get(action), (who, action)
+        if rate is not None and key in self._buckets:
+            tokens, last = self._buckets[key]
+            self._buckets[key] = (min(rate.burst, tokens + 1), last)

@@ -15,7 +15,7 @@ from . import metrics
 from .access import Keyring
 from .config import EventFile
 from .domain.commands import MoveQuestion, ReceiveQuestion, parse_command
-from .domain.errors import NotFound, RateLimited
+from .domain.errors import CommandRefused, NotFound, RateLimited
 from .domain.filters import RoomPolicy, WordFilter
 from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
@@ -79,7 +79,8 @@ class Service:
         if isinstance(command, MoveQuestion) and not self.has_room(command.to_room):
             raise NotFound(f"no room {command.to_room!r} in this event")
         started = time.monotonic()
-        if not actor.has(Role.MODERATOR, room_id):
+        limited = not actor.has(Role.MODERATOR, room_id)  # moderators are never rate-limited
+        if limited:
             wait = self.limiter.allow(actor.participant_id, command.type, started)
             if wait:
                 raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s")
@@ -89,6 +90,10 @@ class Service:
             if isinstance(command, MoveQuestion) and result.events:
                 result.created_id = await self._receive_moved(room_id, command, actor)
             outcome = "ok"
+        except CommandRefused:
+            if limited:
+                self.limiter.refund(actor.participant_id, command.type)
+            raise
         finally:
             metrics.COMMANDS.labels(command=command.type, outcome=outcome).observe(time.monotonic() - started)
         reply: dict[str, Any] = {"offset": result.events[-1].offset if result.events else None}

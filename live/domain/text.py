@@ -7,7 +7,9 @@ import unicodedata
 
 from .errors import InvalidInput
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+# Control characters, zero-width spaces and the bidi embedding/override/isolate controls. Joiners
+# (U+200C, U+200D) and direction marks stay: emoji sequences and some scripts need them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 
 

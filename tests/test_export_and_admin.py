@@ -1,0 +1,82 @@
+"""Export for the record, the admin's overview, and moving questions between rooms, through a
+real server on each engine."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+
+import pytest
+
+from .conftest import ADMIN_KEY, MODERATOR_KEY, LiveServer, RedisServer
+from .livetools import Person
+
+StartLive = Callable[..., LiveServer]
+
+
+@pytest.fixture(params=["embedded", "redis"])
+def server(request: pytest.FixtureRequest, start_live: StartLive) -> LiveServer:
+    if request.param == "redis":
+        own: RedisServer = request.getfixturevalue("own_redis")  # a fresh Redis: nothing shared between tests
+        return start_live(redis_url=own.url)
+    return start_live()
+
+
+def test_export_has_every_field_a_record_needs(server: LiveServer) -> None:
+    moderator, asker = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    asker.http.post("/api/me", json={"display_name": "Lin 林"})
+    question = asker.ok("main", {"type": "ask_question", "text": "导出测试 export?"})["question"]
+    moderator.ok("main", {"type": "moderate_question", "question_id": question["id"], "action": "approve"})
+    moderator.ok("main", {"type": "reply_to_question", "question_id": question["id"], "reply": "See the report"})
+    moderator.ok("main", {"type": "moderate_question", "question_id": question["id"], "action": "mark_answered"})
+
+    data = moderator.http.get("/api/rooms/main/export.json").json()["questions"]
+    row = next(r for r in data if r["id"] == question["id"])
+    assert row["text"] == "导出测试 export?" and row["author_name"] == "Lin 林" and row["status"] == "answered"
+    assert row["reply"] == "See the report" and row["asked_at"].endswith("+08:00") and row["answered_at"]
+    assert "author_id" not in row
+    text = moderator.http.get("/api/rooms/main/export.csv").text
+    assert text.startswith("\ufeff")
+    rows = list(csv.DictReader(io.StringIO(text.lstrip("\ufeff"))))
+    assert any(r["text"] == "导出测试 export?" and r["votes"] == "0" for r in rows)
+
+    admin = Person(server)
+    admin.login(ADMIN_KEY)
+    everything = admin.http.get("/api/export.json").json()["questions"]
+    assert {r["room"] for r in everything} >= {"main"}
+    assert admin.http.get("/api/export.xml").status_code == 404
+    assert asker.http.get("/api/rooms/main/export.csv").status_code == 403
+
+
+def test_admin_overview_and_moderating_across_rooms(server: LiveServer) -> None:
+    admin, asker = Person(server), Person(server)
+    admin.login(ADMIN_KEY)
+    pending = asker.ok("hydrogen-storage", {"type": "ask_question", "text": "Pending in hydrogen"})["question"]
+    overview = admin.http.get("/api/admin/overview").json()["rooms"]
+    assert len(overview) == 8
+    room = next(r for r in overview if r["slug"] == "hydrogen-storage")
+    assert room["pending_count"] == 1 and room["pending"][0]["text"] == "Pending in hydrogen"
+    admin.ok("hydrogen-storage", {"type": "moderate_question", "question_id": pending["id"], "action": "approve"})
+    room = next(r for r in admin.http.get("/api/admin/overview").json()["rooms"] if r["slug"] == "hydrogen-storage")
+    assert room["pending_count"] == 0
+
+
+def test_moving_a_question_between_rooms(server: LiveServer) -> None:
+    moderator, asker = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    question = asker.ok("main", {"type": "ask_question", "text": "Belongs in the hydrogen forum"})["question"]
+    moved = moderator.ok(
+        "main", {"type": "move_question", "question_id": question["id"], "to_room": "hydrogen-storage"}
+    )
+    new_id = moved["moved_to"]["question_id"]
+    assert moved["moved_to"]["room"] == "hydrogen-storage" and new_id
+    source = moderator.http.get("/api/rooms/main?as=moderator").json()["live"]["questions"]
+    assert [(q["status"], q["moved_to"]) for q in source] == [("moved", "hydrogen-storage")]
+    target = moderator.http.get("/api/rooms/hydrogen-storage?as=moderator").json()["live"]["questions"]
+    assert [(q["id"], q["text"], q["author_id"]) for q in target] == [
+        (new_id, "Belongs in the hydrogen forum", question and target[0]["author_id"])
+    ]
+    missing = moderator.command("main", {"type": "move_question", "question_id": question["id"], "to_room": "nowhere"})
+    assert missing.status_code == 404

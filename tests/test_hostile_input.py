@@ -1,0 +1,114 @@
+"""Everything a viewer sends is hostile: markup, huge or invisible text, other scripts, forged
+moderator commands and vote stuffing, sent to a real server. Nothing may run, leak or change."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import httpx
+
+from .conftest import ADMIN_KEY, MODERATOR_KEY, LiveServer
+from .livetools import Person
+
+StartLive = Callable[..., LiveServer]
+
+HOSTILE = [
+    '<script>alert("x")</script><img src=x onerror=alert(1)>',
+    "Emoji 🚗⚡️👩‍🔬 and ZWJ sequences",
+    "مرحبا، كيف يصل قطاع السيارات إلى الحياد الكربوني؟",  # right-to-left
+    "汽车行业如何实现碳中和？氢能与储能的前景如何？",
+    "'; DROP TABLE questions; --",
+    '=HYPERLINK("http://evil.example")',
+]
+
+
+async def test_hostile_text_is_kept_as_text_and_escaped_everywhere(start_live: StartLive) -> None:
+    server = start_live()
+    viewer, moderator, admin = Person(server), Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    admin.login(ADMIN_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    ids = []
+    for number, text in enumerate(HOSTILE):
+        asker = Person(server)  # each its own participant: asking is rate-limited per person
+        ids.append(asker.ok("main", {"type": "ask_question", "text": text})["question"]["id"])
+        assert number < len(HOSTILE)
+    flipped = viewer.ok("main", {"type": "ask_question", "text": "abc\u202edef\u2066"})["question"]
+    assert flipped["text"] == "abcdef"  # bidi overrides removed, so no one can reverse text around theirs
+    stored = {q["id"]: q["text"] for q in viewer.http.get("/api/rooms/main").json()["live"]["questions"]}
+    assert [stored[i] for i in ids] == HOSTILE  # byte for byte, nothing "sanitised" away
+
+    moderator.ok("main", {"type": "highlight_question", "question_id": ids[0]})
+    page = admin.http.get("/admin").text  # a server-rendered page that shows the question
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+    csv = moderator.http.get("/api/rooms/main/export.csv").text
+    assert "'=HYPERLINK" in csv  # a spreadsheet will not run it as a formula
+
+
+async def test_oversized_and_empty_questions_are_refused(start_live: StartLive) -> None:
+    server = start_live()
+    viewer = Person(server)
+    for text in ("x" * 501, "   ", "\u200b\u200b", ""):
+        response = viewer.command("main", {"type": "ask_question", "text": text})
+        assert response.status_code == 400 and response.json()["error"]["code"] == "invalid"
+    response = viewer.command("main", {"type": "ask_question", "text": "y" * 5000})
+    assert response.status_code == 400
+    assert viewer.http.get("/api/rooms/main").json()["live"]["offset"] == 0
+
+
+async def test_forged_moderator_commands_change_nothing(start_live: StartLive) -> None:
+    server = start_live()
+    asker, forger = Person(server), Person(server)
+    question = asker.ok("main", {"type": "ask_question", "text": "Pending, please"})["question"]
+    forged = [
+        {"type": "moderate_question", "question_id": question["id"], "action": "approve"},
+        {"type": "moderate_questions", "question_ids": [question["id"]], "action": "dismiss"},
+        {"type": "highlight_question", "question_id": question["id"]},
+        {"type": "edit_question", "question_id": question["id"], "text": "pwned"},
+        {"type": "set_moderation", "mode": "post"},
+        {"type": "create_poll", "kind": "rating", "question": "?"},
+        {"type": "move_question", "question_id": question["id"], "to_room": "industry-chain"},
+        {"type": "receive_question", "question": question, "voters": [], "from_room": "x"},
+    ]
+    for command in forged:
+        response = forger.command("main", command)
+        assert response.status_code in (400, 403), command
+    stream = await forger.connect("main")
+    await stream.receive()
+    await stream.send({"type": "command", "ref": 1, "command": forged[0]})
+    assert (await stream.receive())["code"] == "forbidden"
+    await stream.close()
+    forger.http.cookies.set("live_session", "forged.cookie.value")  # a tampered cookie is just ignored
+    assert forger.command("main", forged[0]).status_code == 403
+    assert forger.http.get("/api/rooms/main").json()["live"]["offset"] == 1
+    moderator = Person(server)
+    moderator.login(MODERATOR_KEY)
+    (seen,) = moderator.http.get("/api/rooms/main?as=moderator").json()["live"]["questions"]
+    assert (seen["status"], seen["text"]) == ("pending", "Pending, please")
+    assert httpx.get(f"{server.url}/api/admin/overview").status_code == 403
+    assert forger.http.get("/api/export.csv").status_code == 403
+
+
+async def test_vote_stuffing_from_one_participant_counts_once(start_live: StartLive) -> None:
+    server = start_live()
+    moderator, stuffer = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    question = moderator.ok("main", {"type": "ask_question", "text": "Stuff me"})["question"]
+    statuses = [
+        stuffer.command("main", {"type": "upvote", "question_id": question["id"]}).status_code for _ in range(30)
+    ]
+    assert statuses.count(200) >= 1 and set(statuses) <= {200, 429}
+    assert 429 in statuses  # hammering is rate-limited with a clear error
+    limited = stuffer.command("main", {"type": "upvote", "question_id": question["id"]})
+    assert limited.status_code == 429 and "try again in" in limited.json()["error"]["message"]
+    votes = stuffer.http.get("/api/rooms/main").json()["live"]["questions"][0]["votes"]
+    assert votes == 1
+
+
+async def test_asking_is_rate_limited_per_participant(start_live: StartLive) -> None:
+    server = start_live()
+    viewer, other = Person(server), Person(server)
+    codes = [viewer.command("main", {"type": "ask_question", "text": f"question {n}"}).status_code for n in range(5)]
+    assert codes == [200, 200, 200, 429, 429]
+    assert other.command("main", {"type": "ask_question", "text": "someone else"}).status_code == 200
