@@ -112,3 +112,17 @@ async def test_asking_is_rate_limited_per_participant(start_live: StartLive) -> 
     codes = [viewer.command("main", {"type": "ask_question", "text": f"question {n}"}).status_code for n in range(5)]
     assert codes == [200, 200, 200, 429, 429]
     assert other.command("main", {"type": "ask_question", "text": "someone else"}).status_code == 200
+
+
+async def test_the_event_files_word_filter_holds_questions_for_a_moderator(start_live: StartLive) -> None:
+    server = start_live()
+    moderator, viewer, other = Person(server), Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    held = viewer.ok("main", {"type": "ask_question", "text": "优惠代开发票，加微信"})["question"]
+    fine = other.ok("main", {"type": "ask_question", "text": "氢能汽车的补贴政策？"})["question"]
+    assert (held["status"], fine["status"]) == ("pending", "live")
+    queue = {q["id"]: q for q in moderator.http.get("/api/rooms/main?as=moderator").json()["live"]["questions"]}
+    assert queue[held["id"]]["flags"] == ["word_filter"]
+    public = [q["id"] for q in other.http.get("/api/rooms/main").json()["live"]["questions"]]
+    assert public == [fine["id"]]
