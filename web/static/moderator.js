@@ -12,8 +12,23 @@
     polls: new Map(),
     tab: "pending",
     selected: null, // question id
-    editing: new Map(), // question id -> {kind: "edit"|"reply", node}
+    editing: new Map(), // question id -> {kind: "edit"|"reply"|"labels", node}
+    checked: new Set(), // question ids ticked for a bulk action, in the current tab
   };
+
+  var ARCHIVED = ["dismissed", "merged", "moved"];
+  var otherRooms = L.readJSON("other-rooms");
+  if (!Array.isArray(otherRooms)) otherRooms = [];
+  function roomName(slug) {
+    var found = otherRooms.filter(function (r) { return r.slug === slug; })[0];
+    return found ? found.name : slug;
+  }
+  function fill(template, values) {
+    return t(template).replace(/\{(\w+)\}/g, function (all, key) { return key in values ? String(values[key]) : all; });
+  }
+  function clip(text, length) {
+    return text.length > length ? text.slice(0, length - 1) + "…" : text;
+  }
 
   var list = document.getElementById("mod-list");
   var pollList = document.getElementById("poll-list");
@@ -54,6 +69,7 @@
     tab.addEventListener("click", function () {
       state.tab = tab.dataset.tab;
       state.selected = null;
+      state.checked.clear();
       render();
     });
   });
@@ -71,8 +87,12 @@
   document.getElementById("clear-highlight").addEventListener("click", function () { highlight(null); });
 
   // -- questions -----------------------------------------------------------------------------
+  function tabOf(q) {
+    return ARCHIVED.indexOf(q.status) >= 0 ? "archived" : q.status;
+  }
+
   function byTab(status) {
-    var all = Array.from(state.questions.values()).filter(function (q) { return q.status === status; });
+    var all = Array.from(state.questions.values()).filter(function (q) { return tabOf(q) === status; });
     if (status === "pending") return all.sort(function (a, b) { return a.asked_at - b.asked_at; });
     if (status === "live") {
       return all.sort(function (a, b) {
@@ -90,14 +110,25 @@
   function editor(q, kind) {
     var existing = state.editing.get(q.id);
     if (existing && existing.kind === kind) return existing.node;
-    var area = el("textarea", {
-      rows: kind === "edit" ? 3 : 2,
-      maxlength: kind === "edit" ? "500" : "1000",
-      placeholder: kind === "reply" ? t("Reply placeholder") : null,
-      "aria-label": kind === "edit" ? t("Edit") : t("Reply"),
-    });
-    area.value = kind === "edit" ? q.text : q.reply || "";
-    var node = el("form", { class: "inline-editor" },
+    var area;
+    if (kind === "labels") {
+      area = el("input", {
+        type: "text",
+        maxlength: "200",
+        placeholder: t("Labels placeholder"),
+        "aria-label": t("Labels"),
+      });
+      area.value = (q.labels || []).join(", ");
+    } else {
+      area = el("textarea", {
+        rows: kind === "edit" ? 3 : 2,
+        maxlength: kind === "edit" ? "500" : "1000",
+        placeholder: kind === "reply" ? t("Reply placeholder") : null,
+        "aria-label": kind === "edit" ? t("Edit") : t("Reply"),
+      });
+      area.value = kind === "edit" ? q.text : q.reply || "";
+    }
+    var node = el("form", { class: "inline-editor" + (kind === "labels" ? " inline-editor-labels" : "") },
       area,
       el("div", { class: "actions" },
         el("button", { type: "submit", class: "button button-small button-primary", text: t("Save") }),
@@ -108,9 +139,13 @@
     }
     node.addEventListener("submit", function (event) {
       event.preventDefault();
-      var command = kind === "edit"
-        ? { type: "edit_question", question_id: q.id, text: area.value }
-        : { type: "reply_to_question", question_id: q.id, reply: area.value.trim() ? area.value : null };
+      var command;
+      if (kind === "edit") command = { type: "edit_question", question_id: q.id, text: area.value };
+      else if (kind === "reply") command = { type: "reply_to_question", question_id: q.id, reply: area.value.trim() ? area.value : null };
+      else {
+        var labels = area.value.split(/[,，、]/).map(function (l) { return l.trim(); }).filter(Boolean);
+        command = { type: "label_question", question_id: q.id, labels: labels };
+      }
       run(command).then(close).catch(function () {});
     });
     node.addEventListener("keydown", function (event) {
@@ -121,17 +156,131 @@
     return node;
   }
 
+  // -- merging, moving, bulk actions ---------------------------------------------------------
+  /* The question a merged one now lives on (merges can chain), or null if it is gone. */
+  function mergeTarget(id) {
+    var seen = {};
+    var q = state.questions.get(id);
+    while (q && q.status === "merged" && q.merged_into && !seen[q.id]) {
+      seen[q.id] = true;
+      q = state.questions.get(q.merged_into);
+    }
+    return q && ARCHIVED.indexOf(q.status) < 0 ? q : null;
+  }
+
+  function merge(keptId, duplicateIds) {
+    return run({ type: "merge_questions", question_id: keptId, duplicate_ids: duplicateIds })
+      .then(function () {
+        duplicateIds.forEach(function (id) { state.checked.delete(id); });
+        L.notice(fill("Merged {n}", { n: duplicateIds.length }));
+        render();
+      })
+      .catch(function () {});
+  }
+
+  function moveSelect(q) {
+    var select = el("select", { class: "move-select", "aria-label": t("Move to…"), "data-action": "move" },
+      el("option", { value: "", text: t("Move to…") }));
+    otherRooms.forEach(function (room) { select.appendChild(el("option", { value: room.slug, text: room.name })); });
+    select.addEventListener("change", function () {
+      var to = select.value;
+      if (!to) return;
+      select.value = "";
+      if (!window.confirm(fill("Move question?", { room: roomName(to) }))) return;
+      run({ type: "move_question", question_id: q.id, to_room: to })
+        .then(function (result) {
+          var moved = (result && result.moved_to) || { room: to };
+          L.notice(fill("Moved to {room}", { room: roomName(moved.room) }));
+        })
+        .catch(function () {});
+    });
+    return select;
+  }
+
+  var bulkBar = document.getElementById("bulk-bar");
+  var selectAll = document.getElementById("select-all");
+  var approveSelected = document.getElementById("approve-selected");
+  var dismissSelected = document.getElementById("dismiss-selected");
+  var mergeSelected = document.getElementById("merge-selected");
+
+  function checkedInTab() {
+    return byTab(state.tab).filter(function (q) { return state.checked.has(q.id); });
+  }
+
+  selectAll.addEventListener("change", function () {
+    if (selectAll.checked) byTab(state.tab).forEach(function (q) { state.checked.add(q.id); });
+    else state.checked.clear();
+    render();
+  });
+
+  function bulk(action) {
+    var ids = checkedInTab().map(function (q) { return q.id; });
+    if (!ids.length) return;
+    var question = action === "approve" ? "Approve selected?" : "Dismiss selected?";
+    if (!window.confirm(fill(question, { n: ids.length }))) return;
+    run({ type: "moderate_questions", question_ids: ids, action: action })
+      .then(function () {
+        state.checked.clear();
+        L.notice(fill(action === "approve" ? "Approved {n}" : "Dismissed {n}", { n: ids.length }));
+        render();
+      })
+      .catch(function () {});
+  }
+  approveSelected.addEventListener("click", function () { bulk("approve"); });
+  dismissSelected.addEventListener("click", function () { bulk("dismiss"); });
+
+  mergeSelected.addEventListener("change", function () {
+    var keptId = mergeSelected.value;
+    mergeSelected.value = "";
+    if (!keptId) return;
+    var kept = state.questions.get(keptId);
+    var others = checkedInTab().map(function (q) { return q.id; }).filter(function (id) { return id !== keptId; });
+    if (!kept || !others.length) return;
+    if (!window.confirm(fill("Merge selected?", { n: others.length, text: clip(kept.text, 80) }))) return;
+    merge(keptId, others);
+  });
+
+  function renderBulkBar(shown) {
+    var bulkTab = state.tab === "pending" || state.tab === "live";
+    bulkBar.hidden = !bulkTab || shown.length === 0;
+    var known = new Set(shown.map(function (q) { return q.id; }));
+    state.checked.forEach(function (id) { if (!known.has(id)) state.checked.delete(id); });
+    var checked = shown.filter(function (q) { return state.checked.has(q.id); });
+    selectAll.checked = checked.length > 0 && checked.length === shown.length;
+    selectAll.indeterminate = checked.length > 0 && checked.length < shown.length;
+    document.getElementById("selected-count").textContent = fill("{n} selected", { n: checked.length });
+    approveSelected.hidden = state.tab !== "pending";
+    approveSelected.disabled = checked.length === 0;
+    dismissSelected.disabled = checked.length === 0;
+    mergeSelected.disabled = checked.length < 2;
+    var options = [el("option", { value: "", text: t("Merge selected into…") })];
+    if (checked.length >= 2) {
+      checked.forEach(function (q) { options.push(el("option", { value: q.id, text: clip(q.text, 70) })); });
+    }
+    mergeSelected.replaceChildren.apply(mergeSelected, options);
+    mergeSelected.value = "";
+  }
+
+  var STATUS_LABELS = { dismissed: "Dismissed", merged: "Merged", moved: "Moved" };
+
   function card(q) {
     var answering = state.settings.answering_question_id === q.id;
     var selected = state.selected === q.id;
     var editing = state.editing.get(q.id);
+    var archived = ARCHIVED.indexOf(q.status) >= 0;
+    var checkable = q.status === "pending" || q.status === "live";
+    var heldByFilter = (q.flags || []).indexOf("word_filter") >= 0;
     var meta = el("p", { class: "q-meta" },
+      archived ? el("span", { class: "badge badge-status badge-" + q.status, text: t(STATUS_LABELS[q.status]) }) : null,
       answering ? el("span", { class: "badge badge-live", text: t("Now answering") }) : null,
       q.starred ? el("span", { class: "badge badge-star", text: "★ " + t("Starred") }) : null,
-      (q.flags || []).length ? el("span", { class: "badge badge-pending", text: t("Flagged") }) : null,
+      heldByFilter ? el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }) : null,
       el("span", { class: "q-author", dir: "auto", text: q.author_name || t("Anonymous") }),
       el("span", { class: "q-time", text: L.timeOf(q.asked_at) }),
       el("span", { class: "q-votes", text: "▲ " + q.votes }));
+    (q.labels || []).forEach(function (label) {
+      meta.appendChild(el("span", { class: "chip", dir: "auto", text: label }));
+    });
     var body = el("div", { class: "q-body" }, meta);
     if (editing && editing.kind === "edit") body.appendChild(editor(q, "edit"));
     else body.appendChild(el("p", { class: "q-text", dir: "auto", text: q.text }));
@@ -139,6 +288,30 @@
       body.appendChild(el("p", { class: "q-original muted small", dir: "auto" },
         el("span", { text: t("Edited; original:") + " " }), q.original_text));
     }
+    var askers = q.merged_askers || [];
+    if (askers.length) {
+      var names = askers.map(function (a) { return a.author_name || t("Anonymous"); });
+      body.appendChild(el("p", {
+        class: "q-also small",
+        title: askers.map(function (a) { return "• " + a.text; }).join("\n"),
+      }, el("strong", { text: fill("Also asked by {n}", { n: askers.length }) }), " (" + names.join(", ") + ")"));
+    }
+    var original = !archived && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
+    if (original && original.id !== q.id) {
+      body.appendChild(el("div", { class: "q-duplicate small" },
+        el("span", { class: "q-duplicate-label", text: t("Possible duplicate of:") + " " }),
+        el("span", { class: "q-duplicate-text", dir: "auto", text: clip(original.text, 160) }),
+        button(t("Merge into it"), function () { merge(original.id, [q.id]); }, { "data-action": "merge-into-duplicate" })));
+    }
+    if (q.status === "merged") {
+      var into = state.questions.get(q.merged_into || "");
+      body.appendChild(el("p", { class: "q-archive-note muted small", dir: "auto" },
+        el("span", { text: t("Merged into:") + " " }), into ? clip(into.text, 160) : ""));
+    } else if (q.status === "moved") {
+      body.appendChild(el("p", { class: "q-archive-note muted small" },
+        el("span", { text: t("Moved to:") + " " }), roomName(q.moved_to || "")));
+    }
+    if (editing && editing.kind === "labels") body.appendChild(editor(q, "labels"));
     if (editing && editing.kind === "reply") body.appendChild(editor(q, "reply"));
     else if (q.reply) {
       body.appendChild(el("div", { class: "q-reply" },
@@ -156,24 +329,42 @@
         : button(t("Highlight"), function () { highlight(q.id); }, { class: "button button-small button-primary", "data-action": "highlight" }));
       add(button(t("Mark answered"), function () { act(q.id, "mark_answered"); }, { "data-action": "mark_answered" }));
       add(button(t("Dismiss"), function () { act(q.id, "dismiss"); }, { "data-action": "dismiss" }));
-    } else {
+    } else if (q.status === "answered" || q.status === "dismissed") {
       add(button(t("Restore"), function () { act(q.id, "restore"); }, { "data-action": "restore" }));
     }
-    add(button(q.starred ? t("Unstar") : t("Star"), function () {
-      run({ type: "star_question", question_id: q.id, starred: !q.starred }).catch(function () {});
-    }, { "aria-pressed": q.starred ? "true" : "false", "data-action": "star" }));
-    if (!editing) {
-      add(button(t("Edit"), function () { editor(q, "edit"); render(); }, { "data-action": "edit" }));
-      add(button(t("Reply"), function () { editor(q, "reply"); render(); }, { "data-action": "reply" }));
+    if (q.status !== "merged" && q.status !== "moved") {
+      add(button(q.starred ? t("Unstar") : t("Star"), function () {
+        run({ type: "star_question", question_id: q.id, starred: !q.starred }).catch(function () {});
+      }, { "aria-pressed": q.starred ? "true" : "false", "data-action": "star" }));
+      if (!editing) {
+        add(button(t("Edit"), function () { editor(q, "edit"); render(); }, { "data-action": "edit" }));
+        add(button(t("Reply"), function () { editor(q, "reply"); render(); }, { "data-action": "reply" }));
+        add(button(t("Labels"), function () { editor(q, "labels"); render(); }, { "data-action": "labels" }));
+      }
+      if (otherRooms.length) add(moveSelect(q));
     }
     body.appendChild(actions);
+    var children = [];
+    if (checkable) {
+      var box = el("input", { type: "checkbox", class: "q-check", "aria-label": fill("Select question", { text: clip(q.text, 60) }) });
+      box.checked = state.checked.has(q.id);
+      box.addEventListener("change", function () {
+        if (box.checked) state.checked.add(q.id); else state.checked.delete(q.id);
+        render();
+      });
+      children.push(el("label", { class: "q-select" }, box));
+    }
+    children.push(body);
     var root = el("li", {
-      class: "mod-question" + (selected ? " selected" : "") + (answering ? " question-answering" : "") + (q.starred ? " starred" : ""),
-      dataset: { id: q.id },
+      class: "mod-question" + (selected ? " selected" : "") + (answering ? " question-answering" : "") +
+        (q.starred ? " starred" : "") + (heldByFilter && q.status === "pending" ? " held" : "") +
+        (state.checked.has(q.id) ? " checked" : "") + (archived ? " archived" : ""),
+      dataset: { id: q.id, status: q.status },
       "aria-current": selected ? "true" : null,
-    }, body);
+    });
+    children.forEach(function (child) { root.appendChild(child); });
     root.addEventListener("click", function (event) {
-      if (event.target.closest("button, textarea, input, form")) return;
+      if (event.target.closest("button, textarea, input, form, select, label")) return;
       state.selected = q.id;
       render();
     });
@@ -181,8 +372,8 @@
   }
 
   function render() {
-    var counts = { pending: 0, live: 0, answered: 0, dismissed: 0 };
-    state.questions.forEach(function (q) { if (q.status in counts) counts[q.status] += 1; });
+    var counts = { pending: 0, live: 0, answered: 0, archived: 0 };
+    state.questions.forEach(function (q) { var tab = tabOf(q); if (tab in counts) counts[tab] += 1; });
     Object.keys(counts).forEach(function (status) {
       document.querySelector('[data-count="' + status + '"]').textContent = String(counts[status]);
     });
@@ -194,9 +385,10 @@
     var shown = byTab(state.tab);
     state.editing.forEach(function (value, id) { if (!state.questions.has(id)) state.editing.delete(id); });
     if (state.selected && !shown.some(function (q) { return q.id === state.selected; })) state.selected = null;
+    renderBulkBar(shown);
     var focused = document.activeElement;
     list.replaceChildren.apply(list, shown.map(card));
-    if (focused && focused.tagName === "TEXTAREA" && document.contains(focused)) focused.focus();
+    if (focused && /^(TEXTAREA|INPUT)$/.test(focused.tagName) && focused.closest(".inline-editor") && document.contains(focused)) focused.focus();
     document.getElementById("mod-empty").hidden = shown.length > 0;
 
     var strip = document.getElementById("mod-answering");
@@ -233,6 +425,11 @@
         break;
       case "m":
         if (current && current.status === "live") act(current.id, "mark_answered");
+        break;
+      case "x":
+        if (current && (current.status === "pending" || current.status === "live")) {
+          if (state.checked.has(current.id)) state.checked.delete(current.id); else state.checked.add(current.id);
+        }
         break;
       default:
         return;

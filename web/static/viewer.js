@@ -173,6 +173,7 @@
     parts.author = el("span", { class: "q-author", dir: "auto" });
     parts.time = el("span", { class: "q-time" });
     parts.badge = el("span", { class: "badge", hidden: true });
+    parts.also = el("span", { class: "q-also-asked", hidden: true });
     parts.vote = el("button", {
       type: "button",
       class: "vote-button",
@@ -184,7 +185,7 @@
     parts.root = el("li", { class: "question", dataset: { id: id } },
       parts.vote,
       el("div", { class: "q-body" },
-        el("p", { class: "q-meta" }, parts.badge, parts.author, parts.time),
+        el("p", { class: "q-meta" }, parts.badge, parts.author, parts.time, parts.also),
         parts.text,
         parts.reply));
     return parts;
@@ -202,6 +203,12 @@
     parts.badge.hidden = !badge;
     parts.badge.textContent = badge;
     parts.badge.className = "badge" + (pending ? " badge-pending" : answering ? " badge-live" : " badge-done");
+    var also = q.also_asked || 0;
+    parts.also.hidden = !also;
+    parts.also.textContent = also ? t("+{n} also asked").replace("{n}", String(also)) : "";
+    var alsoBy = q.also_asked_by || [];
+    if (alsoBy.length) parts.also.title = t("Also asked by:") + " " + alsoBy.join(", ");
+    else parts.also.removeAttribute("title");
     parts.reply.hidden = !q.reply;
     parts.replyText.textContent = q.reply || "";
     var voted = state.upvoted.has(q.id);
