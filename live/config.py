@@ -26,6 +26,9 @@ from pydantic import (
     model_validator,
 )
 
+from .domain.errors import InvalidInput
+from .domain.polls import PollKind, clean_correct, clean_options
+
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
 
@@ -70,6 +73,25 @@ class Session(Strict):
         return end
 
 
+class PlannedPoll(Strict):
+    """A poll prepared in advance for a planned session: created once as a draft in its room."""
+
+    kind: Literal["single_choice", "multiple_choice", "rating", "word_cloud", "open_text", "quiz"]
+    question: str = Field(min_length=1, max_length=300)
+    options: list[str] = Field(default_factory=list, max_length=12)
+    correct: list[str] = Field(default_factory=list, max_length=1)
+    visibility: Literal["live", "after_vote", "on_reveal"] = "live"
+
+    @model_validator(mode="after")
+    def _valid_for_its_kind(self) -> PlannedPoll:
+        try:
+            options = clean_options(PollKind(self.kind), self.options)
+            clean_correct(PollKind(self.kind), options, self.correct)
+        except InvalidInput as error:
+            raise ValueError(error.message) from None
+        return self
+
+
 class Room(Strict):
     slug: str = Field(pattern=SLUG_PATTERN)
     kind: Literal["main", "sub"] = "sub"
@@ -81,6 +103,7 @@ class Room(Strict):
     screen_language: Literal["zh-CN", "en", "both"] = "both"
     blocked_words: list[str] = Field(default_factory=list, max_length=1000)  # added to the event's list
     sessions: list[Session] = Field(default_factory=list)
+    polls: list[PlannedPoll] = Field(default_factory=list, max_length=100)
 
     @model_validator(mode="after")
     def _sessions_do_not_overlap(self) -> Room:

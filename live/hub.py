@@ -47,6 +47,7 @@ class Connection:
         self.room_id = room_id
         self.audience = audience
         self.role = role
+        self.participant_id: str | None = None
         self._send = send
         self._close = close
         self.limit = outbox_limit or OUTBOX_LIMIT
@@ -96,6 +97,7 @@ class Connection:
 class RoomChannel:
     connections: dict[Audience, set[Connection]] = field(default_factory=lambda: {a: set() for a in Audience})
     pending: dict[Audience, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    pending_for_voters: dict[str, Any] = field(default_factory=dict)  # poll id -> value voters may see
     pending_position: Position | None = None
     snapshot_cache: dict[tuple[Audience, int], str] = field(default_factory=dict)
 
@@ -140,6 +142,10 @@ class Hub:
             if isinstance(projected, CounterUpdate):
                 groups = channel.pending.setdefault(audience, {"votes": {}, "polls": {}})
                 groups[projected.group][projected.key] = projected.value
+                if projected.for_voters is not None:
+                    channel.pending_for_voters[projected.key] = projected.for_voters
+                else:
+                    channel.pending_for_voters.pop(projected.key, None)
                 channel.pending_position = Position(stored.epoch, stored.offset)
                 continue
             text = self._serialise({**projected, "epoch": stored.epoch, "offset": stored.offset})
@@ -167,16 +173,26 @@ class Hub:
 
     def flush_counters(self) -> None:
         """Send each room's newest counter values, once per audience, if any changed."""
-        for channel in self.rooms.values():
+        for room_id, channel in self.rooms.items():
             position = channel.pending_position
             if position is None:
                 continue
             for audience, groups in channel.pending.items():
                 message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **groups}
                 text = self._serialise(message)
+                voters_text, voted = None, None
+                if audience is Audience.PUBLIC and channel.pending_for_voters:
+                    polls = {**groups["polls"], **channel.pending_for_voters}
+                    voters_text = self._serialise({**message, "polls": polls})
+                    ballots = self.engine.state(room_id).ballots
+                    voted = [ballots.get(poll_id, {}) for poll_id in channel.pending_for_voters]
                 for connection in channel.connections[audience]:
-                    connection.push(text)
+                    if voted and any(connection.participant_id in poll_ballots for poll_ballots in voted):
+                        connection.push(voters_text or text)
+                    else:
+                        connection.push(text)
             channel.pending.clear()
+            channel.pending_for_voters.clear()
             channel.pending_position = None
 
     # -- connections -------------------------------------------------------------------------
@@ -187,6 +203,7 @@ class Hub:
         live events the hub queues from now on.
         """
         room_id, audience = connection.room_id, connection.audience
+        connection.participant_id = participant_id
         channel = self.rooms[room_id]
         position = self.engine.position(room_id)
         missed = self.engine.history(room_id, resume) if resume is not None else None
@@ -206,7 +223,7 @@ class Hub:
                 if isinstance(projected, dict):
                     message = {**projected, "epoch": stored.epoch, "offset": stored.offset}
                     connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
-            current = counters(self.engine.state(room_id), audience)
+            current = counters(self.engine.state(room_id), audience, participant_id)
             message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **current}
             connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
         channel.connections[audience].add(connection)

@@ -14,7 +14,7 @@ from typing import Any
 from . import metrics
 from .access import Keyring
 from .config import EventFile
-from .domain.commands import MoveQuestion, ReceiveQuestion, parse_command
+from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, VotePoll, parse_command
 from .domain.errors import CommandRefused, NotFound, RateLimited
 from .domain.filters import RoomPolicy, WordFilter
 from .domain.roles import Actor, Role
@@ -68,6 +68,15 @@ class Service:
         )
         return result.created_id
 
+    async def prepare_planned_polls(self) -> None:
+        """Create the event file's planned polls as drafts, once per poll whatever restarts or
+        processes follow (the domain remembers which planned ids it has created)."""
+        organiser = Actor("organiser", None, frozenset({(Role.ADMIN, "*")}))
+        for room in self.event_file.rooms:
+            for number, planned in enumerate(room.polls, start=1):
+                command = PreparePoll(planned_id=f"{room.slug}-{number}", **planned.model_dump())
+                await self.engine.execute(room.slug, command, organiser, time.time(), self.policies[room.slug])
+
     def has_room(self, room_id: str) -> bool:
         return self.event_file.room(room_id) is not None
 
@@ -99,6 +108,10 @@ class Service:
         reply: dict[str, Any] = {"offset": result.events[-1].offset if result.events else None}
         if isinstance(command, MoveQuestion):
             reply["moved_to"] = {"room": command.to_room, "question_id": result.created_id}
+        elif isinstance(command, VotePoll):
+            poll = self.engine.state(room_id).polls[command.poll_id]
+            if poll.tally_is_public or poll.tally_for_voters:  # after_vote: the voter has earned it
+                reply["tally"] = self.engine.state(room_id).poll_tally(poll.id)
         elif result.created_id is not None:
             state = self.engine.state(room_id)
             if result.created_id in state.questions:

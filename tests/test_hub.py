@@ -147,3 +147,30 @@ async def test_a_resume_longer_than_the_outbox_gets_a_snapshot_instead(hub: Hub)
     hub.attach(connection, None, position)
     kinds = [json.loads(text)["type"] for text in connection.outbox]
     assert kinds == ["reload", "snapshot"]
+
+
+async def test_after_vote_tallies_reach_only_connections_that_voted(hub: Hub) -> None:
+    poll_id = await run(
+        hub,
+        MODERATOR,
+        {
+            "type": "create_poll",
+            "kind": "single_choice",
+            "question": "Pick",
+            "options": ["A", "B"],
+            "visibility": "after_vote",
+        },
+    )
+    await run(hub, MODERATOR, {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+    voter, _ = connect(hub)
+    other, _ = connect(hub)
+    voter.participant_id, other.participant_id = "voter", "other"
+    await run(hub, Actor("voter"), {"type": "vote_poll", "poll_id": poll_id, "choices": ["B"]})
+    await run(hub, Actor("someone"), {"type": "vote_poll", "poll_id": poll_id, "choices": ["A"]})
+    before = hub.serialisations
+    hub.flush_counters()
+    assert hub.serialisations - before == 2  # one text for voters, one for everyone else
+    seen_by_voter = json.loads(voter.outbox[-1])["polls"][poll_id]
+    seen_by_other = json.loads(other.outbox[-1])["polls"][poll_id]
+    assert seen_by_voter == {"ballots": 2, "tally": {"A": 1, "B": 1}}
+    assert seen_by_other == {"ballots": 2, "tally": None}

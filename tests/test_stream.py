@@ -39,7 +39,7 @@ async def test_viewer_snapshot_hides_what_is_not_public(start_live: StartLive) -
     event = await other_stream.receive()
     assert event["type"] == "question" and event["question"]["text"] == "Pending question"
     assert "author_id" not in event["question"]  # viewers never learn who asked
-    assert event["offset"] == 2 and event["epoch"] == snapshot["epoch"]
+    assert event["offset"] == snapshot["offset"] + 1 and event["epoch"] == snapshot["epoch"]
     for stream in (other_stream, asker_stream, moderator_stream):
         await stream.close()
 
@@ -231,3 +231,33 @@ async def test_api_errors_are_json_everywhere(start_live: StartLive) -> None:
         f"{server.url}/api/rooms/main/commands", content=b"x" * 20_000, headers={"content-type": "application/json"}
     )
     assert huge.status_code == 400 and "larger than" in huge.json()["error"]["message"]
+
+
+async def test_planned_polls_are_ready_once_and_after_vote_results_follow_the_vote(
+    start_live: StartLive, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "planned"
+    server = start_live(data_dir=data)
+    moderator, viewer, other = Person(server), Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    polls = moderator.http.get("/api/rooms/hydrogen-storage?as=moderator").json()["live"]["polls"]
+    assert [(p["kind"], p["status"]) for p in polls] == [("single_choice", "draft"), ("open_text", "draft")]
+    assert viewer.http.get("/api/rooms/hydrogen-storage").json()["live"]["polls"] == []  # drafts are private
+    server.stop()
+    server.start()  # a restart does not prepare them again
+    polls = moderator.http.get("/api/rooms/hydrogen-storage?as=moderator").json()["live"]["polls"]
+    assert len(polls) == 2
+    choice = polls[0]
+    moderator.ok("hydrogen-storage", {"type": "change_poll", "poll_id": choice["id"], "action": "open"})
+    assert viewer.http.get("/api/rooms/hydrogen-storage").json()["live"]["polls"][0]["tally"] is None
+    reply = viewer.ok(
+        "hydrogen-storage", {"type": "vote_poll", "poll_id": choice["id"], "choices": [choice["options"][1]]}
+    )
+    assert reply["tally"][choice["options"][1]] == 1  # the voter sees the results at once
+    assert (
+        viewer.http.get("/api/rooms/hydrogen-storage").json()["live"]["mine"]["tallies"][choice["id"]][
+            choice["options"][1]
+        ]
+        == 1
+    )
+    assert other.http.get("/api/rooms/hydrogen-storage").json()["live"]["mine"]["tallies"] == {}

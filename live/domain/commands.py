@@ -15,7 +15,7 @@ from .errors import InvalidInput
 from .polls import PollKind, ResultsVisibility
 from .questions import Question
 from .roles import Role
-from .room import ModerationMode
+from .room import ModerationMode, ScreenScene
 
 Identifier = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
 RawText = Annotated[str, Field(max_length=4000)]
@@ -131,7 +131,30 @@ class CreatePoll(_Command):
     kind: PollKind
     question: RawText
     options: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=20)] = []
+    correct: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=1)] = []  # quiz only
     visibility: ResultsVisibility = ResultsVisibility.LIVE
+
+
+class PreparePoll(CreatePoll):
+    """A poll planned in the event file, created once as a draft. Built by the service at start;
+    never parsed from a client. ``planned_id`` makes it happen once, even with many processes."""
+
+    type: Literal["prepare_poll"] = "prepare_poll"  # type: ignore[assignment]
+    planned_id: str
+
+
+class ModerateAnswer(_Command):
+    """Approve or dismiss an open-text answer: only approved answers are shown and counted."""
+
+    type: Literal["moderate_answer"] = "moderate_answer"
+    poll_id: Identifier
+    participant_id: Identifier
+    action: Literal["approve", "dismiss"]
+
+
+class SetScreenScene(_Command):
+    type: Literal["set_screen_scene"] = "set_screen_scene"
+    scene: ScreenScene
 
 
 class ChangePoll(_Command):
@@ -155,7 +178,9 @@ Command = Annotated[
     | LabelQuestion
     | SetModeration
     | CreatePoll
-    | ChangePoll,
+    | ChangePoll
+    | ModerateAnswer
+    | SetScreenScene,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

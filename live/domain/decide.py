@@ -14,6 +14,7 @@ from typing import Any
 from . import commands as c
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .events import (
+    AnswerModerated,
     Event,
     PollChanged,
     PollDeleted,
@@ -27,8 +28,10 @@ from .filters import DUPLICATE_WINDOW, RoomPolicy, most_similar
 from .polls import (
     MAX_POLL_QUESTION_LENGTH,
     Poll,
+    PollKind,
     PollStatus,
     clean_choices,
+    clean_correct,
     clean_options,
 )
 from .polls import tally as poll_tally
@@ -63,7 +66,7 @@ class Context:
     policy: RoomPolicy = field(default_factory=RoomPolicy)  # the organiser's rules for the room
 
 
-AnyCommand = c.Command | c.ReceiveQuestion
+AnyCommand = c.Command | c.ReceiveQuestion | c.PreparePoll
 
 
 def apply(state: RoomState, command: AnyCommand, context: Context) -> list[Event]:
@@ -328,11 +331,13 @@ def set_moderation(state: RoomState, command: c.SetModeration, context: Context)
 
 
 def create_poll(state: RoomState, command: c.CreatePoll, context: Context) -> list[Event]:
+    options = clean_options(command.kind, command.options)
     poll = Poll(
         id=context.new_id,
         kind=command.kind,
         question=clean_text(command.question, field="poll question", max_length=MAX_POLL_QUESTION_LENGTH),
-        options=clean_options(command.kind, command.options),
+        options=options,
+        correct=clean_correct(command.kind, options, command.correct),
         visibility=command.visibility,
         created_at=context.now,
     )
@@ -344,6 +349,34 @@ def create_poll(state: RoomState, command: c.CreatePoll, context: Context) -> li
             by=context.actor.participant_id,
         )
     ]
+
+
+def _poll_changed(state: RoomState, after: Poll, action: str, by: str | None) -> PollChanged:
+    """A poll's new state with its results as they stand, so the event alone can be shown."""
+    return PollChanged(
+        poll=after,
+        tally=state.poll_tally(after.id),
+        leaders=state.poll_leaders(after.id),
+        answers=state.poll_answers(after.id) if after.kind is PollKind.OPEN_TEXT else [],
+        action=action,
+        by=by,
+    )
+
+
+def prepare_poll(state: RoomState, command: c.PreparePoll, context: Context) -> list[Event]:
+    if command.planned_id in state.settings.prepared_polls:
+        return []  # created before (and perhaps deleted since, which is the moderator's choice)
+    events = create_poll(state, command, context)
+    prepared = (*state.settings.prepared_polls, command.planned_id)
+    settings = state.settings.model_copy(update={"prepared_polls": prepared})
+    return [*events, SettingsChanged(settings=settings, action="poll_prepared", by=None)]
+
+
+def set_screen_scene(state: RoomState, command: c.SetScreenScene, context: Context) -> list[Event]:
+    if state.settings.screen_scene is command.scene:
+        return []
+    settings = state.settings.model_copy(update={"screen_scene": command.scene})
+    return [SettingsChanged(settings=settings, action="screen_scene_changed", by=context.actor.participant_id)]
 
 
 def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> list[Event]:
@@ -369,20 +402,20 @@ def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> li
         )
         settings = state.settings.model_copy(update={"active_poll_id": poll.id})
         return [
-            PollChanged(poll=after, tally=state.poll_tally(poll.id), action="opened", by=by),
+            _poll_changed(state, after, "opened", by),
             SettingsChanged(settings=settings, action="poll_shown", by=by),
         ]
     if command.action == "close":
         if poll.status is not PollStatus.OPEN:
             raise Conflict(f"the poll is {poll.status.value}, not open")
         after = poll.model_copy(update={"status": PollStatus.CLOSED, "closed_at": context.now})
-        return [PollChanged(poll=after, tally=state.poll_tally(poll.id), action="closed", by=by)]
+        return [_poll_changed(state, after, "closed", by)]
     if poll.status is PollStatus.DRAFT:
         raise Conflict("open the poll before revealing its results")
     if poll.revealed:
         return []
     revealed = poll.model_copy(update={"revealed": True})
-    return [PollChanged(poll=revealed, tally=state.poll_tally(poll.id), action="revealed", by=by)]
+    return [_poll_changed(state, revealed, "revealed", by)]
 
 
 def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[Event]:
@@ -394,24 +427,53 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
     choices = clean_choices(poll, command.choices)
     who = context.actor.participant_id
     previous = state.ballots.get(poll.id, {}).get(who)
-    if previous == choices:
+    if previous is not None and previous.choices == choices:
         return []
-    counts = state.counts.get(poll.id)
-    new_counts = dict(counts) if counts else {}
-    for choice in previous or ():
-        new_counts[choice] -= 1
-    for choice in choices:
-        new_counts[choice] = new_counts.get(choice, 0) + 1
-    tally = poll_tally(poll, Counter({choice: n for choice, n in new_counts.items() if n > 0}))
-    ballots = poll.ballots + (0 if previous else 1)
+    counts = Counter(state.counts.get(poll.id, Counter()))
+    if previous is not None and previous.counts(poll.kind):
+        counts.subtract(previous.choices)
+    if poll.kind is not PollKind.OPEN_TEXT:  # an open answer counts once a moderator approves it
+        counts.update(choices)
     return [
         PollVoted(
             poll_id=poll.id,
+            kind=poll.kind,
             participant_id=who,
             choices=choices,
-            ballots=ballots,
-            tally=tally,
+            at=context.now,
+            name=context.actor.display_name,
+            ballots=poll.ballots + (0 if previous else 1),
+            tally=poll_tally(poll, +counts),
             tally_is_public=poll.tally_is_public,
+            tally_for_voters=poll.tally_for_voters,
+        )
+    ]
+
+
+def moderate_answer(state: RoomState, command: c.ModerateAnswer, context: Context) -> list[Event]:
+    poll = state.polls.get(command.poll_id)
+    if poll is None or poll.kind is not PollKind.OPEN_TEXT:
+        raise NotFound("no such open-text poll in this room")
+    ballot = state.ballots.get(poll.id, {}).get(command.participant_id)
+    if ballot is None:
+        raise NotFound("no such answer in this poll")
+    approved = command.action == "approve"
+    if ballot.approved is approved:
+        return []
+    counts = Counter(state.counts.get(poll.id, Counter()))
+    if approved:
+        counts.update(ballot.choices)
+    elif ballot.approved:
+        counts.subtract(ballot.choices)
+    return [
+        AnswerModerated(
+            poll_id=poll.id,
+            participant_id=command.participant_id,
+            text=ballot.choices[0],
+            approved=approved,
+            tally=poll_tally(poll, +counts),
+            tally_is_public=poll.tally_is_public,
+            by=context.actor.participant_id,
         )
     ]
 
@@ -432,5 +494,8 @@ _HANDLERS: dict[type, Callable[[RoomState, Any, Context], list[Event]]] = {
     c.LabelQuestion: label_question,
     c.SetModeration: set_moderation,
     c.CreatePoll: create_poll,
+    c.PreparePoll: prepare_poll,
+    c.ModerateAnswer: moderate_answer,
+    c.SetScreenScene: set_screen_scene,
     c.ChangePoll: change_poll,
 }

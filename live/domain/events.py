@@ -7,11 +7,11 @@ an audience without looking anything up.
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from .polls import Poll
+from .polls import Poll, PollKind
 from .questions import Question
 from .room import RoomSettings
 
@@ -50,6 +50,8 @@ class PollChanged(_Event):
     type: Literal["poll_changed"] = "poll_changed"
     poll: Poll
     tally: dict[str, int]
+    leaders: list[dict[str, Any]] = []  # a quiz's fastest correct answers, when revealed or closed
+    answers: list[dict[str, Any]] = []  # an open-text poll's answers, for moderators
     action: str
     by: str | None = None
 
@@ -66,15 +68,32 @@ class PollVoted(_Event):
 
     type: Literal["poll_voted"] = "poll_voted"
     poll_id: str
+    kind: PollKind
     participant_id: str
     choices: tuple[str, ...]
+    at: float
+    name: str | None = None
     ballots: int
     tally: dict[str, int]
     tally_is_public: bool
+    tally_for_voters: bool = False  # after_vote polls: those who voted see the tally
+
+
+class AnswerModerated(_Event):
+    """A moderator approved or dismissed an open-text answer; ``tally`` counts approved answers."""
+
+    type: Literal["answer_moderated"] = "answer_moderated"
+    poll_id: str
+    participant_id: str
+    text: str
+    approved: bool
+    tally: dict[str, int]
+    tally_is_public: bool
+    by: str | None = None
 
 
 Event = Annotated[
-    QuestionChanged | QuestionVoted | SettingsChanged | PollChanged | PollDeleted | PollVoted,
+    QuestionChanged | QuestionVoted | SettingsChanged | PollChanged | PollDeleted | PollVoted | AnswerModerated,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import replace
 
 from .events import (
+    AnswerModerated,
     Event,
     PollChanged,
     PollDeleted,
@@ -13,6 +15,7 @@ from .events import (
     QuestionVoted,
     SettingsChanged,
 )
+from .polls import Ballot, PollKind
 from .room import RoomState
 
 
@@ -39,13 +42,26 @@ def evolve(state: RoomState, event: Event) -> None:
             state.ballots.pop(poll_id, None)
             state.counts.pop(poll_id, None)
         case PollVoted():
-            ballots = state.ballots.setdefault(event.poll_id, {})
-            counts = state.counts.setdefault(event.poll_id, Counter())
-            for choice in ballots.get(event.participant_id, ()):
-                counts[choice] -= 1
-                if counts[choice] <= 0:
-                    del counts[choice]
-            ballots[event.participant_id] = event.choices
-            counts.update(event.choices)
             poll = state.polls[event.poll_id]
+            ballot = Ballot(event.choices, event.at, event.name, None)
+            _replace_ballot(state, event.poll_id, event.participant_id, ballot, poll.kind)
             state.polls[poll.id] = poll.model_copy(update={"ballots": event.ballots})
+        case AnswerModerated():
+            poll = state.polls[event.poll_id]
+            previous = state.ballots[event.poll_id][event.participant_id]
+            _replace_ballot(state, poll.id, event.participant_id, replace(previous, approved=event.approved), poll.kind)
+
+
+def _replace_ballot(state: RoomState, poll_id: str, participant_id: str, ballot: Ballot, kind: PollKind) -> None:
+    """Swap a participant's ballot, keeping the poll's counts equal to its counted ballots."""
+    ballots = state.ballots.setdefault(poll_id, {})
+    counts = state.counts.setdefault(poll_id, Counter())
+    previous = ballots.get(participant_id)
+    if previous is not None and previous.counts(kind):
+        for choice in previous.choices:
+            counts[choice] -= 1
+            if counts[choice] <= 0:
+                del counts[choice]
+    ballots[participant_id] = ballot
+    if ballot.counts(kind):
+        counts.update(ballot.choices)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
@@ -16,8 +18,10 @@ MAX_OPTION_LENGTH = 120
 MAX_POLL_QUESTION_LENGTH = 300
 MAX_WORDS_PER_BALLOT = 3
 MAX_WORD_LENGTH = 40
-WORD_CLOUD_SIZE = 60  # how many of the most frequent words a tally carries
+WORD_CLOUD_SIZE = 60  # how many of the most frequent words (or open answers) a tally carries
 RATING_SCALE = ("1", "2", "3", "4", "5")
+MAX_ANSWER_LENGTH = 280
+LEADERBOARD_SIZE = 10
 
 
 class PollKind(StrEnum):
@@ -25,6 +29,8 @@ class PollKind(StrEnum):
     MULTIPLE_CHOICE = "multiple_choice"
     RATING = "rating"
     WORD_CLOUD = "word_cloud"
+    OPEN_TEXT = "open_text"  # free answers, shown once a moderator approves them
+    QUIZ = "quiz"  # one correct option, revealed at the end, with the fastest correct answers
 
 
 class PollStatus(StrEnum):
@@ -39,8 +45,28 @@ class PollStatus(StrEnum):
 
 class ResultsVisibility(StrEnum):
     LIVE = "live"  # viewers see the tally as it grows
-    AFTER_VOTE = "after_vote"  # a viewer's page shows it once they have voted
+    AFTER_VOTE = "after_vote"  # a viewer sees it once they have voted (everyone once it closes)
     ON_REVEAL = "on_reveal"  # hidden until a moderator reveals it
+
+
+@dataclass(frozen=True, slots=True)
+class Ballot:
+    """One participant's current vote in a poll."""
+
+    choices: tuple[str, ...]
+    at: float  # when it was cast: quizzes rank the fastest correct answers
+    name: str | None = None  # the display name at the time, for a quiz's leaderboard
+    approved: bool | None = None  # open text only: None while it awaits a moderator
+
+    def counts(self, kind: PollKind) -> bool:
+        return kind is not PollKind.OPEN_TEXT or self.approved is True
+
+    def to_json(self) -> dict[str, Any]:
+        return {"choices": list(self.choices), "at": self.at, "name": self.name, "approved": self.approved}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Ballot:
+        return cls(tuple(data["choices"]), data["at"], data.get("name"), data.get("approved"))
 
 
 class Poll(BaseModel):
@@ -53,6 +79,7 @@ class Poll(BaseModel):
     status: PollStatus = PollStatus.DRAFT
     visibility: ResultsVisibility = ResultsVisibility.LIVE
     revealed: bool = False
+    correct: tuple[str, ...] = ()  # quiz only; viewers learn it when the moderator reveals
     ballots: int = 0
     created_at: float
     opened_at: float | None = None
@@ -60,16 +87,37 @@ class Poll(BaseModel):
 
     @property
     def tally_is_public(self) -> bool:
-        return self.status.is_public and (self.visibility is not ResultsVisibility.ON_REVEAL or self.revealed)
+        """Whether every viewer may see the tally now (after_vote: voters see it sooner)."""
+        if not self.status.is_public:
+            return False
+        if self.visibility is ResultsVisibility.LIVE or self.revealed:
+            return True
+        return self.visibility is ResultsVisibility.AFTER_VOTE and self.status is PollStatus.CLOSED
 
-    def public_view(self, tally: dict[str, int]) -> dict[str, object]:
-        view = self.model_dump(mode="json", exclude={"created_at"})
+    @property
+    def tally_for_voters(self) -> bool:
+        return self.status.is_public and self.visibility is ResultsVisibility.AFTER_VOTE
+
+    def public_view(self, tally: dict[str, int], leaders: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        view = self.model_dump(mode="json", exclude={"created_at", "correct"})
         view["tally"] = tally if self.tally_is_public else None
+        if self.kind is PollKind.QUIZ and self.revealed:
+            view["correct"] = list(self.correct)
+            view["leaders"] = leaders or []
         return view
 
-    def moderator_view(self, tally: dict[str, int]) -> dict[str, object]:
+    def moderator_view(
+        self,
+        tally: dict[str, int],
+        leaders: list[dict[str, Any]] | None = None,
+        answers: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         view = self.model_dump(mode="json")
         view["tally"] = tally
+        if self.kind is PollKind.QUIZ:
+            view["leaders"] = leaders or []
+        if self.kind is PollKind.OPEN_TEXT:
+            view["answers"] = answers or []
         return view
 
 
@@ -77,7 +125,7 @@ def clean_options(kind: PollKind, options: Iterable[str]) -> tuple[str, ...]:
     """The choices a moderator typed, checked for the poll's kind."""
     if kind is PollKind.RATING:
         return RATING_SCALE
-    if kind is PollKind.WORD_CLOUD:
+    if kind in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):
         return ()
     cleaned = tuple(clean_text(o, field="option", max_length=MAX_OPTION_LENGTH, multiline=False) for o in options)
     if not 2 <= len(cleaned) <= MAX_OPTIONS:
@@ -87,8 +135,23 @@ def clean_options(kind: PollKind, options: Iterable[str]) -> tuple[str, ...]:
     return cleaned
 
 
+def clean_correct(kind: PollKind, options: tuple[str, ...], correct: Iterable[str]) -> tuple[str, ...]:
+    picked = tuple(dict.fromkeys(correct))
+    if kind is not PollKind.QUIZ:
+        if picked:
+            raise InvalidInput("only a quiz has a correct answer")
+        return ()
+    if len(picked) != 1 or picked[0] not in options:
+        raise InvalidInput("a quiz needs exactly one correct answer, one of its options")
+    return picked
+
+
 def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
     """A viewer's ballot, checked against the poll: the only shapes a tally ever counts."""
+    if poll.kind is PollKind.OPEN_TEXT:
+        if len(choices) != 1:
+            raise InvalidInput("send one answer")
+        return (clean_text(choices[0], field="answer", max_length=MAX_ANSWER_LENGTH, multiline=False),)
     if poll.kind is PollKind.WORD_CLOUD:
         words = tuple(dict.fromkeys(w for w in (normalise_word(c) for c in choices) if w))
         if not 1 <= len(words) <= MAX_WORDS_PER_BALLOT:
@@ -110,6 +173,25 @@ def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
 
 def tally(poll: Poll, counts: Counter[str]) -> dict[str, int]:
     """The counts a page draws: every option (even at zero), or the cloud's most frequent words."""
-    if poll.kind is PollKind.WORD_CLOUD:
+    if poll.kind in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):
         return dict(counts.most_common(WORD_CLOUD_SIZE))
     return {option: counts.get(option, 0) for option in poll.options}
+
+
+def quiz_leaders(poll: Poll, ballots: dict[str, Ballot]) -> list[dict[str, Any]]:
+    """The fastest correct answers, counted from when the poll was (last) opened."""
+    if poll.kind is not PollKind.QUIZ:
+        return []
+    start = poll.opened_at or 0.0
+    correct = [b for b in ballots.values() if b.choices == poll.correct]
+    correct.sort(key=lambda b: b.at)
+    return [{"name": b.name, "seconds": round(max(0.0, b.at - start), 2)} for b in correct[:LEADERBOARD_SIZE]]
+
+
+def open_answers(ballots: dict[str, Ballot]) -> list[dict[str, Any]]:
+    """Every open-text answer with its moderation state, oldest first, for the moderator."""
+    status = {None: "pending", True: "approved", False: "dismissed"}
+    return [
+        {"participant_id": who, "text": b.choices[0], "status": status[b.approved], "at": b.at, "name": b.name}
+        for who, b in sorted(ballots.items(), key=lambda item: item[1].at)
+    ]

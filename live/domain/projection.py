@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .events import (
+    AnswerModerated,
     Event,
     PollChanged,
     PollDeleted,
@@ -19,6 +20,7 @@ from .events import (
     QuestionVoted,
     SettingsChanged,
 )
+from .polls import PollKind
 from .questions import Question
 from .roles import Audience
 from .room import RoomState
@@ -26,11 +28,15 @@ from .room import RoomState
 
 @dataclass(frozen=True)
 class CounterUpdate:
-    """The newest value of one counter; ``group`` is "votes" (per question) or "polls"."""
+    """The newest value of one counter; ``group`` is "votes" (per question) or "polls".
+
+    ``for_voters``, when set, is the value for connections whose participant has voted in that
+    poll (an after_vote poll shows its tally to them only)."""
 
     group: str
     key: str
     value: Any
+    for_voters: Any = None
 
 
 Projection = dict[str, Any] | CounterUpdate | None
@@ -66,29 +72,31 @@ def project(event: Event, audience: Audience) -> Projection:
             }
         case PollChanged(poll=poll):
             if moderator:
-                return {
-                    "type": "poll",
-                    "poll": poll.moderator_view(event.tally),
-                    "action": event.action,
-                }
+                view = poll.moderator_view(event.tally, event.leaders, event.answers)
+                return {"type": "poll", "poll": view, "action": event.action}
             if poll.status.is_public:
-                return {
-                    "type": "poll",
-                    "poll": poll.public_view(event.tally),
-                    "action": event.action,
-                }
+                return {"type": "poll", "poll": poll.public_view(event.tally, event.leaders), "action": event.action}
             return None
         case PollDeleted():
             if moderator or event.was_public:
                 return {"type": "poll_removed", "poll_id": event.poll_id}
             return None
         case PollVoted():
-            visible = moderator or event.tally_is_public
-            return CounterUpdate(
-                "polls",
-                event.poll_id,
-                {"ballots": event.ballots, "tally": event.tally if visible else None},
-            )
+            if moderator and event.kind is PollKind.OPEN_TEXT:
+                answer = {"participant_id": event.participant_id, "text": event.choices[0], "status": "pending",
+                          "at": event.at, "name": event.name}  # fmt: skip
+                return {"type": "poll_answer", "poll_id": event.poll_id, "answer": answer, "ballots": event.ballots}
+            full = {"ballots": event.ballots, "tally": event.tally}
+            if moderator or event.tally_is_public:
+                return CounterUpdate("polls", event.poll_id, full)
+            hidden = {"ballots": event.ballots, "tally": None}
+            return CounterUpdate("polls", event.poll_id, hidden, full if event.tally_for_voters else None)
+        case AnswerModerated():
+            status = "approved" if event.approved else "dismissed"
+            if moderator:
+                answer = {"participant_id": event.participant_id, "text": event.text, "status": status}
+                return {"type": "poll_answer", "poll_id": event.poll_id, "answer": answer, "tally": event.tally}
+            return CounterUpdate("polls", event.poll_id, {"tally": event.tally if event.tally_is_public else None})
     raise TypeError(f"no projection for {type(event).__name__}")
 
 
@@ -105,23 +113,32 @@ def _visible_questions(state: RoomState, audience: Audience, participant_id: str
     return views
 
 
+def _voted(state: RoomState, poll_id: str, participant_id: str | None) -> bool:
+    return participant_id is not None and participant_id in state.ballots.get(poll_id, {})
+
+
 def snapshot(state: RoomState, audience: Audience, participant_id: str | None) -> dict[str, Any]:
     """The room as this audience may see it, plus what is personal to the participant."""
     moderator = audience is Audience.MODERATOR
     polls = [
-        poll.moderator_view(state.poll_tally(poll.id)) if moderator else poll.public_view(state.poll_tally(poll.id))
+        state.poll_moderator_view(poll.id) if moderator else state.poll_public_view(poll.id)
         for poll in state.polls.values()
         if moderator or poll.status.is_public
     ]
-    mine: dict[str, Any] = {"upvoted": [], "ballots": {}, "questions": []}
+    mine: dict[str, Any] = {"upvoted": [], "ballots": {}, "questions": [], "tallies": {}}
     if participant_id is not None:
         mine["upvoted"] = [qid for qid, voters in state.upvotes.items() if participant_id in voters]
         mine["ballots"] = {
-            poll_id: list(ballots[participant_id])
+            poll_id: list(ballots[participant_id].choices)
             for poll_id, ballots in state.ballots.items()
             if participant_id in ballots
         }
         mine["questions"] = [q.id for q in state.questions.values() if q.author_id == participant_id]
+        mine["tallies"] = {  # after_vote polls: the results this participant has earned by voting
+            poll.id: state.poll_tally(poll.id)
+            for poll in state.polls.values()
+            if poll.tally_for_voters and not poll.tally_is_public and _voted(state, poll.id, participant_id)
+        }
     return {
         "settings": state.settings.public_view(),
         "questions": _visible_questions(state, audience, participant_id),
@@ -130,13 +147,17 @@ def snapshot(state: RoomState, audience: Audience, participant_id: str | None) -
     }
 
 
-def counters(state: RoomState, audience: Audience) -> dict[str, dict[str, Any]]:
+def counters(state: RoomState, audience: Audience, participant_id: str | None = None) -> dict[str, dict[str, Any]]:
     """Every counter's current value: what a resumed client gets instead of the votes it missed."""
     votes = {q.id: q.votes for q in state.questions.values() if audience is Audience.MODERATOR or q.status.is_public}
     polls = {}
     for poll in state.polls.values():
         if audience is Audience.MODERATOR or poll.status.is_public:
-            visible = audience is Audience.MODERATOR or poll.tally_is_public
+            visible = (
+                audience is Audience.MODERATOR
+                or poll.tally_is_public
+                or (poll.tally_for_voters and _voted(state, poll.id, participant_id))
+            )
             polls[poll.id] = {
                 "ballots": poll.ballots,
                 "tally": state.poll_tally(poll.id) if visible else None,

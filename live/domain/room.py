@@ -14,13 +14,23 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from .polls import Poll, tally
+from .polls import Ballot, Poll, open_answers, quiz_leaders, tally
 from .questions import Question
 
 
 class ModerationMode(StrEnum):
     PRE = "pre"  # nothing is public until a moderator approves it
     POST = "post"  # public at once; a moderator can dismiss it
+
+
+class ScreenScene(StrEnum):
+    """What the venue screen shows; AUTO follows the room: open poll, else highlight, else join."""
+
+    AUTO = "auto"
+    QUESTION = "question"
+    POLL = "poll"
+    JOIN = "join"
+    IDLE = "idle"
 
 
 class RoomSettings(BaseModel):
@@ -30,9 +40,11 @@ class RoomSettings(BaseModel):
     require_name: bool = False
     answering_question_id: str | None = None  # the one question "now answering"
     active_poll_id: str | None = None  # the poll shown on viewer pages and screens
+    screen_scene: ScreenScene = ScreenScene.AUTO
+    prepared_polls: tuple[str, ...] = ()  # planned polls from the event file already created once
 
     def public_view(self) -> dict[str, Any]:
-        return self.model_dump(mode="json")
+        return self.model_dump(mode="json", exclude={"prepared_polls"})
 
 
 @dataclass
@@ -42,11 +54,24 @@ class RoomState:
     questions: dict[str, Question] = field(default_factory=dict)
     upvotes: dict[str, set[str]] = field(default_factory=dict)  # question id -> participant ids
     polls: dict[str, Poll] = field(default_factory=dict)
-    ballots: dict[str, dict[str, tuple[str, ...]]] = field(default_factory=dict)  # poll -> participant -> choices
-    counts: dict[str, Counter[str]] = field(default_factory=dict)  # poll -> option/word -> ballots
+    ballots: dict[str, dict[str, Ballot]] = field(default_factory=dict)  # poll -> participant -> ballot
+    counts: dict[str, Counter[str]] = field(default_factory=dict)  # poll -> option/word -> counted ballots
 
     def poll_tally(self, poll_id: str) -> dict[str, int]:
         return tally(self.polls[poll_id], self.counts.get(poll_id, Counter()))
+
+    def poll_leaders(self, poll_id: str) -> list[dict[str, Any]]:
+        return quiz_leaders(self.polls[poll_id], self.ballots.get(poll_id, {}))
+
+    def poll_answers(self, poll_id: str) -> list[dict[str, Any]]:
+        return open_answers(self.ballots.get(poll_id, {}))
+
+    def poll_public_view(self, poll_id: str) -> dict[str, Any]:
+        return self.polls[poll_id].public_view(self.poll_tally(poll_id), self.poll_leaders(poll_id))
+
+    def poll_moderator_view(self, poll_id: str) -> dict[str, Any]:
+        poll = self.polls[poll_id]
+        return poll.moderator_view(self.poll_tally(poll_id), self.poll_leaders(poll_id), self.poll_answers(poll_id))
 
     def to_snapshot(self) -> dict[str, Any]:
         """Everything needed to rebuild the room; engines store it with the offset it is at."""
@@ -56,7 +81,7 @@ class RoomState:
             "questions": [q.model_dump(mode="json") for q in self.questions.values()],
             "upvotes": {qid: sorted(voters) for qid, voters in self.upvotes.items() if voters},
             "polls": [p.model_dump(mode="json") for p in self.polls.values()],
-            "ballots": {pid: {who: list(c) for who, c in b.items()} for pid, b in self.ballots.items()},
+            "ballots": {pid: {who: b.to_json() for who, b in bs.items()} for pid, bs in self.ballots.items()},
         }
 
     @classmethod
@@ -73,6 +98,8 @@ class RoomState:
             poll = Poll.model_validate(raw)
             state.polls[poll.id] = poll
         for poll_id, ballots in data["ballots"].items():
-            state.ballots[poll_id] = {who: tuple(choices) for who, choices in ballots.items()}
-            state.counts[poll_id] = Counter(c for choices in state.ballots[poll_id].values() for c in choices)
+            kind = state.polls[poll_id].kind
+            state.ballots[poll_id] = {who: Ballot.from_json(raw) for who, raw in ballots.items()}
+            counted = (b for b in state.ballots[poll_id].values() if b.counts(kind))
+            state.counts[poll_id] = Counter(c for ballot in counted for c in ballot.choices)
         return state

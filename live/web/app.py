@@ -47,6 +47,7 @@ def create_app(service: Service) -> Starlette:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.engine.start()
+        await service.prepare_planned_polls()
         service.hub.start()
         lag = asyncio.create_task(_measure_loop_lag())
         try:

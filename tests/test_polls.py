@@ -1,0 +1,167 @@
+"""Polls of every kind as plain state transitions: counting, normalising, changing a vote,
+closing, moderation of open answers, quizzes and who may see results when."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from live.domain.commands import PreparePoll, parse_command
+from live.domain.decide import Context, apply
+from live.domain.errors import Conflict, InvalidInput, NotFound
+from live.domain.projection import CounterUpdate, counters, project, snapshot
+from live.domain.roles import Actor, Audience, Role
+from live.domain.room import RoomSettings, RoomState
+
+MOD = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
+SYSTEM = Actor("system", None, frozenset({(Role.ADMIN, "*")}))
+ids = iter(f"p{n}" for n in range(10_000))
+
+
+def do(state: RoomState, actor: Actor, command: dict[str, Any], now: float = 100.0) -> list[Any]:
+    return apply(state, parse_command(command), Context(actor, now, next(ids)))
+
+
+def open_poll(state: RoomState, **spec: Any) -> str:
+    (created,) = do(state, MOD, {"type": "create_poll", "question": "?", **spec})
+    do(state, MOD, {"type": "change_poll", "poll_id": created.poll.id, "action": "open"}, now=1000.0)
+    return str(created.poll.id)
+
+
+def vote(
+    state: RoomState, who: str, poll_id: str, choices: list[str], now: float = 1001.0, name: str | None = None
+) -> list[Any]:
+    return do(state, Actor(who, name), {"type": "vote_poll", "poll_id": poll_id, "choices": choices}, now=now)
+
+
+def test_word_cloud_folds_case_width_and_spacing_in_both_languages() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="word_cloud")
+    vote(state, "a", poll_id, ["Hydrogen", "氢能"])
+    vote(state, "b", poll_id, ["ＨＹＤＲＯＧＥＮ", " 氢能 ", "氢能"])  # full width, spaces, repeats
+    vote(state, "c", poll_id, ["hydrogen  ", "Battery storage"])
+    vote(state, "d", poll_id, ["battery   STORAGE"])
+    assert state.poll_tally(poll_id) == {"hydrogen": 3, "氢能": 2, "battery storage": 2}
+    with pytest.raises(InvalidInput):
+        vote(state, "e", poll_id, ["one", "two", "three", "four"])
+    with pytest.raises(InvalidInput):
+        vote(state, "e", poll_id, ["   "])
+
+
+def test_rating_counts_and_changes() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="rating")
+    for who, stars in (("a", "5"), ("b", "4"), ("c", "5")):
+        vote(state, who, poll_id, [stars])
+    vote(state, "b", poll_id, ["2"])
+    assert state.poll_tally(poll_id) == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 2}
+    with pytest.raises(InvalidInput):
+        vote(state, "d", poll_id, ["6"])
+
+
+def test_open_text_answers_count_only_once_approved() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="open_text")
+    (voted,) = vote(state, "a", poll_id, ["More charging stations"])
+    vote(state, "b", poll_id, ["<b>Cheaper</b> batteries"])
+    assert state.poll_tally(poll_id) == {}
+    moderator_message = project(voted, Audience.MODERATOR)
+    assert isinstance(moderator_message, dict) and moderator_message["answer"]["text"] == "More charging stations"
+    assert project(voted, Audience.PUBLIC) == CounterUpdate("polls", poll_id, {"ballots": 1, "tally": {}})
+    (approved,) = do(
+        state, MOD, {"type": "moderate_answer", "poll_id": poll_id, "participant_id": "a", "action": "approve"}
+    )
+    do(state, MOD, {"type": "moderate_answer", "poll_id": poll_id, "participant_id": "b", "action": "dismiss"})
+    assert state.poll_tally(poll_id) == {"More charging stations": 1}
+    assert project(approved, Audience.PUBLIC) == CounterUpdate(
+        "polls", poll_id, {"tally": {"More charging stations": 1}}
+    )
+    vote(state, "a", poll_id, ["More chargers"], now=1002.0)  # a changed answer waits for a moderator again
+    assert state.poll_tally(poll_id) == {}
+    assert [a["status"] for a in state.poll_answers(poll_id)] == ["dismissed", "pending"]
+    with pytest.raises(NotFound):
+        do(state, MOD, {"type": "moderate_answer", "poll_id": poll_id, "participant_id": "zz", "action": "approve"})
+    with pytest.raises(InvalidInput):
+        vote(state, "c", poll_id, ["x" * 281])
+
+
+def test_quiz_reveals_the_answer_and_the_fastest_correct_participants() -> None:
+    state = RoomState("main")
+    with pytest.raises(InvalidInput):
+        do(state, MOD, {"type": "create_poll", "kind": "quiz", "question": "?", "options": ["A", "B"]})
+    with pytest.raises(InvalidInput):
+        do(
+            state,
+            MOD,
+            {"type": "create_poll", "kind": "single_choice", "question": "?", "options": ["A", "B"], "correct": ["A"]},
+        )
+    poll_id = open_poll(state, kind="quiz", options=["2030", "2060"], correct=["2060"])
+    public = snapshot(state, Audience.PUBLIC, None)["polls"][0]
+    assert "correct" not in public and "leaders" not in public  # no peeking
+    vote(state, "slow", poll_id, ["2060"], now=1009.0, name="Slow")
+    vote(state, "wrong", poll_id, ["2030"], now=1002.0, name="Wrong")
+    vote(state, "fast", poll_id, ["2060"], now=1003.5, name="Fast 快")
+    vote(state, "anon", poll_id, ["2060"], now=1005.0)
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    (revealed,) = do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"})
+    message = project(revealed, Audience.PUBLIC)
+    assert isinstance(message, dict)
+    assert message["poll"]["correct"] == ["2060"]
+    assert message["poll"]["leaders"] == [
+        {"name": "Fast 快", "seconds": 3.5},
+        {"name": None, "seconds": 5.0},
+        {"name": "Slow", "seconds": 9.0},
+    ]
+    assert message["poll"]["tally"] == {"2030": 1, "2060": 3}
+
+
+def test_results_after_voting_reach_only_those_who_voted() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="single_choice", options=["A", "B"], visibility="after_vote")
+    (voted,) = vote(state, "a", poll_id, ["A"])
+    update = project(voted, Audience.PUBLIC)
+    assert isinstance(update, CounterUpdate)
+    assert update.value == {"ballots": 1, "tally": None}
+    assert update.for_voters == {"ballots": 1, "tally": {"A": 1, "B": 0}}
+    assert snapshot(state, Audience.PUBLIC, "a")["mine"]["tallies"] == {poll_id: {"A": 1, "B": 0}}
+    assert snapshot(state, Audience.PUBLIC, "b")["mine"]["tallies"] == {}
+    assert snapshot(state, Audience.PUBLIC, "b")["polls"][0]["tally"] is None
+    assert counters(state, Audience.PUBLIC, "a")["polls"][poll_id]["tally"] == {"A": 1, "B": 0}
+    assert counters(state, Audience.PUBLIC, "b")["polls"][poll_id]["tally"] is None
+    (closed,) = do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    message = project(closed, Audience.PUBLIC)
+    assert isinstance(message, dict) and message["poll"]["tally"] == {"A": 1, "B": 0}  # everyone, once closed
+
+
+def test_one_ballot_per_participant_and_exact_counts_at_close() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="multiple_choice", options=["A", "B", "C"])
+    for n in range(300):
+        vote(state, f"v{n}", poll_id, [["A"], ["B", "C"], ["A", "C"]][n % 3])
+    for n in range(0, 300, 3):
+        vote(state, f"v{n}", poll_id, ["B"])  # a third change their mind
+    (closed,) = do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    assert closed.tally == {"A": 100, "B": 200, "C": 200}
+    assert state.polls[poll_id].ballots == 300
+    with pytest.raises(Conflict):
+        vote(state, "late", poll_id, ["A"])
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "open"})  # reopened
+    vote(state, "late", poll_id, ["A"])
+    assert state.poll_tally(poll_id)["A"] == 101
+
+
+def test_planned_polls_are_created_once_and_screen_scenes_switch() -> None:
+    state = RoomState("main", RoomSettings())
+    planned = PreparePoll(planned_id="main-1", kind="rating", question="Rate the keynote")
+    assert len(apply(state, planned, Context(SYSTEM, 1.0, "x1"))) == 2
+    assert apply(state, planned, Context(SYSTEM, 2.0, "x2")) == []  # a second process or a restart
+    do(state, MOD, {"type": "change_poll", "poll_id": "x1", "action": "delete"})
+    assert apply(state, planned, Context(SYSTEM, 3.0, "x3")) == []  # deleted stays deleted
+    assert "prepared_polls" not in state.settings.public_view()
+    do(state, MOD, {"type": "set_screen_scene", "scene": "join"})
+    assert state.settings.screen_scene == "join"
+    with pytest.raises(InvalidInput):
+        parse_command({"type": "set_screen_scene", "scene": "disco"})
+    with pytest.raises(InvalidInput):
+        parse_command({"type": "prepare_poll", "planned_id": "x", "kind": "rating", "question": "?"})
