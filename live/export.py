@@ -68,3 +68,58 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     for row in rows:
         writer.writerow([_cell(row[column]) for column in COLUMNS])
     return "\ufeff" + buffer.getvalue()  # the BOM makes Excel read the Chinese text as UTF-8
+
+
+POLL_COLUMNS = (
+    "room",
+    "poll_id",
+    "kind",
+    "question",
+    "status",
+    "ballots",
+    "opened_at",
+    "closed_at",
+    "option",
+    "count",
+    "correct",
+)
+
+
+def poll_results(states: Iterable[RoomState], zone: ZoneInfo) -> list[dict[str, Any]]:
+    """Each poll with its exact tally (and a quiz's leaders, an open poll's approved answers)."""
+    polls = []
+    for state in states:
+        for poll in sorted(state.polls.values(), key=lambda p: p.created_at):
+            answers = [
+                {"text": a["text"], "status": a["status"], "name": a["name"]} for a in state.poll_answers(poll.id)
+            ] if poll.kind.value == "open_text" else []  # fmt: skip
+            polls.append(
+                {
+                    "room": state.room_id,
+                    "poll_id": poll.id,
+                    "kind": poll.kind.value,
+                    "question": poll.question,
+                    "status": poll.status.value,
+                    "visibility": poll.visibility.value,
+                    "ballots": poll.ballots,
+                    "opened_at": _time(poll.opened_at, zone),
+                    "closed_at": _time(poll.closed_at, zone),
+                    "tally": state.poll_tally(poll.id),
+                    "correct": list(poll.correct),
+                    "leaders": state.poll_leaders(poll.id),
+                    "answers": answers,
+                }
+            )
+    return polls
+
+
+def polls_to_csv(polls: list[dict[str, Any]]) -> str:
+    """One row per (poll, option or word): the shape a spreadsheet chart wants."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(POLL_COLUMNS)
+    for poll in polls:
+        for option, count in (poll["tally"] or {"": 0}).items():
+            row = {**poll, "option": option, "count": count, "correct": option in poll["correct"]}
+            writer.writerow([_cell(row[column]) for column in POLL_COLUMNS])
+    return "\ufeff" + buffer.getvalue()

@@ -80,3 +80,27 @@ def test_moving_a_question_between_rooms(server: LiveServer) -> None:
     ]
     missing = moderator.command("main", {"type": "move_question", "question_id": question["id"], "to_room": "nowhere"})
     assert missing.status_code == 404
+
+
+def test_poll_results_export_is_exact(server: LiveServer) -> None:
+    moderator = Person(server)
+    moderator.login(MODERATOR_KEY)
+    poll_id = moderator.ok(
+        "main", {"type": "create_poll", "kind": "single_choice", "question": "Which? 哪个？", "options": ["A", "B"]}
+    )["poll_id"]
+    moderator.ok("main", {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+    for choice in ("A", "B", "B"):
+        Person(server).ok("main", {"type": "vote_poll", "poll_id": poll_id, "choices": [choice]})
+    moderator.ok("main", {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    polls = moderator.http.get("/api/rooms/main/polls/export.json").json()["polls"]
+    exported = next(p for p in polls if p["poll_id"] == poll_id)
+    assert exported["tally"] == {"A": 1, "B": 2} and exported["ballots"] == 3 and exported["status"] == "closed"
+    rows = list(
+        csv.DictReader(io.StringIO(moderator.http.get("/api/rooms/main/polls/export.csv").text.lstrip("\ufeff")))
+    )
+    assert [(r["option"], r["count"]) for r in rows if r["poll_id"] == poll_id] == [("A", "1"), ("B", "2")]
+    admin = Person(server)
+    admin.login(ADMIN_KEY)
+    every = admin.http.get("/api/polls/export.json").json()["polls"]
+    assert {p["room"] for p in every} >= {"main", "hydrogen-storage"}  # planned polls included
+    assert Person(server).http.get("/api/polls/export.json").status_code == 403

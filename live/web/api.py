@@ -17,7 +17,7 @@ from ..domain.projection import snapshot
 from ..domain.questions import QuestionStatus
 from ..domain.roles import Audience, Role
 from ..engines.base import StorageUnavailable
-from ..export import question_rows, to_csv
+from ..export import poll_results, polls_to_csv, question_rows, to_csv
 from ..service import Service
 from . import identity
 
@@ -170,15 +170,23 @@ async def logout(request: Request) -> Response:
 
 
 async def _export(request: Request, room_ids: list[str], name: str) -> Response:
+    """Questions or poll results (by the path) of some rooms, as a CSV or JSON download."""
     service = _service(request)
-    rows = question_rows((service.engine.state(room_id) for room_id in room_ids), service.event_file.zone)
+    states = [service.engine.state(room_id) for room_id in room_ids]
     fmt = request.path_params["format"]
-    disposition = {"content-disposition": f'attachment; filename="{name}-questions.{fmt}"'}
+    what = "polls" if "/polls/" in request.url.path else "questions"
+    disposition = {"content-disposition": f'attachment; filename="{name}-{what}.{fmt}"'}
+    if fmt not in ("csv", "json"):
+        return error("not_found", "export as .csv or .json", 404)
+    if what == "polls":
+        polls = poll_results(states, service.event_file.zone)
+        if fmt == "csv":
+            return Response(polls_to_csv(polls), media_type="text/csv; charset=utf-8", headers=disposition)
+        return JSONResponse({"polls": polls}, headers=disposition)
+    rows = question_rows(states, service.event_file.zone)
     if fmt == "csv":
         return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers=disposition)
-    if fmt == "json":
-        return JSONResponse({"questions": rows}, headers=disposition)
-    return error("not_found", "export as .csv or .json", 404)
+    return JSONResponse({"questions": rows}, headers=disposition)
 
 
 async def export_room(request: Request) -> Response:
@@ -244,6 +252,8 @@ routes = [
     Route("/api/me", me, methods=["GET", "POST"]),
     Route("/api/rooms/{room}/export.{format}", export_room),
     Route("/api/export.{format}", export_event),
+    Route("/api/rooms/{room}/polls/export.{format}", export_room),
+    Route("/api/polls/export.{format}", export_event),
     Route("/api/admin/overview", admin_overview),
     Route("/api/login", login, methods=["POST"]),
     Route("/api/logout", logout, methods=["POST"]),

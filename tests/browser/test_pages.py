@@ -49,9 +49,11 @@ def browser() -> Iterator[Browser]:
 class Watch:
     """Collects what must never happen on a page: a script dialog (injected HTML ran) or a JS error."""
 
-    def __init__(self) -> None:
+    def __init__(self, confirms: tuple[str, ...] = ()) -> None:
         self.dialogs: list[str] = []
         self.errors: list[str] = []
+        self.confirms = confirms  # patterns of the console's own confirm() questions, accepted as a person would
+        self.confirmed: list[str] = []
 
     def page(self, browser: Browser, server: LiveServer, **options: object) -> Page:
         context = browser.new_context(base_url=server.url, locale="en-US", **options)  # type: ignore[arg-type]
@@ -64,6 +66,10 @@ class Watch:
     def _dialog(self, dialog: sync_api.Dialog) -> None:
         if dialog.type == "confirm" and dialog.message == "Delete this poll and its votes?":
             dialog.accept()  # the console's own question before deleting a poll
+            return
+        if dialog.type == "confirm" and any(re.fullmatch(pattern, dialog.message) for pattern in self.confirms):
+            self.confirmed.append(dialog.message)
+            dialog.accept()
             return
         self.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()

@@ -172,7 +172,7 @@
     return run({ type: "merge_questions", question_id: keptId, duplicate_ids: duplicateIds })
       .then(function () {
         duplicateIds.forEach(function (id) { state.checked.delete(id); });
-        L.notice(fill("Merged {n}", { n: duplicateIds.length }));
+        L.notice(t("Merged notice"));
         render();
       })
       .catch(function () {});
@@ -341,7 +341,8 @@
         add(button(t("Reply"), function () { editor(q, "reply"); render(); }, { "data-action": "reply" }));
         add(button(t("Labels"), function () { editor(q, "labels"); render(); }, { "data-action": "labels" }));
       }
-      if (otherRooms.length) add(moveSelect(q));
+      // a dismissed question would arrive public in the other room: restore it first
+      if (otherRooms.length && q.status !== "dismissed") add(moveSelect(q));
     }
     body.appendChild(actions);
     var children = [];

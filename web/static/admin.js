@@ -1,0 +1,201 @@
+/* admin.js: the admin page, live. Polls GET /api/admin/overview every few seconds, keeps the
+ * server-rendered table up to date, and lists every room's pending questions with Approve and
+ * Dismiss, sent as POST /api/rooms/{room}/commands. Nodes are updated in place (never rebuilt on
+ * every poll), so a button under the pointer stays the same button. */
+(function () {
+  "use strict";
+  var L = window.Live;
+  var t = L.t;
+  var el = L.el;
+  var language = document.currentScript.dataset.lang === "zh" ? "zh" : "en";
+  var EVERY = 3000;
+
+  var tbody = document.getElementById("admin-rows");
+  var note = document.getElementById("admin-note");
+  var section = document.getElementById("admin-pending");
+  var roomsBox = document.getElementById("admin-pending-rooms");
+  var empty = document.getElementById("admin-pending-empty");
+
+  var rows = new Map(); // slug -> <tr>
+  var groups = new Map(); // slug -> {root, title, count, more, list, items: Map(id -> parts)}
+  var acted = new Set(); // question ids approved or dismissed here, hidden until the server agrees
+  var busy = false;
+  var again = false;
+
+  function fill(key, values) {
+    return t(key).replace(/\{(\w+)\}/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
+
+  function nameOf(room) {
+    return (room.name && (room.name[language] || room.name.en)) || room.slug;
+  }
+
+  function setCell(row, field, node) {
+    var cell = row.querySelector('[data-field="' + field + '"]');
+    if (!cell) return;
+    var text = typeof node === "string" ? node : null;
+    if (text !== null) {
+      if (cell.textContent !== text || cell.children.length) cell.textContent = text;
+    } else {
+      cell.replaceChildren(node);
+    }
+  }
+
+  function drawRow(room) {
+    var row = rows.get(room.slug) || tbody.querySelector('tr[data-room="' + room.slug + '"]');
+    if (!row) return; // a room the page was not rendered with: reload shows it
+    rows.set(room.slug, row);
+    setCell(row, "connections", String(room.connections));
+    var pending = room.pending_count || 0;
+    if (pending) setCell(row, "pending", el("span", { class: "badge badge-pending", text: String(pending) }));
+    else setCell(row, "pending", "0");
+    setCell(row, "answering", room.answering ? room.answering.text : "—");
+    setCell(row, "poll", room.active_poll ? room.active_poll.question : "—");
+    setCell(row, "moderation", room.moderation === "pre" ? t("Approve first") : t("Publish at once"));
+    var video = room.video;
+    var videoText = !video ? t("Not set up") : video.live || video.status === "live" ? t("Live") : t("Offline");
+    setCell(row, "video", el("span", { class: "badge " + (video && (video.live || video.status === "live") ? "badge-live" : "badge-done"), text: videoText }));
+  }
+
+  function send(room, question, action, parts) {
+    parts.buttons.forEach(function (b) { b.disabled = true; });
+    L.postCommand(room.slug, { type: "moderate_question", question_id: question.id, action: action })
+      .then(function () {
+        acted.add(question.id);
+        L.notice(action === "approve" ? t("Approved.") : t("Dismissed."));
+        refresh();
+      })
+      .catch(function (error) {
+        parts.buttons.forEach(function (b) { b.disabled = false; });
+        L.notice(L.errorText(error), "error");
+        refresh();
+      });
+  }
+
+  function makeItem(room, question) {
+    var parts = {};
+    parts.badges = el("span", { class: "admin-q-badges" });
+    parts.author = el("span", { class: "q-author", dir: "auto" });
+    parts.time = el("span", { class: "q-time" });
+    parts.text = el("p", { class: "q-text", dir: "auto" });
+    var approve = el("button", {
+      type: "button", class: "button button-small button-primary", text: t("Approve"), "data-action": "approve",
+      onclick: function () { send(room, parts.question, "approve", parts); },
+    });
+    var dismiss = el("button", {
+      type: "button", class: "button button-small", text: t("Dismiss"), "data-action": "dismiss",
+      onclick: function () { send(room, parts.question, "dismiss", parts); },
+    });
+    parts.buttons = [approve, dismiss];
+    parts.root = el("li", { class: "admin-question", dataset: { id: question.id } },
+      el("div", { class: "q-body" },
+        el("p", { class: "q-meta" }, parts.badges, parts.author, parts.time),
+        parts.text),
+      el("div", { class: "admin-question-actions" }, approve, dismiss));
+    return parts;
+  }
+
+  function fillItem(parts, question) {
+    parts.question = question;
+    if (parts.text.textContent !== question.text) parts.text.textContent = question.text;
+    parts.author.textContent = question.author_name || t("Anonymous");
+    parts.time.textContent = L.timeOf(question.asked_at);
+    var badges = [];
+    if ((question.flags || []).indexOf("word_filter") >= 0) badges.push(el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }));
+    if (question.duplicate_of) badges.push(el("span", { class: "badge", text: t("Possible duplicate") }));
+    parts.badges.replaceChildren.apply(parts.badges, badges);
+    parts.badges.hidden = badges.length === 0;
+  }
+
+  function makeGroup(room) {
+    var group = { items: new Map() };
+    group.title = el("h3", { class: "admin-group-title" });
+    group.count = el("span", { class: "badge badge-pending" });
+    group.more = el("p", { class: "muted small", hidden: true });
+    group.list = el("ol", { class: "admin-question-list" });
+    group.root = el("article", { class: "card admin-group", dataset: { room: room.slug } },
+      el("header", { class: "admin-group-head" },
+        group.title, group.count,
+        el("a", { class: "nav-link", href: "/r/" + encodeURIComponent(room.slug) + "/moderate", text: t("Moderate") })),
+      group.list,
+      group.more);
+    return group;
+  }
+
+  function drawGroup(room, index) {
+    var pending = (room.pending || []).filter(function (q) { return !acted.has(q.id); });
+    var group = groups.get(room.slug);
+    if (!pending.length) {
+      if (group) { group.root.remove(); groups.delete(room.slug); }
+      return false;
+    }
+    if (!group) { group = makeGroup(room); groups.set(room.slug, group); }
+    group.title.textContent = nameOf(room);
+    group.count.textContent = fill("{n} pending", { n: room.pending_count });
+    group.more.hidden = room.pending_count <= (room.pending || []).length;
+    group.more.textContent = fill("Showing first", { shown: (room.pending || []).length, n: room.pending_count });
+    var seen = new Set();
+    pending.forEach(function (question, position) {
+      var parts = group.items.get(question.id);
+      if (!parts) { parts = makeItem(room, question); group.items.set(question.id, parts); }
+      fillItem(parts, question);
+      seen.add(question.id);
+      if (group.list.children[position] !== parts.root) group.list.insertBefore(parts.root, group.list.children[position] || null);
+    });
+    group.items.forEach(function (parts, id) {
+      if (!seen.has(id)) { parts.root.remove(); group.items.delete(id); }
+    });
+    if (roomsBox.children[index] !== group.root) roomsBox.insertBefore(group.root, roomsBox.children[index] || null);
+    return true;
+  }
+
+  function draw(data) {
+    var rooms = (data && data.rooms) || [];
+    var listed = new Set();
+    rooms.forEach(function (room) {
+      (room.pending || []).forEach(function (q) { listed.add(q.id); });
+    });
+    acted.forEach(function (id) { if (!listed.has(id)) acted.delete(id); }); // the server agrees now
+    var shown = 0;
+    var slugs = new Set();
+    rooms.forEach(function (room) {
+      slugs.add(room.slug);
+      drawRow(room);
+      if (drawGroup(room, shown)) shown += 1;
+    });
+    groups.forEach(function (group, slug) {
+      if (!slugs.has(slug)) { group.root.remove(); groups.delete(slug); }
+    });
+    section.hidden = false;
+    empty.hidden = shown > 0;
+    note.textContent = fill("Updated live", { time: new Date().toLocaleTimeString() });
+    note.classList.remove("form-feedback-error");
+  }
+
+  function refresh() {
+    if (busy) { again = true; return; }
+    busy = true;
+    fetch("/api/admin/overview", { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) {
+        if (!response.ok) throw new Error(String(response.status));
+        return response.json();
+      })
+      .then(draw)
+      .catch(function () {
+        note.textContent = t("Update failed");
+        note.classList.add("form-feedback-error");
+      })
+      .then(function () {
+        busy = false;
+        if (again) { again = false; refresh(); }
+      });
+  }
+
+  refresh();
+  setInterval(function () {
+    if (document.visibilityState !== "hidden") refresh();
+  }, EVERY);
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") refresh();
+  });
+})();
