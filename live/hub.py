@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import metrics
-from .domain.projection import CounterUpdate, counters, project, snapshot
+from .domain.projection import CounterUpdate, author_notice, counters, project, snapshot
 from .domain.roles import Audience
 from .engines.base import Engine, Position, StoredEvent
 
@@ -98,6 +98,7 @@ class RoomChannel:
     connections: dict[Audience, set[Connection]] = field(default_factory=lambda: {a: set() for a in Audience})
     pending: dict[Audience, dict[str, dict[str, Any]]] = field(default_factory=dict)
     pending_for_voters: dict[str, Any] = field(default_factory=dict)  # poll id -> value voters may see
+    by_participant: dict[str, set[Connection]] = field(default_factory=dict)  # public connections by person
     pending_position: Position | None = None
     snapshot_cache: dict[tuple[Audience, int], str] = field(default_factory=dict)
 
@@ -150,6 +151,11 @@ class Hub:
                 continue
             text = self._serialise({**projected, "epoch": stored.epoch, "offset": stored.offset})
             for connection in connections:
+                connection.push(text)
+        notice = author_notice(stored.event)
+        if notice is not None and notice[0] in channel.by_participant:
+            text = self._serialise({**notice[1], "epoch": stored.epoch, "offset": stored.offset})
+            for connection in channel.by_participant[notice[0]]:
                 connection.push(text)
 
     def _serialise(self, message: dict[str, Any]) -> str:
@@ -227,11 +233,19 @@ class Hub:
             message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **current}
             connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
         channel.connections[audience].add(connection)
+        if participant_id is not None and audience is Audience.PUBLIC:
+            channel.by_participant.setdefault(participant_id, set()).add(connection)
         metrics.CONNECTIONS.labels(room=room_id, role=connection.role).inc()
 
     def detach(self, connection: Connection) -> None:
         connection.stop()
-        connections = self.rooms[connection.room_id].connections[connection.audience]
+        channel = self.rooms[connection.room_id]
+        own = channel.by_participant.get(connection.participant_id or "")
+        if own is not None:
+            own.discard(connection)
+            if not own:
+                del channel.by_participant[connection.participant_id or ""]
+        connections = channel.connections[connection.audience]
         if connection in connections:
             connections.discard(connection)
             metrics.CONNECTIONS.labels(room=connection.room_id, role=connection.role).dec()

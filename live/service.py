@@ -14,7 +14,7 @@ from typing import Any
 from . import metrics
 from .access import Keyring
 from .config import EventFile
-from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, VotePoll, parse_command
+from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NotFound, RateLimited
 from .domain.filters import RoomPolicy, WordFilter
 from .domain.roles import Actor, Role
@@ -108,6 +108,10 @@ class Service:
         reply: dict[str, Any] = {"offset": result.events[-1].offset if result.events else None}
         if isinstance(command, MoveQuestion):
             reply["moved_to"] = {"room": command.to_room, "question_id": result.created_id}
+        elif isinstance(command, Upvote):  # the page learns the count it now shows, merges included
+            state = self.engine.state(room_id)
+            reply["votes"] = state.questions[command.question_id].votes
+            reply["voted"] = actor.participant_id in state.upvotes.get(command.question_id, ())
         elif isinstance(command, VotePoll):
             poll = self.engine.state(room_id).polls[command.poll_id]
             if poll.tally_is_public or poll.tally_for_voters:  # after_vote: the voter has earned it

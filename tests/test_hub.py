@@ -174,3 +174,19 @@ async def test_after_vote_tallies_reach_only_connections_that_voted(hub: Hub) ->
     seen_by_other = json.loads(other.outbox[-1])["polls"][poll_id]
     assert seen_by_voter == {"ballots": 2, "tally": {"A": 1, "B": 1}}
     assert seen_by_other == {"ballots": 2, "tally": None}
+
+
+async def test_only_the_asker_hears_that_their_pending_question_was_dismissed(hub: Hub) -> None:
+    await run(hub, MODERATOR, {"type": "set_moderation", "mode": "pre"})
+    stranger, _ = connect(hub)
+    recorder = Recorder()
+    asker = Connection("main", Audience.PUBLIC, "viewer", recorder.send, recorder.close)
+    hub.attach(asker, participant_id="ann", resume=None)
+    asker.outbox.clear()
+    question_id = await run(hub, Actor("ann", "Ann"), {"type": "ask_question", "text": "Held back?"})
+    await run(hub, MODERATOR, {"type": "moderate_question", "question_id": question_id, "action": "dismiss"})
+    (notice,) = [json.loads(text) for text in asker.outbox]
+    assert notice["type"] == "my_question" and notice["question"]["status"] == "dismissed"
+    assert list(stranger.outbox) == []
+    hub.detach(asker)
+    assert "ann" not in hub.rooms["main"].by_participant

@@ -228,17 +228,9 @@ def move_question(state: RoomState, command: c.MoveQuestion, context: Context) -
 
 
 def receive_question(state: RoomState, command: c.ReceiveQuestion, context: Context) -> list[Event]:
-    origin = command.question
-    status = QuestionStatus.PENDING if origin.status is QuestionStatus.PENDING else QuestionStatus.LIVE
+    origin = command.question  # arrives as it was: pending, live, answered or dismissed
     arrived = origin.model_copy(
-        update={
-            "id": context.new_id,
-            "status": status,
-            "votes": len(command.voters),
-            "moved_to": None,
-            "duplicate_of": None,
-            "answered_at": None,
-        }
+        update={"id": context.new_id, "votes": len(command.voters), "moved_to": None, "duplicate_of": None}
     )
     return [
         QuestionChanged(

@@ -100,6 +100,18 @@ def project(event: Event, audience: Audience) -> Projection:
     raise TypeError(f"no projection for {type(event).__name__}")
 
 
+def author_notice(event: Event) -> tuple[str, dict[str, Any]] | None:
+    """What the asker alone must hear about their question while it is not public: that it
+    was edited, dismissed, merged or moved. Other viewers hear nothing of it."""
+    if not isinstance(event, QuestionChanged) or event.question.status.is_public or event.action == "asked":
+        return None
+    question = event.question
+    message = {"type": "my_question", "question": question.public_view(), "action": event.action}
+    if question.moved_to:
+        message["moved_to"] = question.moved_to
+    return question.author_id, message
+
+
 def _visible_questions(state: RoomState, audience: Audience, participant_id: str | None) -> list[dict[str, Any]]:
     def visible(question: Question) -> bool:
         return audience is Audience.MODERATOR or question.status.is_public

@@ -84,7 +84,6 @@ class Question(BaseModel):
             "status": self.status.value,
             "votes": self.votes,
             "reply": self.reply,
-            "labels": list(self.labels),
             "asked_at": self.asked_at,
             "answered_at": self.answered_at,
             "also_asked": len(self.merged_askers),
