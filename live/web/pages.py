@@ -61,6 +61,9 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             actor=actor,
             is_admin=actor.has(Role.ADMIN, "*"),
             messages=script_messages(language),
+            # Screens set to show both languages need each catalogue, whatever the page's language.
+            gettext_for={lang: translations(lang).gettext for lang in LANGUAGES},
+            messages_for={lang: script_messages(lang) for lang in LANGUAGES},
             path=request.url.path,
             **context,
         )
@@ -118,6 +121,22 @@ async def screen(request: Request) -> Response:
     info = room_view(service, room, dt.datetime.now(dt.UTC))
     join_qr = segno.make(info["url"], error="m").svg_inline(scale=10, dark="#111", light="#fff", omitsize=True)
     return render(request, "screen.html", room=room, room_info=info, join_qr=join_qr)
+
+
+async def lobby_screen(request: Request) -> Response:
+    """The foyer screen: every room's "join" scene in turn, each with its QR code."""
+    service = _service(request)
+    if not identity.actor(request).has(Role.SCREEN, "*"):
+        return _login_redirect(request)
+    at = dt.datetime.now(dt.UTC)
+    views = []
+    for room in service.event_file.rooms:
+        info = room_view(service, room, at)
+        info["join_qr"] = segno.make(info["url"], error="m").svg_inline(
+            scale=10, dark="#111", light="#fff", omitsize=True
+        )
+        views.append(info)
+    return render(request, "lobby_screen.html", room_views=views)
 
 
 async def broadcast(request: Request) -> Response:
@@ -178,6 +197,7 @@ routes = [
     Route("/r/{room}/moderate", moderator),
     Route("/r/{room}/screen", screen),
     Route("/r/{room}/broadcast", broadcast),
+    Route("/screen", lobby_screen),
     Route("/admin", admin),
     Route("/login", login, methods=["GET", "POST"]),
     Route("/logout", logout, methods=["POST"]),
