@@ -74,6 +74,11 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return response
 
 
+def join_qr_code(url: str) -> str:
+    """An inline SVG QR code of a room's URL; it scales with its box (no fixed size)."""
+    return str(segno.make(url, error="m").svg_inline(scale=10, dark="#111", light="#fff", omitsize=True))
+
+
 def _room_or_404(request: Request) -> tuple[Service, Any] | Response:
     service = _service(request)
     room = service.event_file.room(request.path_params["room"])
@@ -119,7 +124,7 @@ async def screen(request: Request) -> Response:
     if not identity.actor(request).has(Role.SCREEN, room.slug):
         return _login_redirect(request)
     info = room_view(service, room, dt.datetime.now(dt.UTC))
-    join_qr = segno.make(info["url"], error="m").svg_inline(scale=10, dark="#111", light="#fff", omitsize=True)
+    join_qr = join_qr_code(info["url"])
     return render(request, "screen.html", room=room, room_info=info, join_qr=join_qr)
 
 
