@@ -137,9 +137,7 @@ async def lobby_screen(request: Request) -> Response:
     views = []
     for room in service.event_file.rooms:
         info = room_view(service, room, at)
-        info["join_qr"] = segno.make(info["url"], error="m").svg_inline(
-            scale=10, dark="#111", light="#fff", omitsize=True
-        )
+        info["join_qr"] = join_qr_code(info["url"])
         views.append(info)
     return render(request, "lobby_screen.html", room_views=views)
 
