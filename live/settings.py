@@ -42,6 +42,11 @@ SETTINGS = (
     ),
     Setting("secure_cookies", "--secure-cookies", "LIVE_SECURE_COOKIES", False, "send cookies over HTTPS only", bool),
     Setting("log_level", "--log-level", "LIVE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    # video (docs/VIDEO.md)
+    Setting("demo", "--demo", "LIVE_DEMO", False, "publish a generated test stream into every room", bool),
+    Setting(
+        "advertise_url", "--advertise-url", "LIVE_ADVERTISE_URL", None, "this process's own URL, for video redirects"
+    ),
 )
 
 
@@ -60,11 +65,22 @@ class ServeSettings:
     outbox_limit: int = 500
     secure_cookies: bool = False
     log_level: str = "info"
+    demo: bool = False
+    advertise_url: str | None = None
 
     @property
     def base_url(self) -> str:
         if self.public_url:
             return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def own_url(self) -> str:
+        """Where other processes send this process's video viewers (unlike public_url, which may
+        be a load balancer in front of all of them)."""
+        if self.advertise_url:
+            return self.advertise_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
 

@@ -222,7 +222,7 @@ async def admin_overview(request: Request) -> Response:
                 "slug": room.slug,
                 "name": room.name.model_dump(),
                 "connections": service.hub.count(room.slug),
-                "video": None,  # no video yet: the WHIP/WHEP feature reports here when it lands
+                "video": service.media.overview(room.slug),  # live, publisher, viewers (docs/VIDEO.md)
                 "moderation": state.settings.moderation.value,
                 "pending_count": len(pending),
                 "pending": [q.moderator_view() for q in sorted(pending, key=lambda q: q.asked_at)[:50]],

@@ -17,6 +17,7 @@ from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 
 from .. import metrics
+from ..media import http as media_http
 from ..service import Service
 from . import api, pages
 from .pages import WEB_DIR
@@ -49,11 +50,13 @@ def create_app(service: Service) -> Starlette:
         await service.engine.start()
         await service.prepare_planned_polls()
         service.hub.start()
+        await service.media.start()  # video: WHIP/WHEP sessions, --demo streams
         lag = asyncio.create_task(_measure_loop_lag())
         try:
             yield
         finally:
             lag.cancel()
+            await service.media.close()
             await service.hub.close()
             await service.engine.close()
 
@@ -61,6 +64,7 @@ def create_app(service: Service) -> Starlette:
         routes=[
             *pages.routes,
             *api.routes,
+            *media_http.routes,  # video: WHIP/WHEP (live/media/http.py)
             WebSocketRoute("/ws/rooms/{room}", room_stream),
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],

@@ -445,28 +445,73 @@
     if (node) node.scrollIntoView({ block: "nearest" });
   });
 
+  // -- the screen's scene ---------------------------------------------------------------------
+  document.querySelectorAll("[data-scene]").forEach(function (b) {
+    b.addEventListener("click", function () {
+      if (state.settings.screen_scene === b.dataset.scene) return;
+      run({ type: "set_screen_scene", scene: b.dataset.scene }).catch(function () {});
+    });
+  });
+
+  function renderScene() {
+    var current = state.settings.screen_scene || "auto";
+    document.querySelectorAll("[data-scene]").forEach(function (b) {
+      b.setAttribute("aria-pressed", b.dataset.scene === current ? "true" : "false");
+    });
+  }
+
   // -- polls ---------------------------------------------------------------------------------
   var pollForm = document.getElementById("poll-form");
   var kindSelect = document.getElementById("poll-kind");
-  function showOptionsField() {
-    var choice = kindSelect.value === "single_choice" || kindSelect.value === "multiple_choice";
-    document.getElementById("poll-options-field").hidden = !choice;
+  var optionsArea = document.getElementById("poll-options");
+  var correctSelect = document.getElementById("poll-correct");
+  var visibilitySelect = document.getElementById("poll-visibility");
+  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz"];
+
+  function typedOptions() {
+    return optionsArea.value.split("\n").map(function (o) { return o.trim(); }).filter(Boolean);
   }
-  kindSelect.addEventListener("change", showOptionsField);
+
+  function fillCorrect() {
+    var before = correctSelect.value;
+    var options = [el("option", { value: "", text: t("Pick the correct option") })];
+    typedOptions().forEach(function (o) { options.push(el("option", { value: o, text: o })); });
+    correctSelect.replaceChildren.apply(correctSelect, options);
+    correctSelect.value = typedOptions().indexOf(before) >= 0 ? before : "";
+  }
+
+  function showOptionsField() {
+    var kind = kindSelect.value;
+    document.getElementById("poll-options-field").hidden = CHOICE_KINDS.indexOf(kind) < 0;
+    document.getElementById("poll-correct-field").hidden = kind !== "quiz";
+    fillCorrect();
+  }
+  kindSelect.addEventListener("change", function () {
+    if (kindSelect.value === "quiz") visibilitySelect.value = "on_reveal"; // a quiz keeps its answer for the end
+    showOptionsField();
+  });
+  optionsArea.addEventListener("input", fillCorrect);
   showOptionsField();
 
   pollForm.addEventListener("submit", function (event) {
     event.preventDefault();
     var kind = kindSelect.value;
-    var options = document.getElementById("poll-options").value.split("\n")
-      .map(function (o) { return o.trim(); }).filter(Boolean);
-    run({
+    var command = {
       type: "create_poll",
       kind: kind,
       question: document.getElementById("poll-question").value,
-      options: kind === "single_choice" || kind === "multiple_choice" ? options : [],
-      visibility: document.getElementById("poll-visibility").value,
-    }).then(function () {
+      options: CHOICE_KINDS.indexOf(kind) >= 0 ? typedOptions() : [],
+      visibility: visibilitySelect.value,
+    };
+    if (kind === "quiz") {
+      if (!correctSelect.value) {
+        L.notice(t("Pick the correct option"), "error");
+        correctSelect.focus();
+        return;
+      }
+      command.correct = [correctSelect.value];
+    }
+    run(command).then(function () {
       pollForm.reset();
       showOptionsField();
       L.notice(t("Poll created"));
@@ -478,29 +523,81 @@
     run({ type: "change_poll", poll_id: poll.id, action: action }).catch(function () {});
   }
 
+  function moderateAnswer(poll, answer, action) {
+    run({ type: "moderate_answer", poll_id: poll.id, participant_id: answer.participant_id, action: action }).catch(function () {});
+  }
+
+  var KIND_LABELS = {
+    single_choice: "Single choice",
+    multiple_choice: "Multiple choice",
+    rating: "Rating 1–5",
+    word_cloud: "Word cloud",
+    open_text: "Open text",
+    quiz: "Quiz",
+  };
+  var VISIBILITY_LABELS = { live: "Shown live", after_vote: "Shown after voting", on_reveal: "Hidden until revealed" };
+  var ANSWER_LABELS = { pending: "Awaiting moderation", approved: "Approved", dismissed: "Dismissed" };
+
+  function answerQueue(poll) {
+    var answers = (poll.answers || []).slice().sort(function (a, b) {
+      var order = { pending: 0, approved: 1, dismissed: 2 };
+      return (order[a.status] - order[b.status]) || ((a.at || 0) - (b.at || 0));
+    });
+    var waiting = answers.filter(function (a) { return a.status === "pending"; }).length;
+    var list = el("ol", { class: "answer-queue" });
+    answers.forEach(function (answer) {
+      var actions = el("span", { class: "actions" });
+      if (answer.status !== "approved") {
+        actions.appendChild(button(t("Approve"), function () { moderateAnswer(poll, answer, "approve"); }, { class: "button button-small button-primary", "data-action": "approve-answer" }));
+      }
+      if (answer.status !== "dismissed") {
+        actions.appendChild(button(t("Dismiss"), function () { moderateAnswer(poll, answer, "dismiss"); }, { "data-action": "dismiss-answer" }));
+      }
+      list.appendChild(el("li", { class: "answer-item answer-" + answer.status, dataset: { status: answer.status } },
+        el("p", { class: "q-meta" },
+          el("span", { class: "badge badge-answer-" + answer.status, text: t(ANSWER_LABELS[answer.status] || answer.status) }),
+          el("span", { class: "q-author", dir: "auto", text: answer.name || t("Anonymous") }),
+          el("span", { class: "q-time", text: L.timeOf(answer.at) })),
+        el("p", { class: "answer-item-text", dir: "auto", text: answer.text }),
+        actions));
+    });
+    return el("div", { class: "answer-queue-box" },
+      el("p", { class: "small muted", text: fill("{n} answers await moderation", { n: waiting }) }),
+      answers.length ? list : el("p", { class: "small muted", text: t("No answers yet.") }));
+  }
+
   function renderPolls() {
     var polls = Array.from(state.polls.values()).sort(function (a, b) { return b.created_at - a.created_at; });
     var items = polls.map(function (poll) {
       var active = state.settings.active_poll_id === poll.id;
       var statusLabel = poll.status === "draft" ? t("Draft") : poll.status === "open" ? t("Open") : t("Closed");
       var actions = el("div", { class: "actions" });
-      if (poll.status !== "open") actions.appendChild(button(t("Open"), function () { changePoll(poll, "open"); }, { class: "button button-small button-primary" }));
-      else actions.appendChild(button(t("Close"), function () { changePoll(poll, "close"); }));
-      if (poll.visibility === "on_reveal" && !poll.revealed && poll.status !== "draft") {
+      if (poll.status === "draft") actions.appendChild(button(t("Open"), function () { changePoll(poll, "open"); }, { class: "button button-small button-primary" }));
+      else if (poll.status === "closed") actions.appendChild(button(t("Reopen"), function () { changePoll(poll, "open"); }));
+      else actions.appendChild(button(t("Close"), function () { changePoll(poll, "close"); }, { class: "button button-small button-primary" }));
+      if (!poll.revealed && poll.status !== "draft" && (poll.visibility !== "live" || poll.kind === "quiz")) {
         actions.appendChild(button(t("Reveal results"), function () { changePoll(poll, "reveal"); }));
       }
       actions.appendChild(button(t("Delete"), function () { changePoll(poll, "delete"); }, { class: "button button-small button-danger" }));
       var tally = poll.tally || {};
-      return el("li", { class: "card poll-item" + (active ? " poll-active" : "") },
+      var results = poll.kind === "open_text" ? answerQueue(poll) : L.pollResults(poll, tally);
+      var extra = null;
+      if (poll.kind === "quiz") extra = L.leaderboard(poll.leaders);
+      return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
         el("p", { class: "q-meta" },
           el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
           active ? el("span", { class: "badge badge-live", text: t("On screen") }) : null,
-          el("span", { text: L.ballots(poll.ballots) })),
+          poll.revealed ? el("span", { class: "badge badge-done", text: t("Revealed") }) : null,
+          el("span", { class: "chip", text: t(KIND_LABELS[poll.kind] || poll.kind) }),
+          el("span", { class: "small muted", text: t(VISIBILITY_LABELS[poll.visibility] || poll.visibility) }),
+          el("span", { class: "poll-ballots", text: L.ballots(poll.ballots) })),
         el("p", { class: "poll-item-question", dir: "auto", text: poll.question }),
-        poll.kind === "word_cloud" ? L.wordCloud(tally) : L.tallyBars(poll, tally),
+        results,
+        extra,
         actions);
     });
     pollList.replaceChildren.apply(pollList, items);
     document.getElementById("polls-empty").hidden = polls.length > 0;
+    renderScene();
   }
 })();

@@ -1,21 +1,26 @@
-/* screen.js: the venue screen. One scene at a time: the highlighted question, the active poll,
- * or the invitation to join. It reconnects forever and never shows an error. */
+/* screen.js: the venue screen. One scene at a time, chosen by the moderator (settings.screen_scene)
+ * or, on "auto", by the room: the active poll, else the highlighted question, else the invitation
+ * to join. "idle" shows the room, its sessions and how many people follow along.
+ * It runs unattended: it reconnects forever, never shows an error and needs no clicks. */
 (function () {
   "use strict";
   var L = window.Live;
-  var t = L.t;
+  var P = window.ScreenParts;
+  var el = L.el;
   var roomSlug = document.currentScript.dataset.room;
-  var roomUrl = document.currentScript.dataset.url;
+  var info = L.readJSON("room-info");
+  var say = new P.Say(info.screen_language || "both");
+  var sayKey = say.bind();
   var state = { settings: {}, questions: new Map(), polls: new Map() };
   var schedule = L.scheduler(render);
+  var qrSource = document.querySelector("#join-qr-source svg");
 
   new L.LiveRoom(roomSlug, "screen", {
     onSnapshot: function (message) {
-      state.settings = message.room.settings || {};
-      state.questions = new Map();
-      (message.room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
-      state.polls = new Map();
-      (message.room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
+      var fresh = L.roomFromSnapshot(message);
+      state.settings = fresh.settings;
+      state.questions = fresh.questions;
+      state.polls = fresh.polls;
       schedule();
     },
     onMessage: function (message) {
@@ -24,61 +29,179 @@
     },
   }, { quiet: true });
 
-  var scenes = {
-    join: document.getElementById("scene-join"),
-    question: document.getElementById("scene-question"),
-    poll: document.getElementById("scene-poll"),
-  };
+  // Sessions move on and people come and go: the room's facts are fetched again every 15 s.
+  P.every("/api/rooms/" + encodeURIComponent(roomSlug), 15, function (data) {
+    info = Object.assign({}, info, { now: data.now, next: data.next, connections: data.connections, topic: data.topic });
+    drawn.join = drawn.idle = null;
+    schedule();
+  })();
+
+  var scenes = {};
+  document.querySelectorAll(".scene").forEach(function (node) { scenes[node.dataset.scene] = node; });
+  var drawn = {}; // scene -> key of what it shows, so unchanged scenes are not redrawn
 
   function show(name) {
     Object.keys(scenes).forEach(function (key) { scenes[key].hidden = key !== name; });
     document.body.dataset.scene = name;
   }
 
-  /* Shrink the text until its box no longer overflows: the screen never scrolls. */
-  function fit(node, box, sizes) {
-    for (var i = 0; i < sizes.length; i++) {
-      node.style.fontSize = sizes[i] + "px";
+  function pick() {
+    var scene = state.settings.screen_scene || "auto";
+    var question = state.questions.get(state.settings.answering_question_id || "");
+    var poll = state.polls.get(state.settings.active_poll_id || "");
+    if (scene === "idle") return { name: "idle" };
+    if (scene === "join") return { name: "join" };
+    if (scene === "question") return question ? { name: "question", question: question } : { name: "join" };
+    if (scene === "poll") return poll ? { name: "poll", poll: poll } : { name: "join" };
+    if (poll) return { name: "poll", poll: poll };
+    if (question) return { name: "question", question: question };
+    return { name: "join" };
+  }
+
+  function render() {
+    var chosen = pick();
+    try {
+      if (chosen.name === "question") drawQuestion(chosen.question);
+      else if (chosen.name === "poll") drawPoll(chosen.poll);
+      else if (chosen.name === "idle") drawIdle();
+      else drawJoin();
+    } catch (e) {
+      chosen = { name: "join" }; // never a broken scene: fall back to the invitation
+      drawn.join = null;
+      drawJoin();
+    }
+    show(chosen.name);
+  }
+
+  function drawJoin() {
+    var key = JSON.stringify([info.now, info.next]);
+    if (drawn.join === key) return;
+    drawn.join = key;
+    scenes.join.replaceChildren(P.joinScene(say, info, qrSource));
+  }
+
+  function drawIdle() {
+    var key = JSON.stringify([info.now, info.next, info.connections]);
+    if (drawn.idle === key) return;
+    drawn.idle = key;
+    scenes.idle.replaceChildren(
+      el("div", { class: "idle-main" },
+        el("h1", { class: "idle-title" }, say.name(info.name)),
+        info.topic ? el("p", { class: "idle-topic" }, say.name(info.topic)) : null,
+        P.nowNext(say, info)),
+      el("div", { class: "idle-side" },
+        el("p", { class: "idle-count", text: String(info.connections || 0) }),
+        el("p", { class: "idle-count-label" }, say.t("People following along"))));
+  }
+
+  function drawQuestion(question) {
+    var key = JSON.stringify([question.id, question.text, question.author_name, question.votes]);
+    if (drawn.question === key) return;
+    drawn.question = key;
+    var text = el("p", { id: "screen-question-text", dir: "auto", text: question.text });
+    var quote = el("blockquote", { class: "screen-question" }, text);
+    scenes.question.replaceChildren(
+      el("p", { class: "scene-label" }, say.t("Now answering")),
+      quote,
+      el("p", { class: "screen-question-meta" },
+        question.author_name ? el("span", { id: "screen-question-author", dir: "auto", text: question.author_name }) : null,
+        el("span", { id: "screen-question-votes", class: "screen-votes", text: "▲ " + question.votes })));
+    show("question");
+    var length = question.text.length;
+    var start = length < 60 ? 104 : length < 140 ? 88 : length < 260 ? 72 : 60;
+    P.fit(text, quote, [start, start - 8, start - 16, 52, 46, 40, 36, 32, 28]);
+  }
+
+  // -- polls: the frame is drawn once per poll; the results update in place so bars animate ----
+  var pollParts = null;
+
+  function pollFrame(poll) {
+    var parts = { id: poll.id };
+    parts.label = el("p", { class: "scene-label" });
+    parts.heading = el("h1", { id: "screen-poll-question", class: "screen-poll-question", dir: "auto", text: poll.question });
+    parts.results = el("div", { id: "screen-poll-results", class: "screen-poll-results" });
+    parts.side = el("aside", { class: "screen-poll-side", hidden: true });
+    parts.footer = el("p", { id: "screen-poll-footer", class: "screen-poll-footer" });
+    scenes.poll.replaceChildren(parts.label, parts.heading,
+      el("div", { class: "screen-poll-body" }, parts.results, parts.side), parts.footer);
+    return parts;
+  }
+
+  function drawPoll(poll) {
+    if (!pollParts || pollParts.id !== poll.id) {
+      pollParts = pollFrame(poll);
+      pollParts.shape = null;
+    }
+    var parts = pollParts;
+    if (parts.heading.textContent !== poll.question) parts.heading.textContent = poll.question;
+    var kindLabel = { quiz: "Quiz", word_cloud: "Word cloud", rating: "Rating", open_text: "Open question" }[poll.kind] || "Poll";
+    var labelKey = kindLabel + "|" + poll.status;
+    if (parts.labelKey !== labelKey) {
+      parts.labelKey = labelKey;
+      parts.label.replaceChildren(say.t(kindLabel, true));
+    }
+
+    var quizHidden = poll.kind === "quiz" && !poll.correct;
+    var tally = quizHidden ? null : poll.tally;
+    var shape = tally ? poll.kind : "hidden";
+    var current = parts.results.firstChild;
+    if (shape !== parts.shape) current = null;
+    parts.shape = shape;
+    var next;
+    if (!tally) {
+      next = current || el("p", { class: "screen-poll-hidden" }, say.t("Results are shown when the moderator reveals them."));
+    } else {
+      next = L.pollResults(poll, tally, {
+        big: true,
+        say: sayKey,
+        into: current,
+        empty: poll.kind === "open_text" ? null : say.t("No words yet."),
+      });
+      if (poll.kind === "open_text" && !Object.keys(tally).length) {
+        next = el("p", { class: "screen-poll-hidden" }, say.t("Approved answers appear here."));
+        parts.shape = "empty";
+      }
+    }
+    if (next !== current) parts.results.replaceChildren(next);
+    if (poll.kind === "word_cloud" && tally) fitCloud(next, parts.results);
+    if (poll.kind === "open_text" && tally) fitWall(next, parts.results);
+
+    var leaders = poll.kind === "quiz" && poll.correct;
+    parts.side.hidden = !leaders;
+    if (leaders) {
+      var leadersKey = JSON.stringify(poll.leaders || []);
+      if (parts.leadersKey !== leadersKey) {
+        parts.leadersKey = leadersKey;
+        parts.side.replaceChildren(L.leaderboard(poll.leaders, { big: true, say: sayKey }));
+      }
+    }
+
+    var footerKey = [poll.ballots, poll.status].join("|");
+    if (parts.footerKey !== footerKey) {
+      parts.footerKey = footerKey;
+      parts.footer.replaceChildren(say.each(function (language, t) {
+        var count = poll.ballots === 1 ? (language === "en" ? "1 ballot" : "1 " + t("ballots")) : poll.ballots + " " + t("ballots");
+        return count + " · " + (poll.status === "open" ? t("Vote now at") + " " + info.url : t("This poll is closed."));
+      }, true));
+    }
+    show("poll");
+    P.fit(parts.heading, parts.heading, [68, 60, 54, 48, 42, 36]);
+  }
+
+  /* The cloud grows to fill the stage, and shrinks when many words would overflow it. */
+  function fitCloud(cloud, box) {
+    for (var size = 40; size >= 12; size -= 4) {
+      cloud.style.fontSize = size + "px";
       if (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) return;
     }
   }
 
-  function render() {
-    var question = state.questions.get(state.settings.answering_question_id || "");
-    var poll = state.polls.get(state.settings.active_poll_id || "");
-    if (question) {
-      show("question");
-      var text = document.getElementById("screen-question-text");
-      text.textContent = question.text;
-      document.getElementById("screen-question-author").textContent = question.author_name || t("Anonymous");
-      document.getElementById("screen-question-votes").textContent = "▲ " + question.votes;
-      var length = question.text.length;
-      var start = length < 60 ? 104 : length < 140 ? 84 : length < 260 ? 68 : 56;
-      fit(text, text.parentNode, [start, start - 8, start - 16, 48, 42, 36, 32, 28]);
-    } else if (poll) {
-      show("poll");
-      var heading = document.getElementById("screen-poll-question");
-      heading.textContent = poll.question;
-      var results = document.getElementById("screen-poll-results");
-      if (poll.tally) {
-        results.replaceChildren(poll.kind === "word_cloud" ? L.wordCloud(poll.tally, { big: true }) : L.tallyBars(poll, poll.tally, { big: true }));
-      } else {
-        results.replaceChildren(L.el("p", { class: "screen-poll-hidden", text: t("Results are shown when the moderator reveals them.") }));
-      }
-      var footer = L.ballots(poll.ballots);
-      footer += poll.status === "open" ? " · " + t("Vote now") + " " + roomUrl : " · " + t("Poll closed");
-      document.getElementById("screen-poll-footer").textContent = footer;
-      fit(heading, heading, [72, 64, 56, 48, 40]);
-    } else {
-      show("join");
+  function fitWall(wall, box) {
+    for (var size = 52; size >= 14; size -= 4) {
+      wall.style.fontSize = size + "px";
+      if (box.scrollHeight <= box.clientHeight + 1) return;
     }
   }
 
-  /* The QR code arrives with a fixed pixel size; a viewBox lets CSS scale it to the stage. */
-  var qr = document.querySelector(".join-qr svg");
-  if (qr && !qr.getAttribute("viewBox") && qr.getAttribute("width") && qr.getAttribute("height")) {
-    qr.setAttribute("viewBox", "0 0 " + parseFloat(qr.getAttribute("width")) + " " + parseFloat(qr.getAttribute("height")));
-  }
-
-  show("join");
+  render();
 })();

@@ -17,10 +17,17 @@
     polls: new Map(),
     upvoted: new Set(),
     ballots: {},
+    tallies: {}, // poll id -> tally this participant earned by voting (after_vote polls)
     mine: new Set(),
     order: savedOrder() === "recent" ? "recent" : "popular",
     changingVote: false,
   };
+
+  var ARCHIVED = ["dismissed", "merged", "moved"];
+  var roomNames = L.readJSON("room-names");
+  function roomName(slug) {
+    return (slug && roomNames[slug]) || slug || "";
+  }
 
   var list = document.getElementById("question-list");
   var answeredList = document.getElementById("answered-list");
@@ -41,10 +48,12 @@
       (room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
       state.upvoted = new Set(mine.upvoted || []);
       state.ballots = mine.ballots || {};
+      state.tallies = mine.tallies || {};
       state.mine = new Set(mine.questions || []);
       schedule();
     },
     onMessage: function (message) {
+      if (message.type === "video") document.dispatchEvent(new CustomEvent("live:video", { detail: message })); // player.js
       if (L.applyRoomMessage(state, message)) schedule();
     },
   });
@@ -154,7 +163,15 @@
     if (voted) state.upvoted.add(id); else state.upvoted.delete(id);
     state.questions.set(id, Object.assign({}, question, { votes: Math.max(0, before + (voted ? 1 : -1)) }));
     schedule();
-    live.command({ type: "upvote", question_id: id, voted: voted }).catch(function (error) {
+    live.command({ type: "upvote", question_id: id, voted: voted }).then(function (result) {
+      // the server's count is the truth (merged questions carry their votes along)
+      var now = state.questions.get(id);
+      if (typeof result.voted === "boolean") {
+        if (result.voted) state.upvoted.add(id); else state.upvoted.delete(id);
+      }
+      if (now && typeof result.votes === "number") state.questions.set(id, Object.assign({}, now, { votes: result.votes }));
+      schedule();
+    }).catch(function (error) {
       if (voted) state.upvoted.delete(id); else state.upvoted.add(id);
       var now = state.questions.get(id);
       if (now) state.questions.set(id, Object.assign({}, now, { votes: before }));
@@ -199,10 +216,14 @@
     if (parts.text.textContent !== q.text) parts.text.textContent = q.text;
     parts.author.textContent = q.author_name || t("Anonymous");
     parts.time.textContent = L.timeOf(q.asked_at);
-    var badge = pending ? t("Awaiting moderation") : answering ? t("Now answering") : q.status === "answered" ? t("Answered") : "";
+    var archived = ARCHIVED.indexOf(q.status) >= 0;
+    var badge = pending ? t("Awaiting moderation") : answering ? t("Now answering") : q.status === "answered" ? t("Answered") :
+      q.status === "dismissed" ? t("Not published") : q.status === "merged" ? t("Merged with a similar question") :
+      q.status === "moved" ? t("Moved to {room}").replace("{room}", roomName(q.moved_to && (q.moved_to.room || q.moved_to))) : "";
     parts.badge.hidden = !badge;
     parts.badge.textContent = badge;
-    parts.badge.className = "badge" + (pending ? " badge-pending" : answering ? " badge-live" : " badge-done");
+    parts.badge.className = "badge" + (pending ? " badge-pending" : answering ? " badge-live" : archived ? " badge-status badge-" + q.status : " badge-done");
+    if (archived) parts.root.className += " question-archived";
     var also = q.also_asked || 0;
     parts.also.hidden = !also;
     parts.also.textContent = also ? t("+{n} also asked").replace("{n}", String(also)) : "";
@@ -212,7 +233,7 @@
     parts.reply.hidden = !q.reply;
     parts.replyText.textContent = q.reply || "";
     var voted = state.upvoted.has(q.id);
-    parts.vote.hidden = pending;
+    parts.vote.hidden = pending || archived;
     parts.vote.disabled = q.status !== "live";
     parts.vote.setAttribute("aria-pressed", voted ? "true" : "false");
     parts.vote.setAttribute("aria-label", t("Upvote") + " (" + q.votes + " " + t("votes") + ")");
@@ -240,7 +261,7 @@
 
   function render() {
     var all = Array.from(state.questions.values());
-    var own = all.filter(function (q) { return q.status === "pending"; })
+    var own = all.filter(function (q) { return q.status === "pending" || (state.mine.has(q.id) && ARCHIVED.indexOf(q.status) >= 0); })
       .sort(function (a, b) { return b.asked_at - a.asked_at; });
     var open = L.sortQuestions(all.filter(function (q) { return q.status === "live"; }), state.order);
     var answered = all.filter(function (q) { return q.status === "answered"; })
@@ -281,80 +302,169 @@
       body.replaceChildren();
       return;
     }
+    section.dataset.kind = poll.kind;
+    section.dataset.status = poll.status;
     var ballot = state.ballots[poll.id];
     var voting = poll.status === "open" && (!ballot || state.changingVote);
     var key = [poll.id, poll.status, voting, JSON.stringify(ballot || null)].join("|");
     var results = document.getElementById("poll-results");
     if (pollDrawn === key && results) {
-      results.replaceWith(pollResults(poll, ballot));
+      results.replaceWith(pollResults(poll, ballot, results));
+      answerStatus(poll, ballot);
       return;
     }
     pollDrawn = key;
     var children = [el("h2", { class: "poll-question", dir: "auto", text: poll.question })];
     if (voting) children.push(voteForm(poll, ballot));
     else if (poll.status === "open") {
-      children.push(el("p", { class: "form-feedback form-feedback-ok", text: t("Your vote was counted.") }));
+      children.push(myBallot(poll, ballot));
       children.push(el("button", {
         type: "button",
         class: "button button-quiet",
-        text: t("Change vote"),
+        text: poll.kind === "open_text" ? t("Change answer") : t("Change vote"),
         onclick: function () { state.changingVote = true; schedule(); },
       }));
     } else {
-      children.push(el("p", { class: "muted", text: t("Poll closed") }));
+      children.push(el("p", { class: "muted poll-closed", text: t("Poll closed") }));
+      if (ballot) children.push(myBallot(poll, ballot));
     }
-    children.push(pollResults(poll, ballot));
+    children.push(pollResults(poll, ballot, null));
     body.replaceChildren.apply(body, children);
+    answerStatus(poll, ballot);
   }
 
-  function pollResults(poll, ballot) {
+  /* Open text: whether a moderator approved this participant's answer (it is then in the tally). */
+  function answerStatus(poll, ballot) {
+    var status = document.getElementById("my-answer-status");
+    if (!status || !ballot || poll.kind !== "open_text") return;
+    var tally = tallyFor(poll, ballot);
+    var approved = tally && Object.prototype.hasOwnProperty.call(tally, ballot[0]);
+    status.textContent = approved ? t("Approved: everyone can see it.") : t("Your answer awaits moderation.");
+    status.className = "form-feedback " + (approved ? "form-feedback-ok" : "form-feedback-pending");
+  }
+
+  function myBallot(poll, ballot) {
+    if (poll.kind === "open_text") {
+      return el("div", { class: "my-answer" },
+        el("p", { class: "muted small", text: t("Your answer:") }),
+        el("p", { class: "my-answer-text", dir: "auto", text: (ballot || [])[0] || "" }),
+        el("p", { id: "my-answer-status", class: "form-feedback form-feedback-ok" }));
+    }
+    var shown = poll.kind === "rating" ? ballot.map(function (b) { return L.stars(Number(b)); }) : ballot;
+    return el("p", { class: "form-feedback form-feedback-ok my-vote" },
+      el("span", { text: t("Your vote was counted.") + " " }),
+      el("span", { class: "my-vote-choice", dir: "auto", text: shown.join(", ") }));
+  }
+
+  function tallyFor(poll, ballot) {
+    if (poll.tally) return poll.tally;
+    return ballot && state.tallies[poll.id] ? state.tallies[poll.id] : null;
+  }
+
+  function pollResults(poll, ballot, previous) {
     var box = el("div", { id: "poll-results", class: "poll-results" });
-    var canSee = poll.tally && (poll.visibility !== "after_vote" || ballot || poll.status === "closed");
-    if (canSee) {
-      box.appendChild(poll.kind === "word_cloud" ? L.wordCloud(poll.tally) : L.tallyBars(poll, poll.tally));
-    } else if (poll.visibility === "after_vote" && !ballot) {
+    var tally = tallyFor(poll, ballot);
+    if (poll.kind === "quiz" && !poll.correct) tally = null; // a quiz keeps its results for the reveal
+    if (poll.kind === "quiz" && poll.correct) {
+      var right = ballot && poll.correct.indexOf(ballot[0]) >= 0;
+      box.appendChild(el("p", { class: "quiz-answer" },
+        el("span", { class: "muted", text: t("Correct answer:") + " " }),
+        el("strong", { class: "quiz-correct", dir: "auto", text: poll.correct.join(", ") })));
+      if (ballot) {
+        box.appendChild(el("p", { class: "quiz-verdict " + (right ? "quiz-right" : "quiz-wrong"), text: right ? t("You got it right!") : t("Not this time.") }));
+      }
+    }
+    var old = previous && previous.querySelector(".tally");
+    if (tally && poll.kind === "open_text") {
+      if (Object.keys(tally).length) box.appendChild(L.answerWall(tally));
+    } else if (tally) {
+      box.appendChild(L.pollResults(poll, tally, { into: poll.kind === "rating" ? previous && previous.querySelector(".rating") : old, mine: ballot }));
+    } else if (poll.kind === "quiz") {
+      box.appendChild(el("p", { class: "muted small", text: t("The answer is revealed at the end.") }));
+    } else if (poll.visibility === "after_vote" && !ballot && poll.status === "open") {
       box.appendChild(el("p", { class: "muted small", text: t("Results after vote") }));
     } else {
       box.appendChild(el("p", { class: "muted small", text: t("Results are shown when the moderator reveals them.") }));
     }
-    box.appendChild(el("p", { class: "muted small", text: L.ballots(poll.ballots) }));
+    if (poll.kind === "quiz" && poll.correct) box.appendChild(L.leaderboard(poll.leaders));
+    box.appendChild(el("p", { class: "muted small poll-ballots", text: L.ballots(poll.ballots) }));
     return box;
   }
 
   function voteForm(poll, ballot) {
     var chosen = new Set(ballot || []);
-    var formNode = el("form", { class: "vote-form" });
+    var formNode = el("form", { class: "vote-form vote-form-" + poll.kind });
     var inputs = [];
+    var collect;
     if (poll.kind === "word_cloud") {
       formNode.appendChild(el("p", { class: "muted small", text: t("Up to 3 words") }));
       for (var i = 0; i < 3; i++) {
-        var input = el("input", { type: "text", maxlength: "40", placeholder: t("A word"), "aria-label": t("A word"), value: (ballot || [])[i] || "" });
+        var input = el("input", { type: "text", maxlength: "40", placeholder: t("A word"), "aria-label": t("Word {n}").replace("{n}", String(i + 1)), value: (ballot || [])[i] || "" });
         inputs.push(input);
         formNode.appendChild(input);
       }
+      collect = function () { return inputs.map(function (i) { return i.value.trim(); }).filter(Boolean); };
+    } else if (poll.kind === "open_text") {
+      var area = el("textarea", { rows: "3", maxlength: "280", "aria-label": t("Your answer"), placeholder: t("Type your answer…") });
+      area.value = (ballot || [])[0] || "";
+      var count = el("span", { class: "char-count", text: area.value.length + " / 280" });
+      area.addEventListener("input", function () { count.textContent = area.value.length + " / 280"; });
+      formNode.appendChild(area);
+      formNode.appendChild(el("p", { class: "muted small" }, t("Answers appear once a moderator approves them."), " ", count));
+      collect = function () { return area.value.trim() ? [area.value.trim()] : []; };
+    } else if (poll.kind === "rating") {
+      var group = el("div", { class: "stars-input", role: "radiogroup", "aria-label": t("Your rating") });
+      var paint = function () {
+        var value = 0;
+        inputs.forEach(function (input) { if (input.checked) value = Number(input.value); });
+        Array.prototype.forEach.call(group.children, function (label, index) { label.classList.toggle("star-on", index < value); });
+      };
+      poll.options.forEach(function (option) {
+        var input = el("input", { type: "radio", name: "poll-" + poll.id, value: option, "aria-label": t("{n} stars").replace("{n}", option) });
+        input.checked = chosen.has(option);
+        input.addEventListener("change", paint);
+        inputs.push(input);
+        group.appendChild(el("label", { class: "star", title: option }, input, el("span", { "aria-hidden": "true", text: "★" })));
+      });
+      formNode.appendChild(group);
+      paint();
+      collect = function () { return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }); };
     } else {
       var multiple = poll.kind === "multiple_choice";
-      var group = el("div", { class: "choices" + (poll.kind === "rating" ? " choices-rating" : "") });
+      var choices = el("div", { class: "choices" });
+      if (multiple) formNode.appendChild(el("p", { class: "muted small", text: t("Pick one or more.") }));
       poll.options.forEach(function (option) {
         var input = el("input", { type: multiple ? "checkbox" : "radio", name: "poll-" + poll.id, value: option });
         input.checked = chosen.has(option);
         inputs.push(input);
-        group.appendChild(el("label", { class: "choice" }, input, el("span", { dir: "auto", text: poll.kind === "rating" ? option + " ★" : option })));
+        choices.appendChild(el("label", { class: "choice" }, input, el("span", { dir: "auto", text: option })));
       });
-      formNode.appendChild(group);
+      formNode.appendChild(choices);
+      collect = function () { return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }); };
     }
-    var button = el("button", { type: "submit", class: "button button-primary", text: t("Vote") });
-    formNode.appendChild(button);
+    var button = el("button", { type: "submit", class: "button button-primary", text: poll.kind === "open_text" ? t("Send answer") : t("Vote") });
+    var actions = el("div", { class: "vote-actions" }, button);
+    if (ballot) {
+      actions.appendChild(el("button", {
+        type: "button",
+        class: "button button-quiet",
+        text: t("Cancel"),
+        onclick: function () { state.changingVote = false; schedule(); },
+      }));
+    }
+    formNode.appendChild(actions);
     formNode.addEventListener("submit", function (event) {
       event.preventDefault();
-      var choices = poll.kind === "word_cloud"
-        ? inputs.map(function (i) { return i.value.trim(); }).filter(Boolean)
-        : inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; });
-      if (!choices.length) return;
+      var picked = collect();
+      if (!picked.length) {
+        L.notice(poll.kind === "open_text" ? t("Type an answer first.") : t("Choose first."), "error");
+        return;
+      }
       button.disabled = true;
-      live.command({ type: "vote_poll", poll_id: poll.id, choices: choices })
-        .then(function () {
-          state.ballots[poll.id] = choices;
+      live.command({ type: "vote_poll", poll_id: poll.id, choices: picked })
+        .then(function (result) {
+          state.ballots[poll.id] = picked;
+          if (result && result.tally) state.tallies[poll.id] = result.tally;
           state.changingVote = false;
           schedule();
         })

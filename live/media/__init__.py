@@ -1,0 +1,37 @@
+"""Live video in every room: WHIP in from the venue, WebRTC out to every viewer, no per-viewer
+encoding. docs/VIDEO.md tells the whole story; the modules, by concept:
+
+- ``offer.py``: what we accept in an SDP offer (and the mDNS candidates we drop)
+- ``passthrough.py``: the only module that touches aiortc's internals
+- ``relay.py``: one source's encoded frames fanned out to every viewer, with a keyframe cache
+- ``peer.py``, ``ingest.py``, ``playback.py``: a peer connection; publisher (WHIP) and viewer
+  (WHEP) sessions on it
+- ``service.py``: every room's source, viewers, and live/offline announcements
+- ``directory.py``: which process hosts a room's stream (Redis)
+- ``demo.py``, ``pattern.py``: ``live serve --demo``
+- ``http.py``: the WHIP/WHEP endpoints
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from .directory import LocalDirectory, RedisDirectory
+from .service import MediaService
+
+if TYPE_CHECKING:
+    from ..config import EventFile
+    from ..hub import Hub
+    from ..settings import ServeSettings
+
+__all__ = ["MediaService", "create_media"]
+
+
+def create_media(settings: ServeSettings, event_file: EventFile, hub: Hub) -> MediaService:
+    rooms = {room.slug: room.name.en for room in event_file.rooms}
+    directory = (
+        RedisDirectory(settings.redis, event_file.event.slug, list(rooms), settings.own_url)
+        if settings.redis
+        else LocalDirectory()
+    )
+    return MediaService(hub, rooms, directory, demo=settings.demo)

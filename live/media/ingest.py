@@ -1,0 +1,80 @@
+"""A publisher's session (WHIP, RFC 9725): its encoded frames go to a relay, never to a decoder.
+
+Publishers are few, authenticated and precious, so their liveness is judged by their media, not
+by ICE consent freshness: FFmpeg's WHIP muxer never answers consent checks (aioice would drop it
+after about 30 s), so consent checks are stopped once ICE completes and a publisher that sends
+nothing for ``MEDIA_SILENCE`` seconds is ended instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
+
+from .offer import Offer
+from .passthrough import FrameSink, request_keyframe, stop_consent_checks, tap_encoded_frames
+from .peer import Peer
+from .relay import Relay
+
+MEDIA_SILENCE = 10.0  # seconds without a frame before a publisher counts as gone
+CHECK_INTERVAL = 2.0
+
+
+class Publisher:
+    def __init__(self, offer: Offer, software: str) -> None:
+        self.peer = Peer("publisher")
+        self.offer = offer
+        self.software = software  # the User-Agent, shown to the admin
+        self.started_at = time.time()
+        self.relay = Relay(offer.video_codec, offer.audio_codec, request_keyframe=self._request_keyframe)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def id(self) -> str:
+        return self.peer.id
+
+    async def start(self) -> str:
+        """Answer the offer; frames flow into ``relay`` once the connection is up."""
+        self.peer.pc.on("iceconnectionstatechange", self._ice_changed)
+        answer = await self.peer.accept(self.offer.sdp, self._prepare)
+        self.peer.watch(self._check, CHECK_INTERVAL)
+        return answer
+
+    def _prepare(self) -> None:
+        for kind, codec in (("video", self.offer.video_codec), ("audio", self.offer.audio_codec)):
+            if codec is not None:
+                transceiver = self.peer.add(kind, codec, "recvonly")
+                sink = self.relay.on_video if kind == "video" else self.relay.on_audio
+                tap_encoded_frames(transceiver.receiver, _ignore_codec(sink))
+
+    async def _ice_changed(self) -> None:
+        if self.peer.pc.iceConnectionState == "completed":
+            stop_consent_checks(self.peer.pc)
+            self.relay.last_frame_at = time.monotonic()  # the silence clock starts now
+
+    async def _check(self) -> str | None:
+        if time.monotonic() - self.relay.last_frame_at > MEDIA_SILENCE:
+            return f"no media for {MEDIA_SILENCE:.0f} s"
+        return None
+
+    def _request_keyframe(self) -> None:
+        for transceiver in self.peer.transceivers("video"):
+            task = asyncio.create_task(request_keyframe(transceiver.receiver))
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    async def stop(self, reason: str) -> None:
+        self.relay.close()
+        await self.peer.end(reason)
+
+
+def _ignore_codec(sink: Callable[[bytes, int], None]) -> FrameSink:
+    """The relay knows its codec already; the tap also passes aiortc's codec parameters."""
+
+    def forward(codec: RTCRtpCodecParameters, data: bytes, timestamp: int) -> None:
+        sink(data, timestamp)
+
+    return forward

@@ -1,0 +1,249 @@
+"""Every room's video in one process: who publishes, who watches, and what viewers are told.
+
+A room's source is, in order: a publisher connected here (from its first keyframe on: "live"
+means a newcomer sees a picture at once), a publisher connected to another process (viewers are
+redirected there), the demo pattern (``--demo``), or nothing (offline).
+Whenever that changes, the room's event stream carries ``{"type": "video", "status": "live",
+"stream": ...}`` or ``{"type": "video", "status": "offline"}`` to every page at once; a new
+``stream`` value tells players to reconnect, and players attached to a source that is no longer
+the room's are ended, so nobody is left watching a frozen frame.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from dataclasses import dataclass, field
+from typing import Any
+
+from redis.exceptions import RedisError
+
+from ..hub import Hub
+from .demo import DemoSource
+from .directory import LocalDirectory
+from .ingest import Publisher
+from .offer import Offer
+from .playback import Player
+from .relay import Relay
+
+log = logging.getLogger(__name__)
+
+DIRECTORY_INTERVAL = 1.0  # seconds between two refreshes of this process's claims
+
+
+class Offline(Exception):
+    """The room has no stream to watch right now."""
+
+
+class Elsewhere(Exception):
+    """The room's stream lives on another process, reachable at ``url``."""
+
+    def __init__(self, url: str) -> None:
+        super().__init__(url)
+        self.url = url
+
+
+@dataclass
+class RoomMedia:
+    publisher: Publisher | None = None
+    demo: DemoSource | None = None
+    remote: dict[str, Any] | None = None  # another process's claim on the room
+    players: dict[str, Player] = field(default_factory=dict)
+    stream_ids: dict[int, str] = field(default_factory=dict)  # id(relay) -> public stream id
+    announced: dict[str, str] | None = None
+
+
+class MediaService:
+    def __init__(
+        self, hub: Hub, rooms: dict[str, str], directory: LocalDirectory | None = None, demo: bool = False
+    ) -> None:
+        """``rooms`` maps each room's slug to the title the demo pattern shows."""
+        self.hub = hub
+        self.directory = directory or LocalDirectory()
+        self.rooms = {slug: RoomMedia() for slug in rooms}
+        self._titles = rooms
+        self._demo = demo
+        self._loop: asyncio.Task[None] | None = None
+        self._stopping: set[asyncio.Task[None]] = set()  # background stops and claims
+
+    async def start(self) -> None:
+        if self._demo:
+            for slug, title in self._titles.items():
+                self.rooms[slug].demo = DemoSource(title)
+                self.rooms[slug].demo.start()  # type: ignore[union-attr]
+        for slug in self.rooms:
+            self._announce(slug)
+        self._loop = asyncio.create_task(self._keep_directory(), name="media-directory")
+
+    async def close(self) -> None:
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+        for slug, media in self.rooms.items():
+            for player in list(media.players.values()):
+                await player.stop("server stopping")
+            if media.publisher is not None:
+                await media.publisher.stop("server stopping")
+                await self.directory.release(slug)
+            if media.demo is not None:
+                await media.demo.stop()
+        await self.directory.close()
+
+    # -- the room's source ---------------------------------------------------------------------
+    def relay(self, room_id: str) -> Relay | None:
+        """The room's source here, once it has a picture to show (a publisher's first keyframe)."""
+        media = self.rooms[room_id]
+        if media.publisher is not None and media.publisher.relay.ready:
+            return media.publisher.relay
+        if media.remote is None and media.demo is not None:
+            return media.demo.relay
+        return None
+
+    def status(self, room_id: str) -> dict[str, str]:
+        media = self.rooms[room_id]
+        relay = self.relay(room_id)
+        if relay is not None:
+            stream = media.stream_ids.setdefault(id(relay), secrets.token_hex(4))
+            return {"type": "video", "status": "live", "stream": stream}
+        if media.remote is not None:
+            return {"type": "video", "status": "live", "stream": str(media.remote.get("stream", ""))}
+        return {"type": "video", "status": "offline"}
+
+    def _announce(self, room_id: str) -> None:
+        """Tell the room's pages if its status changed; end players of a source that is gone."""
+        media = self.rooms[room_id]
+        current = self.relay(room_id)
+        for player in list(media.players.values()):
+            if player.relay is not current:
+                task = asyncio.create_task(player.stop("the room's source changed"))
+                self._stopping.add(task)
+                task.add_done_callback(self._stopping.discard)
+        status = self.status(room_id)
+        if status != media.announced:
+            media.announced = status
+            self.hub.publish_status(room_id, status, keep=status["status"] == "live")  # offline: the default
+
+    # -- publishers ----------------------------------------------------------------------------
+    async def publish(self, room_id: str, offer: Offer, software: str) -> tuple[str, str]:
+        """Start a publisher, which replaces the room's current one here or on another process;
+        returns the session's id and the SDP answer."""
+        media = self.rooms[room_id]
+        publisher = Publisher(offer, software)
+        publisher.relay.on_ready = lambda: self._publisher_ready(room_id, publisher)
+        answer = await publisher.start()
+        previous, media.publisher = media.publisher, publisher
+        publisher.peer.on_end(lambda: self._publisher_ended(room_id, publisher))
+        if previous is not None:
+            await previous.stop("replaced by a new publisher")
+        media.remote = None
+        self._announce(room_id)
+        return publisher.id, answer
+
+    def _publisher_ready(self, room_id: str, publisher: Publisher) -> None:
+        """Its first keyframe: the room is live, here, and other processes may learn it."""
+        self._announce(room_id)
+        task = asyncio.create_task(self._claim_room(room_id, publisher))
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
+
+    async def _claim_room(self, room_id: str, publisher: Publisher) -> None:
+        with contextlib.suppress(RedisError, OSError):
+            await self.directory.claim(room_id, self._claim(room_id, publisher))
+
+    async def _publisher_ended(self, room_id: str, publisher: Publisher) -> None:
+        media = self.rooms[room_id]
+        publisher.relay.close()
+        if media.publisher is publisher:
+            media.publisher = None
+            await self.directory.release(room_id)
+        self._announce(room_id)
+
+    async def stop_publishing(self, room_id: str, session_id: str) -> bool:
+        publisher = self.rooms[room_id].publisher
+        if publisher is None or publisher.id != session_id:
+            return False
+        await publisher.stop("the publisher ended the session")
+        return True
+
+    def _claim(self, room_id: str, publisher: Publisher) -> dict[str, Any]:
+        return {
+            "stream": self.status(room_id).get("stream", ""),
+            "software": publisher.software,
+            "since": publisher.started_at,
+            "viewers": len(self.rooms[room_id].players),
+        }
+
+    # -- viewers -------------------------------------------------------------------------------
+    async def play(self, room_id: str, offer: Offer) -> tuple[str, str]:
+        """Start a player and return its id and the SDP answer; raises Elsewhere or Offline."""
+        relay = self.relay(room_id)
+        if relay is None:
+            claim = await self.directory.host(room_id)
+            if claim is not None:
+                raise Elsewhere(str(claim["url"]))
+            raise Offline(room_id)
+        player = Player(relay, offer)
+        answer = await player.start()
+        players = self.rooms[room_id].players
+        players[player.id] = player
+
+        def forget() -> None:
+            players.pop(player.id, None)
+
+        player.peer.on_end(forget)
+        if self.relay(room_id) is not relay:  # the source changed while we answered
+            await player.stop("the room's source changed")
+        return player.id, answer
+
+    async def stop_playing(self, room_id: str, session_id: str) -> bool:
+        player = self.rooms[room_id].players.get(session_id)
+        if player is None:
+            return False
+        await player.stop("the viewer ended the session")
+        return True
+
+    # -- what the admin sees -------------------------------------------------------------------
+    def overview(self, room_id: str) -> dict[str, Any]:
+        media = self.rooms[room_id]
+        publisher: dict[str, Any] | None = None
+        viewers = len(media.players)
+        if media.publisher is not None:
+            publisher = {"software": media.publisher.software, "since": media.publisher.started_at, "here": True}
+        elif media.remote is not None:
+            publisher = {
+                "software": media.remote.get("software"),
+                "since": media.remote.get("since"),
+                "here": False,
+                "process": media.remote.get("url"),
+            }
+            viewers = int(media.remote.get("viewers", 0))
+        elif media.demo is not None:
+            publisher = {"software": "demo", "since": media.demo.started_at, "here": True}
+        return {"live": self.status(room_id)["status"] == "live", "publisher": publisher, "viewers": viewers}
+
+    # -- other processes -----------------------------------------------------------------------
+    async def _keep_directory(self) -> None:
+        while True:
+            await asyncio.sleep(DIRECTORY_INTERVAL)
+            try:
+                await self.sync_directory()
+            except (RedisError, OSError) as error:
+                log.warning("video directory unreachable: %s", error)
+
+    async def sync_directory(self) -> None:
+        hosted = {
+            room_id: self._claim(room_id, media.publisher)
+            for room_id, media in self.rooms.items()
+            if media.publisher is not None and media.publisher.relay.ready
+        }
+        for room_id in await self.directory.refresh(hosted):
+            publisher = self.rooms[room_id].publisher
+            if publisher is not None:
+                await publisher.stop("another process's publisher took over the room")
+        elsewhere = await self.directory.elsewhere()
+        for room_id, media in self.rooms.items():
+            media.remote = elsewhere.get(room_id) if media.publisher is None else None
+            self._announce(room_id)

@@ -1,0 +1,369 @@
+"""Live video: what offers we accept, how the relay starts a viewer, the WHIP/WHEP endpoints'
+answers (errors included) against a real ``live serve``, a second publisher, a viewer that
+vanishes, and ``--demo``. The long FFmpeg run is in test_media_long.py, two processes in
+test_media_processes.py, the browsers in tests/browser/test_video.py."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from live.media.offer import OfferRefused, read_offer
+from live.media.pattern import text_spans
+from live.media.relay import ForwardTrack, Relay, Viewer, is_keyframe
+from live.media.watch import Watcher
+from tests.conftest import ADMIN_KEY, LiveServer
+from tests.livetools import Person
+
+PUBLISHER_KEY = "publisher-key-for-media-tests"
+REPO = Path(__file__).resolve().parent.parent
+
+OFFER = """v=0
+o=- 1 2 IN IP4 127.0.0.1
+s=-
+t=0 0
+a=group:BUNDLE 0 1
+m=video 9 UDP/TLS/RTP/SAVPF 96 102
+c=IN IP4 0.0.0.0
+a=mid:0
+a=ice-ufrag:abcd
+a=ice-pwd:abcdefghijklmnopqrstuvwx
+a=fingerprint:sha-256 00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF:00:11:22:33:44:55:66:77:88:99:AA:BB:CC:DD:EE:FF
+a=setup:actpass
+a={direction}
+a=rtcp-mux
+a=rtpmap:96 VP8/90000
+a=rtpmap:102 H264/90000
+a=fmtp:102 level-asymmetry-allowed=1;packetization-mode=1;profile-level-id=42e01f
+a=candidate:1 1 udp 2122260223 4f2c1b8e-1f8a-4b7e-9b8e-1b2c3d4e5f60.local 54321 typ host generation 0
+a=candidate:2 1 udp 2122260223 192.0.2.10 54322 typ host generation 0
+m=audio 9 UDP/TLS/RTP/SAVPF 111
+c=IN IP4 0.0.0.0
+a=mid:1
+a={direction}
+a=rtcp-mux
+a=rtpmap:111 opus/48000/2
+"""
+
+
+def offer(direction: str = "sendonly", text: str = OFFER) -> bytes:
+    return text.replace("{direction}", direction).replace("\n", "\r\n").encode()
+
+
+# -- offers ------------------------------------------------------------------------------------
+def test_an_offer_prefers_h264_and_opus_and_loses_its_mdns_candidates() -> None:
+    checked = read_offer(offer(), sending=True)
+    assert checked.video_codecs == ("h264", "vp8") and checked.audio_codec == "opus"
+    assert ".local" not in checked.sdp
+    assert "192.0.2.10 54322" in checked.sdp  # ordinary candidates stay
+
+
+@pytest.mark.parametrize(
+    ("body", "sending", "reason"),
+    [
+        (b"hello", True, "must start with v=0"),
+        (offer().replace(b"a=fingerprint", b"a=xfingerprint"), True, "no DTLS fingerprint"),
+        (offer("recvonly"), True, "does not send"),
+        (offer("sendonly"), False, "does not receive"),
+        (offer().replace(b"H264/90000", b"H265/90000").replace(b"VP8/90000", b"AV1/90000"), True, "H.264"),
+        (
+            offer().replace(b"profile-level-id=42e01f", b"profile-level-id=640c1f").replace(b"VP8", b"AV1"),
+            True,
+            "H.264",
+        ),
+        (offer().replace(b"opus/48000/2", b"PCMU/8000"), True, "Opus"),
+        (b"v=0\r\n" + bytes(70_000), True, "larger than"),
+        (b"\xff\xfe", True, "UTF-8"),
+    ],
+)
+def test_offers_we_refuse_say_why(body: bytes, sending: bool, reason: str) -> None:
+    with pytest.raises(OfferRefused, match=reason):
+        read_offer(body, sending)
+
+
+# -- the relay ---------------------------------------------------------------------------------
+IDR = b"\x00\x00\x00\x01\x67\x42\x00\x00\x00\x01\x68\xce\x00\x00\x01\x65\x88"
+P_FRAME = b"\x00\x00\x00\x01\x41\x9a"
+
+
+def test_keyframes_are_recognised() -> None:
+    assert is_keyframe("h264", IDR) and not is_keyframe("h264", P_FRAME)
+    assert is_keyframe("vp8", b"\x10\x02") and not is_keyframe("vp8", b"\x11\x02")
+    assert is_keyframe("opus", b"\x01")
+
+
+async def test_a_newcomer_gets_the_gop_squeezed_into_clock_ticks() -> None:
+    relay = Relay("h264", None)
+    relay.on_video(P_FRAME, 0)  # before any keyframe: not cached
+    relay.on_video(IDR, 3000)
+    relay.on_video(P_FRAME, 6000)
+    relay.on_video(P_FRAME, 9000)
+    viewer = Viewer(video=ForwardTrack("video"))
+    relay.add(viewer)
+    assert viewer.video is not None
+    got = [await viewer.video.recv() for _ in range(3)]
+    assert [frame.timestamp for frame in got] == [8998, 8999, 9000]
+    relay.on_video(P_FRAME, 12000)
+    assert (await viewer.video.recv()).timestamp == 12000
+
+
+async def test_a_long_gop_is_not_replayed_a_keyframe_is_asked_for() -> None:
+    asked: list[float] = []
+    relay = Relay("h264", None, request_keyframe=lambda: asked.append(time.monotonic()))
+    relay.on_video(IDR, 0)
+    for n in range(1, 60):
+        relay.on_video(P_FRAME, n * 3000)  # 2 s of deltas: a browser that sends keyframes on request
+    viewer = Viewer(video=ForwardTrack("video"))
+    relay.add(viewer)
+    relay.add(Viewer(video=ForwardTrack("video")))
+    assert len(asked) == 1, "keyframe requests are rate-limited"
+    relay.on_video(P_FRAME, 200_000)
+    relay.on_video(IDR, 203_000)
+    assert viewer.video is not None
+    assert (await viewer.video.recv()).timestamp == 203_000  # the keyframe first, nothing before it
+
+
+def test_the_demo_font_draws_text() -> None:
+    rows = text_spans("1:", 2)
+    assert len(rows) == 14 and rows[0] == [(4, 6)]  # the top of the "1"
+
+
+# -- the endpoints, against a real server --------------------------------------------------------
+@pytest.fixture
+def server(start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    return start_live()
+
+
+def ffmpeg_publisher(
+    url: str, key: str, seconds: float, size: str = "320x180", rate: int = 15, extra: tuple[str, ...] = ()
+) -> subprocess.Popen[bytes]:
+    """FFmpeg's WHIP muxer publishing a generated clip: H.264 baseline (a keyframe a second) + Opus."""
+    import imageio_ffmpeg
+
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
+               "-f", "lavfi", "-i", f"testsrc2=size={size}:rate={rate}", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+               "-c:v", "libx264", "-profile:v", "baseline", "-preset", "ultrafast", "-tune", "zerolatency",
+               "-g", str(rate), "-bf", "0", "-b:v", "600k", "-c:a", "libopus", "-b:a", "48k", "-ar", "48000", "-ac", "2",
+               "-t", str(seconds), *extra, "-f", "whip", "-authorization", key, url]  # fmt: skip
+    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+
+
+def wait_until(condition: Callable[[], bool], timeout: float = 10) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.1)
+
+
+def video_status(server: LiveServer) -> dict[str, object]:
+    return httpx.get(f"{server.url}/api/rooms/main/video").json()  # type: ignore[no-any-return]
+
+
+def sdp_post(server: LiveServer, path: str, body: bytes, **headers: str) -> httpx.Response:
+    return httpx.post(f"{server.url}{path}", content=body, headers={"Content-Type": "application/sdp", **headers})
+
+
+def test_whip_and_whep_errors(server: LiveServer) -> None:
+    bearer = {"Authorization": f"Bearer {PUBLISHER_KEY}"}
+    cases = [
+        (sdp_post(server, "/api/rooms/nowhere/whip", offer(), **bearer), 404, "not_found"),
+        (sdp_post(server, "/api/rooms/nowhere/whep", offer("recvonly")), 404, "not_found"),
+        (sdp_post(server, "/api/rooms/main/whip", offer()), 401, "unauthorized"),
+        (sdp_post(server, "/api/rooms/main/whip", offer(), Authorization="Bearer wrong-key"), 401, "unauthorized"),
+        (
+            sdp_post(server, "/api/rooms/main/whip", offer(), Authorization=f"Basic {PUBLISHER_KEY}"),
+            401,
+            "unauthorized",
+        ),
+        (sdp_post(server, "/api/rooms/main/whip", b"not sdp", **bearer), 400, "invalid"),
+        (sdp_post(server, "/api/rooms/main/whip", offer("recvonly"), **bearer), 400, "invalid"),
+        (sdp_post(server, "/api/rooms/main/whep", b"v=1"), 400, "invalid"),
+        (
+            httpx.post(f"{server.url}/api/rooms/main/whip", json={"sdp": "v=0"}, headers=bearer),
+            415,
+            "unsupported_media_type",
+        ),
+        (
+            httpx.post(f"{server.url}/api/rooms/main/whep", content=b"v=0", headers={"Content-Type": "text/plain"}),
+            415,
+            "unsupported_media_type",
+        ),
+        (sdp_post(server, "/api/rooms/main/whep", offer("recvonly")), 409, "offline"),
+        (httpx.delete(f"{server.url}/api/rooms/main/whip/no-such-session"), 404, "not_found"),
+        (httpx.delete(f"{server.url}/api/rooms/main/whep/no-such-session"), 404, "not_found"),
+        (httpx.delete(f"{server.url}/api/rooms/nowhere/whep/no-such-session"), 404, "not_found"),
+        (httpx.patch(f"{server.url}/api/rooms/main/whip/x", content=b"a=candidate"), 405, "invalid"),
+    ]
+    for response, status, code in cases:
+        assert (response.status_code, response.json()["error"]["code"]) == (status, code), response.request.url
+        assert response.headers["access-control-allow-origin"] == "*"
+    unauthorized = sdp_post(server, "/api/rooms/main/whip", offer())
+    assert unauthorized.headers["www-authenticate"] == "Bearer"
+    preflight = httpx.options(
+        f"{server.url}/api/rooms/main/whip",
+        headers={"Origin": "https://studio.example", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    assert "Location" in preflight.headers["access-control-expose-headers"]
+    assert preflight.headers["accept-post"] == "application/sdp"
+    assert video_status(server)["status"] == "offline"
+
+
+async def test_ffmpeg_publishes_a_second_publisher_replaces_it_and_viewers_are_told(server: LiveServer) -> None:
+    viewer_page = Person(server)
+    stream = await viewer_page.connect("main")
+    await stream.receive_until("snapshot")
+
+    first = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        live = await stream.receive(timeout=15)
+        assert live["type"] == "video" and live["status"] == "live"
+        async with httpx.AsyncClient() as client:
+            watcher = Watcher(f"{server.url}/api/rooms/main/whep")
+            assert await watcher.start(client) == 201
+            await asyncio.sleep(2)
+            assert watcher.first_frame is not None and watcher.first_frame < 1.0
+            assert watcher.video_frames > 15 and watcher.audio_frames > 40 and watcher.keyframes >= 1
+            overview = httpx.get(f"{server.url}/api/admin/overview", headers={"Cookie": admin_cookie(server)}).json()
+            main = next(room for room in overview["rooms"] if room["slug"] == "main")
+            assert main["video"]["live"] is True and main["video"]["viewers"] == 1
+            assert main["video"]["publisher"]["software"].startswith("Lavf")
+
+            # The venue's encoder restarts without saying goodbye: the newcomer takes the room over.
+            second = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", f"{ADMIN_KEY}", 60)
+            try:
+                # Offline for the moment between the old stream's end and the new one's first keyframe.
+                replaced = await stream.receive(timeout=15)
+                if replaced["status"] == "offline":
+                    replaced = await stream.receive(timeout=15)
+                assert replaced["status"] == "live" and replaced["stream"] != live["stream"]
+                await asyncio.sleep(1)
+                frozen = watcher.video_frames  # the replaced stream's viewers were ended
+                await asyncio.sleep(1)
+                assert watcher.video_frames == frozen
+                again = Watcher(f"{server.url}/api/rooms/main/whep")
+                assert await again.start(client) == 201
+                await asyncio.sleep(1.5)
+                assert again.video_frames > 5
+                await again.stop(client)
+            finally:
+                second.send_signal(signal.SIGINT)  # FFmpeg ends its session with DELETE
+                second.wait(timeout=10)
+            gone = await stream.receive(timeout=5)
+            assert gone == {"type": "video", "status": "offline"}
+            await watcher.stop()
+    finally:
+        first.kill()
+        first.wait()
+        await stream.close()
+
+
+def admin_cookie(server: LiveServer) -> str:
+    admin = Person(server)
+    admin.login(ADMIN_KEY)
+    return admin.cookie
+
+
+VANISHING_VIEWER = """
+import asyncio, sys, httpx
+from live.media.watch import Watcher
+async def main():
+    async with httpx.AsyncClient() as client:
+        watcher = Watcher(sys.argv[1])
+        print(await watcher.start(client), flush=True)
+        await asyncio.sleep(60)
+asyncio.run(main())
+"""
+
+
+def test_a_viewer_who_vanishes_is_dropped_within_seconds(start_live: Callable[..., LiveServer]) -> None:
+    server = start_live(extra=("--demo",))
+    viewer = subprocess.Popen(
+        [sys.executable, "-c", VANISHING_VIEWER, f"{server.url}/api/rooms/main/whep"],
+        cwd=REPO, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)},
+    )  # fmt: skip
+    assert viewer.stdout is not None and viewer.stdout.readline().strip() == b"201"
+    wait_until(lambda: video_status(server)["viewers"] == 1)
+    time.sleep(1)
+    viewer.kill()  # no DELETE, no DTLS close: the process is simply gone
+    viewer.wait()
+    killed = time.monotonic()
+    wait_until(lambda: video_status(server)["viewers"] == 0, timeout=20)
+    assert time.monotonic() - killed < 13
+
+
+async def test_demo_streams_every_room_at_once(start_live: Callable[..., LiveServer]) -> None:
+    server = start_live(extra=("--demo",))
+    event = httpx.get(f"{server.url}/api/event").json()
+    rooms = [room["slug"] for room in event["rooms"]][:2]
+    async with httpx.AsyncClient() as client:
+        watchers = [Watcher(f"{server.url}/api/rooms/{room}/whep", decode=True) for room in rooms]
+        for watcher in watchers:
+            assert await watcher.start(client) == 201
+        await asyncio.sleep(2.5)
+        for watcher in watchers:
+            assert watcher.first_frame is not None and watcher.first_frame < 1.0
+            assert watcher.size == (640, 360) and watcher.video_frames >= 20
+        late = Watcher(f"{server.url}/api/rooms/{rooms[0]}/whep")
+        assert await late.start(client) == 201  # joins a running stream: gets the cached GOP
+        await asyncio.sleep(1)
+        assert late.first_frame is not None and late.first_frame < 1.0 and late.keyframes >= 1
+        for watcher in [*watchers, late]:
+            await watcher.stop(client)
+    status = json.loads(httpx.get(f"{server.url}/api/rooms/{rooms[0]}/video").text)
+    assert status["live"] is True and status["publisher"]["software"] == "demo"
+
+
+def rsa_certificate(directory: Path) -> tuple[Path, Path]:
+    """A self-signed RSA certificate, like GStreamer's or some OBS builds' DTLS certificate."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "publisher")])
+    now = datetime.datetime.now(datetime.UTC)
+    certificate = (
+        x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+        .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+        .not_valid_after(now + datetime.timedelta(days=30)).sign(key, hashes.SHA256())
+    )  # fmt: skip
+    key_path, cert_path = directory / "key.pem", directory / "cert.pem"
+    key_path.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    return cert_path, key_path
+
+
+async def test_a_publisher_with_an_rsa_certificate_connects(server: LiveServer, tmp_path: Path) -> None:
+    cert, key = rsa_certificate(tmp_path)
+    extra = ("-cert_file", str(cert), "-key_file", str(key))
+    rsa_publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 30, extra=extra)
+    try:
+        await asyncio.to_thread(wait_until, lambda: video_status(server)["status"] == "live", 15)
+        async with httpx.AsyncClient() as client:
+            watcher = Watcher(f"{server.url}/api/rooms/main/whep")
+            assert await watcher.start(client) == 201
+            await asyncio.sleep(1.5)
+            assert watcher.video_frames > 10
+            await watcher.stop(client)
+    finally:
+        rsa_publisher.kill()
+        rsa_publisher.wait()

@@ -1,0 +1,122 @@
+/* screen_parts.js: what the room screen and the foyer screen share: text in the screen's
+ * language(s) and the "join" scene. A screen set to "both" shows every label twice: the Chinese
+ * line, then the English line under it, smaller. */
+(function () {
+  "use strict";
+  var L = window.Live;
+  var el = L.el;
+
+  function languagesOf(setting) {
+    if (setting === "both") return ["zh-CN", "en"];
+    return [setting === "en" ? "en" : "zh-CN"];
+  }
+
+  function Say(setting) {
+    this.languages = languagesOf(setting);
+  }
+
+  /* One text per language, stacked when there are two (and they differ). */
+  Say.prototype.lines = function (texts, inline) {
+    var unique = texts.filter(function (text, i) { return text && texts.indexOf(text) === i; });
+    if (unique.length <= 1) return el("span", { class: "mono", text: unique[0] || "" });
+    var languages = this.languages;
+    var node = el("span", { class: inline ? "bi bi-inline" : "bi" });
+    unique.forEach(function (text, i) {
+      node.appendChild(el("span", { class: "bi-" + (i + 1), lang: languages[i], dir: "auto", text: text }));
+    });
+    return node;
+  };
+
+  /* A translated label. */
+  Say.prototype.t = function (key, inline) {
+    return this.lines(this.languages.map(function (language) { return L.tIn(language, key); }), inline);
+  };
+
+  /* A text per language, built by fn(language, t) where t(key) translates in that language. */
+  Say.prototype.each = function (fn, inline) {
+    return this.lines(this.languages.map(function (language) {
+      return fn(language, function (key) { return L.tIn(language, key); });
+    }), inline);
+  };
+
+  /* A name from the event file: {zh, en}. */
+  Say.prototype.name = function (names, inline) {
+    if (!names) return el("span", { class: "mono" });
+    return this.lines(this.languages.map(function (language) {
+      return (language === "en" ? names.en : names.zh) || names.en || names.zh || "";
+    }), inline);
+  };
+
+  Say.prototype.bind = function () {
+    var self = this;
+    return function (key) { return self.t(key); };
+  };
+
+  function clock(iso) {
+    return typeof iso === "string" ? iso.slice(11, 16) : "";
+  }
+
+  function sessionLine(say, labelKey, session, withDate) {
+    var speakers = (session.speakers || []).map(function (s) { return s.name; });
+    return el("div", { class: "screen-session" },
+      el("p", { class: "screen-session-head" },
+        el("span", { class: "screen-session-label" }, say.t(labelKey, true)),
+        el("span", { class: "screen-session-time", text: (withDate ? session.start.slice(5, 10) + " " : "") + clock(session.start) + "–" + clock(session.end) })),
+      el("p", { class: "screen-session-title" }, say.name(session.title)),
+      speakers.length ? el("p", { class: "screen-session-speakers" }, say.each(function (language, t) {
+        return speakers.map(function (n) { return (language === "en" ? n.en : n.zh) || n.en; }).join(t(", "));
+      }, true)) : null);
+  }
+
+  function nowNext(say, info) {
+    var box = el("div", { class: "screen-now-next" });
+    if (info.now) box.appendChild(sessionLine(say, "Now", info.now, false));
+    if (info.next) box.appendChild(sessionLine(say, "Next", info.next, true));
+    box.hidden = !info.now && !info.next;
+    return box;
+  }
+
+  /* The invitation to join: topic, now/next, the call to scan, URL and room code, the QR code. */
+  function joinScene(say, info, qr, options) {
+    var text = el("div", { class: "join-text" });
+    if (options && options.withName) text.appendChild(el("h1", { class: "join-room" }, say.name(info.name)));
+    if (info.topic) text.appendChild(el("p", { class: "join-topic" }, say.name(info.topic)));
+    text.appendChild(nowNext(say, info));
+    text.appendChild(el("p", { class: "join-call" }, say.t("Scan to ask questions and vote")));
+    text.appendChild(el("p", { class: "join-url", text: info.url }));
+    text.appendChild(el("p", { class: "join-code" },
+      el("span", { class: "join-code-label" }, say.t("Room code", true)),
+      el("span", { class: "join-code-value", text: info.slug })));
+    var box = el("div", { class: "join-qr", role: "img", "aria-label": L.t("QR code for the room page") });
+    if (qr) {
+      var svg = qr.cloneNode(true);
+      if (!svg.getAttribute("viewBox") && svg.getAttribute("width") && svg.getAttribute("height")) {
+        svg.setAttribute("viewBox", "0 0 " + parseFloat(svg.getAttribute("width")) + " " + parseFloat(svg.getAttribute("height")));
+      }
+      box.appendChild(svg);
+    }
+    return el("div", { class: "join-layout" }, text, box);
+  }
+
+  /* Shrink a node's text until its box no longer overflows: a screen never scrolls. */
+  function fit(node, box, sizes) {
+    for (var i = 0; i < sizes.length; i++) {
+      node.style.fontSize = sizes[i] + "px";
+      if (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) return;
+    }
+  }
+
+  /* JSON from the server every so often; a failure just waits for the next try. */
+  function every(url, seconds, onData) {
+    function load() {
+      fetch(url, { credentials: "same-origin", cache: "no-store" })
+        .then(function (response) { return response.ok ? response.json() : null; })
+        .then(function (data) { if (data) onData(data); })
+        .catch(function () { /* a screen never shows errors */ });
+    }
+    setInterval(load, seconds * 1000);
+    return load;
+  }
+
+  window.ScreenParts = { Say: Say, joinScene: joinScene, nowNext: nowNext, fit: fit, every: every };
+})();
