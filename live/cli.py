@@ -34,6 +34,7 @@ def serve(settings: ServeSettings) -> int:
     import uvicorn
 
     from .web.app import create_app
+    from .web.frames import LiveWebSocketProtocol
 
     try:
         event_file = parse_event_file(settings.config)
@@ -59,6 +60,9 @@ def serve(settings: ServeSettings) -> int:
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
         ws_max_size=WS_MAX_SIZE,
+        ws=LiveWebSocketProtocol,  # uvicorn's own, plus direct frame writes for the live stream
+        ws_per_message_deflate=False,  # about twice the CPU per message for small JSON: see docs/CAPACITY.md
+        backlog=4096,  # a keynote's QR code brings thousands of phones within seconds
         proxy_headers=True,
         forwarded_allow_ips="*",
         timeout_graceful_shutdown=5,

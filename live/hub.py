@@ -13,84 +13,20 @@ import asyncio
 import contextlib
 import json
 import logging
-from collections import deque
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import metrics
+from .outbox import RESYNC, Connection, Outgoing
+
+__all__ = ["RESYNC", "Connection", "Hub", "Outgoing"]
 from .domain.projection import CounterUpdate, author_notice, counters, project, snapshot
 from .domain.roles import Audience
 from .engines.base import Engine, Position, StoredEvent
 
 log = logging.getLogger(__name__)
 
-OUTBOX_LIMIT = 500  # messages waiting for one client before it is told to resync
 FLUSH_INTERVAL = 0.25  # seconds between two counter updates of a room
-SEND_TIMEOUT = 15.0  # a client that takes longer to accept one message is dropped
-
-RESYNC = json.dumps({"type": "resync", "reason": "too_far_behind"})
-
-
-class Connection:
-    """One client as the hub sees it: an audience, a bounded outbox, and a writer task."""
-
-    def __init__(
-        self,
-        room_id: str,
-        audience: Audience,
-        role: str,
-        send: Callable[[str], Awaitable[None]],
-        close: Callable[[int], Awaitable[None]],
-        outbox_limit: int | None = None,
-    ) -> None:
-        self.room_id = room_id
-        self.audience = audience
-        self.role = role
-        self.participant_id: str | None = None
-        self._send = send
-        self._close = close
-        self.limit = outbox_limit or OUTBOX_LIMIT
-        self.outbox: deque[str] = deque()
-        self._wakeup = asyncio.Event()
-        self.lagging = False
-        self.closed = False
-
-    def push(self, text: str) -> None:
-        if self.lagging or self.closed:
-            return
-        if len(self.outbox) >= self.limit:
-            self.lagging = True
-            self.outbox.clear()
-            self.outbox.append(RESYNC)
-            metrics.RESYNCS.labels(reason="slow_client").inc()
-        else:
-            self.outbox.append(text)
-        self._wakeup.set()
-
-    async def run_writer(self) -> None:
-        """Send queued messages in order until the connection ends or falls behind."""
-        try:
-            while not self.closed:
-                while self.outbox:
-                    text = self.outbox.popleft()
-                    await asyncio.wait_for(self._send(text), SEND_TIMEOUT)
-                    metrics.DELIVERIES.inc()
-                if self.lagging:
-                    await self._close(4008)  # after the resync message: the client reconnects
-                    return
-                self._wakeup.clear()
-                await self._wakeup.wait()
-        except (TimeoutError, OSError, RuntimeError):
-            metrics.DROPPED.inc()
-            with contextlib.suppress(Exception):
-                await self._close(4008)
-        finally:
-            self.closed = True
-
-    def stop(self) -> None:
-        self.closed = True
-        self._wakeup.set()
 
 
 @dataclass
@@ -108,7 +44,9 @@ class Hub:
         self.engine = engine
         self.rooms: dict[str, RoomChannel] = {room_id: RoomChannel() for room_id in engine.room_ids}
         self.serialisations = 0  # how many times an event was turned into text: once per audience
+        self.deliveries = 0  # messages handed to connections
         self._flusher: asyncio.Task[None] | None = None
+        self.statuses: dict[str, dict[str, str]] = {}  # room -> status type -> latest text (video)
         engine.listen(self.publish)
 
     def start(self) -> None:
@@ -150,30 +88,52 @@ class Hub:
                 channel.pending_position = Position(stored.epoch, stored.offset)
                 continue
             text = self._serialise({**projected, "epoch": stored.epoch, "offset": stored.offset})
-            for connection in connections:
-                connection.push(text)
+            self._fan_out(text, connections)
         notice = author_notice(stored.event)
         if notice is not None and notice[0] in channel.by_participant:
             text = self._serialise({**notice[1], "epoch": stored.epoch, "offset": stored.offset})
-            for connection in channel.by_participant[notice[0]]:
+            self._fan_out(text, channel.by_participant[notice[0]])
+
+    def _fan_out(self, text: Outgoing, connections: set[Connection]) -> None:
+        for connection in connections:
+            connection.push(text)
+        self.deliveries += len(connections)
+
+    def publish_status(self, room_id: str, message: dict[str, Any], keep: bool = True) -> None:
+        """Runtime status that is not domain state (the room's video: live or offline): serialised
+        once and sent to every connection of the room; if ``keep``, each new connection also gets
+        it right after its snapshot (a status that is the default, like "offline", is not kept)."""
+        channel = self.rooms.get(room_id)
+        if channel is None:
+            return
+        text = self._serialise(message)
+        kept = self.statuses.setdefault(room_id, {})
+        if keep:
+            kept[str(message["type"])] = text
+        else:
+            kept.pop(str(message["type"]), None)
+        for connections in channel.connections.values():
+            for connection in connections:
                 connection.push(text)
 
-    def _serialise(self, message: dict[str, Any]) -> str:
+    def _serialise(self, message: dict[str, Any]) -> Outgoing:
         self.serialisations += 1
-        return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+        return Outgoing(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
 
     async def _flush_forever(self) -> None:
-        rounds = 0
+        rounds, counted = 0, 0
         while True:
             await asyncio.sleep(FLUSH_INTERVAL)
             self.flush_counters()
             rounds += 1
-            if rounds % 4 == 0:  # once a second is enough for a gauge
+            if rounds % 4 == 0:  # once a second is enough for metrics
                 metrics.OUTBOX_DEPTH.set(self.deepest_outbox())
+                metrics.DELIVERIES.inc(self.deliveries - counted)  # counted here, not per message
+                counted = self.deliveries
 
     def deepest_outbox(self) -> int:
         return max(
-            (len(c.outbox) for channel in self.rooms.values() for cs in channel.connections.values() for c in cs),
+            (c.depth for channel in self.rooms.values() for cs in channel.connections.values() for c in cs),
             default=0,
         )
 
@@ -197,6 +157,7 @@ class Hub:
                         connection.push(voters_text or text)
                     else:
                         connection.push(text)
+                self.deliveries += len(channel.connections[audience])
             channel.pending.clear()
             channel.pending_for_voters.clear()
             channel.pending_position = None
@@ -232,6 +193,7 @@ class Hub:
             current = counters(self.engine.state(room_id), audience, participant_id)
             message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **current}
             connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        connection.outbox.extend(self.statuses.get(room_id, {}).values())  # video: live or offline
         channel.connections[audience].add(connection)
         if participant_id is not None and audience is Audience.PUBLIC:
             channel.by_participant.setdefault(participant_id, set()).add(connection)

@@ -17,10 +17,12 @@ from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NotFound, RateLimited
 from .domain.filters import RoomPolicy, WordFilter
+from .domain.questions import Question
 from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
 from .engines.base import Engine
 from .hub import Hub
+from .media import MediaService, create_media
 from .ratelimit import RateLimiter
 from .settings import ServeSettings
 
@@ -52,15 +54,19 @@ class Service:
     hub: Hub = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     policies: dict[str, RoomPolicy] = field(init=False)
+    media: MediaService = field(init=False)  # each room's video (live/media)
 
     def __post_init__(self) -> None:
         self.hub = Hub(self.engine)
         self.policies = room_policies(self.event_file)
+        self.media = create_media(self.settings, self.event_file, self.hub)
 
-    async def _receive_moved(self, from_room: str, command: MoveQuestion, actor: Actor) -> str | None:
-        """The second half of a move. Rooms are separate logs, so this is a second command: if it
-        fails (storage unavailable), the question stays marked as moved and the error is raised."""
-        question = self.engine.state(from_room).questions[command.question_id]
+    async def _receive_moved(
+        self, from_room: str, command: MoveQuestion, actor: Actor, question: Question
+    ) -> str | None:
+        """The second half of a move, with the question as it was before it left. Rooms are separate
+        logs, so this is a second command: if it fails (storage unavailable), the question stays
+        marked as moved and the error is raised."""
         voters = tuple(self.engine.state(from_room).upvotes.get(question.id, ()))
         arriving = ReceiveQuestion(question=question, voters=voters, from_room=from_room)
         result = await self.engine.execute(
@@ -94,10 +100,11 @@ class Service:
             if wait:
                 raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s")
         outcome = "refused"
+        leaving = self.engine.state(room_id).questions.get(getattr(command, "question_id", "") or "")
         try:
             result = await self.engine.execute(room_id, command, actor, now=time.time(), policy=self.policies[room_id])
-            if isinstance(command, MoveQuestion) and result.events:
-                result.created_id = await self._receive_moved(room_id, command, actor)
+            if isinstance(command, MoveQuestion) and result.events and leaving is not None:
+                result.created_id = await self._receive_moved(room_id, command, actor, leaving)
             outcome = "ok"
         except CommandRefused:
             if limited:

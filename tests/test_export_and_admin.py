@@ -104,3 +104,16 @@ def test_poll_results_export_is_exact(server: LiveServer) -> None:
     every = admin.http.get("/api/polls/export.json").json()["polls"]
     assert {p["room"] for p in every} >= {"main", "hydrogen-storage"}  # planned polls included
     assert Person(server).http.get("/api/polls/export.json").status_code == 403
+
+
+def test_a_moved_question_arrives_as_it_left(server: LiveServer) -> None:
+    moderator, asker, voter = Person(server), Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    question = asker.ok("main", {"type": "ask_question", "text": "Already public, with a vote"})["question"]
+    moderator.ok("main", {"type": "moderate_question", "question_id": question["id"], "action": "approve"})
+    voter.ok("main", {"type": "upvote", "question_id": question["id"]})
+    moved = moderator.ok("main", {"type": "move_question", "question_id": question["id"], "to_room": "nev-investment"})
+    public = voter.http.get("/api/rooms/nev-investment").json()["live"]
+    arrived = next(q for q in public["questions"] if q["id"] == moved["moved_to"]["question_id"])
+    assert (arrived["status"], arrived["votes"]) == ("live", 1)
+    assert public["mine"]["upvoted"] == [arrived["id"]]  # the voter's vote came along

@@ -120,9 +120,9 @@ async def test_a_slow_client_is_bounded_and_told_to_resync(hub: Hub) -> None:
 
 
 async def test_a_client_that_never_accepts_a_message_is_dropped(hub: Hub, monkeypatch: pytest.MonkeyPatch) -> None:
-    from live import hub as hub_module
+    from live import outbox
 
-    monkeypatch.setattr(hub_module, "SEND_TIMEOUT", 0.05)
+    monkeypatch.setattr(outbox, "SEND_TIMEOUT", 0.05)
     never = asyncio.Event()
     closed: list[int] = []
 

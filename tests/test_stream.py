@@ -261,3 +261,45 @@ async def test_planned_polls_are_ready_once_and_after_vote_results_follow_the_vo
         == 1
     )
     assert other.http.get("/api/rooms/hydrogen-storage").json()["live"]["mine"]["tallies"] == {}
+
+
+async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_up(start_live: StartLive) -> None:
+    server = start_live(extra=("--outbox-limit", "20"))  # 20 KiB of backlog at most, for a short test
+    moderator, reader = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    stuck = socket.socket()
+    stuck.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # a phone that stops reading
+    stuck.connect(("127.0.0.1", server.port))
+    stuck.sendall(
+        b"GET /ws/rooms/main HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        b"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    )
+    stream = await reader.connect("main")
+    await stream.receive()
+
+    def connections() -> int:
+        rooms = httpx.get(f"{server.url}/api/event").json()["rooms"]
+        return int(next(r for r in rooms if r["slug"] == "main")["connections"])
+
+    assert connections() == 2
+    text = "氢能与储能的长问题，填满一个不再读取的客户端的缓冲区。" * 18  # about 1.4 KB per event
+    received = 0
+    for n in range(500):
+        moderator.ok("main", {"type": "ask_question", "text": f"{n} {text}"[:500]})
+        while True:
+            try:
+                message = await stream.receive(timeout=0.001)
+            except TimeoutError:
+                break
+            received += message["type"] == "question"
+    received += sum(m["type"] == "question" for m in await stream.quiet(1.0))
+    assert received == 500  # the reading client missed nothing
+    assert 'live_resyncs_total{reason="slow_client"} 1.0' in httpx.get(f"{server.url}/metrics").text
+    for _ in range(100):  # cut after a short grace, since it will not read its last messages
+        if connections() == 1:
+            break
+        await asyncio.sleep(0.1)
+    assert connections() == 1  # only the reader is left
+    stuck.close()
+    await stream.close()

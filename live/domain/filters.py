@@ -8,12 +8,14 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 _NOT_TEXT = re.compile(r"[\W_]+", re.UNICODE)
 _LATIN_WORD = re.compile(r"^[a-z0-9' -]+$")
 
 DUPLICATE_THRESHOLD = 0.6  # Dice similarity of character bigrams above which a question is flagged
 DUPLICATE_WINDOW = 500  # how many recent questions a new one is compared with
+SIMILARITY_PREFIX = 200  # characters compared: enough to tell questions apart, bounded in cost
 
 
 def _fold(text: str) -> str:
@@ -37,11 +39,13 @@ class WordFilter:
         return self._pattern is not None and self._pattern.search(_fold(text)) is not None
 
 
-def _bigrams(text: str) -> set[str]:
-    compact = _NOT_TEXT.sub("", _fold(text))
+@lru_cache(maxsize=4096)
+def _bigrams(text: str) -> frozenset[str]:
+    """Cached: a new question is compared with hundreds of recent ones, each time."""
+    compact = _NOT_TEXT.sub("", _fold(text))[:SIMILARITY_PREFIX]
     if len(compact) < 2:
-        return {compact} if compact else set()
-    return {compact[i : i + 2] for i in range(len(compact) - 1)}
+        return frozenset({compact} if compact else ())
+    return frozenset(compact[i : i + 2] for i in range(len(compact) - 1))
 
 
 def similarity(first: str, second: str) -> float:

@@ -15,9 +15,10 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from ..domain.errors import CommandRefused
 from ..domain.roles import Audience, Role
 from ..engines.base import Position, StorageUnavailable
-from ..hub import Connection
+from ..outbox import Connection, DirectConnection
 from ..service import Service
 from . import identity
+from .frames import frame_writer
 
 log = logging.getLogger(__name__)
 
@@ -71,9 +72,16 @@ async def room_stream(websocket: WebSocket) -> None:
     async def close(code: int) -> None:
         await websocket.close(code)
 
-    connection = Connection(room_id, audience, role_name, websocket.send_text, close, service.settings.outbox_limit)
+    limit = service.settings.outbox_limit
+    frames = frame_writer(websocket)  # uvicorn with LiveWebSocketProtocol: write frames directly
+    connection: Connection = (
+        DirectConnection(room_id, audience, role_name, frames, close, limit)
+        if frames is not None
+        else Connection(room_id, audience, role_name, websocket.send_text, close, limit)
+    )
     service.hub.attach(connection, actor.participant_id, _resume_position(websocket))
-    writer = asyncio.create_task(connection.run_writer())
+    writer = connection.start()
+    websocket.scope["headers"].clear()  # read already (origin, cookie); kept for hours otherwise, per client
     try:
         while not connection.closed:
             message = await websocket.receive()
@@ -84,9 +92,10 @@ async def room_stream(websocket: WebSocket) -> None:
         pass
     finally:
         service.hub.detach(connection)
-        writer.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await writer
+        if writer is not None:
+            writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await writer
 
 
 async def _handle(service: Service, connection: Connection, room_id: str, websocket: WebSocket, message: Any) -> None:

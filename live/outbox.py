@@ -1,0 +1,175 @@
+"""A client's outbox: how the hub hands it messages without ever waiting for it.
+
+Two kinds of connection share one contract (``push`` never blocks; a client that falls too far
+behind gets ``resync`` and is closed, so one slow phone cannot stall a room):
+
+- ``Connection`` queues messages in a bounded deque drained by its own writer task through any
+  ``send`` coroutine (the ASGI path; used by tests and any ASGI server).
+- ``DirectConnection`` writes each message's pre-encoded frame straight to the socket
+  (live/web/frames.py); the socket's write buffer is its outbox, bounded in bytes. No task per
+  client, no per-client framing: the figures that justified it are in docs/CAPACITY.md.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from collections import deque
+from collections.abc import Awaitable, Callable
+from functools import cached_property
+from typing import TYPE_CHECKING
+
+from . import metrics
+from .domain.roles import Audience
+
+if TYPE_CHECKING:
+    from .web.frames import FrameWriter
+
+OUTBOX_LIMIT = 500  # messages waiting for one client before it is told to resync
+BYTES_PER_MESSAGE = 1024  # a direct connection's outbox limit is OUTBOX_LIMIT times this, in bytes
+SEND_TIMEOUT = 15.0  # a client that takes longer to accept one message is dropped
+CLOSE_GRACE = 5.0  # seconds a dropped client gets to take its last messages before the socket is cut
+RESYNC_CLOSE_CODE = 4008
+
+
+class Outgoing(str):
+    """A message serialised once for an audience; its WebSocket frame is also built only once."""
+
+    @cached_property
+    def frame(self) -> bytes:
+        from .web.frames import text_frame
+
+        return text_frame(self)
+
+
+RESYNC = Outgoing(json.dumps({"type": "resync", "reason": "too_far_behind"}))
+
+
+class Connection:
+    """One client as the hub sees it: an audience, a bounded outbox, and a writer task."""
+
+    def __init__(
+        self,
+        room_id: str,
+        audience: Audience,
+        role: str,
+        send: Callable[[str], Awaitable[None]],
+        close: Callable[[int], Awaitable[None]],
+        outbox_limit: int | None = None,
+    ) -> None:
+        self.room_id = room_id
+        self.audience = audience
+        self.role = role
+        self.participant_id: str | None = None
+        self._send = send
+        self._close = close
+        self.limit = outbox_limit or OUTBOX_LIMIT
+        self.outbox: deque[str] = deque()
+        self._wakeup: asyncio.Event | None = None  # made by the writer task: direct connections have none
+        self.lagging = False
+        self.closed = False
+
+    def push(self, text: str) -> None:
+        if self.lagging or self.closed:
+            return
+        if len(self.outbox) >= self.limit:
+            self.lagging = True
+            self.outbox.clear()
+            self.outbox.append(RESYNC)
+            metrics.RESYNCS.labels(reason="slow_client").inc()
+        else:
+            self.outbox.append(text)
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    def start(self) -> asyncio.Task[None] | None:
+        """Begin delivering, first what ``Hub.attach`` queued; returns the task doing it, if any."""
+        return asyncio.create_task(self.run_writer())
+
+    async def run_writer(self) -> None:
+        """Send queued messages in order until the connection ends or falls behind."""
+        self._wakeup = wakeup = asyncio.Event()
+        try:
+            while not self.closed:
+                while self.outbox:
+                    text = self.outbox.popleft()
+                    await asyncio.wait_for(self._send(text), SEND_TIMEOUT)
+                if self.lagging:
+                    await self._close(RESYNC_CLOSE_CODE)  # after the resync message: the client reconnects
+                    return
+                wakeup.clear()
+                await wakeup.wait()
+        except (TimeoutError, OSError, RuntimeError):
+            metrics.DROPPED.inc()
+            with contextlib.suppress(Exception):
+                await self._close(RESYNC_CLOSE_CODE)
+        finally:
+            self.closed = True
+
+    def stop(self) -> None:
+        self.closed = True
+        if self._wakeup is not None:
+            self._wakeup.set()
+
+    @property
+    def depth(self) -> int:
+        """Messages waiting for this client (for a direct connection: its backlog in KiB)."""
+        return len(self.outbox)
+
+
+NO_OUTBOX: deque[str] = deque(maxlen=0)  # shared by started direct connections: they never queue
+
+
+class DirectConnection(Connection):
+    """Writes frames to the client's socket as they come; the socket buffer is the outbox."""
+
+    def __init__(
+        self,
+        room_id: str,
+        audience: Audience,
+        role: str,
+        writer: FrameWriter,
+        close: Callable[[int], Awaitable[None]],
+        outbox_limit: int | None = None,
+    ) -> None:
+        super().__init__(room_id, audience, role, self._unused_send, close, outbox_limit)
+        self._writer = writer
+        self._started = False
+        self.limit_bytes = self.limit * BYTES_PER_MESSAGE
+
+    @staticmethod
+    async def _unused_send(text: str) -> None:
+        raise RuntimeError("a direct connection writes frames, it does not send")
+
+    def push(self, text: str) -> None:
+        if self.lagging or self.closed:
+            return
+        if not self._started:
+            self.outbox.append(text)  # before start(): keep the order behind the snapshot
+            return
+        if not self._writer.is_open:
+            self.closed = True
+            return
+        if self._writer.buffered() > self.limit_bytes:
+            self._fall_behind()
+            return
+        self._writer.write(text.frame if isinstance(text, Outgoing) else Outgoing(text).frame)
+
+    @property
+    def depth(self) -> int:
+        return len(self.outbox) + self._writer.buffered() // BYTES_PER_MESSAGE
+
+    def _fall_behind(self) -> None:
+        from .web.frames import close_frame
+
+        self.lagging = True
+        metrics.RESYNCS.labels(reason="slow_client").inc()
+        self._writer.close(RESYNC.frame + close_frame(RESYNC_CLOSE_CODE), CLOSE_GRACE)
+
+    def start(self) -> asyncio.Task[None] | None:
+        self._started = True
+        queued, self.outbox = self.outbox, NO_OUTBOX  # from now on the socket's buffer is the outbox
+        for text in queued:
+            self.push(text)
+        return None
