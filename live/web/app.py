@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
+from typing import Any
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -15,6 +17,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, WebSocketRoute
 from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.websockets import WebSocket
 
 from .. import metrics
 from ..media import http as media_http
@@ -44,7 +48,37 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
-def create_app(service: Service) -> Starlette:
+STREAM_PATH = re.compile(r"^/ws/rooms/(?P<room>[^/]+)$")
+
+
+class LiveApp:
+    """The site, with the live stream routed around Starlette's middleware stack.
+
+    Everything but the stream goes through Starlette as usual. A stream connection lives for
+    hours, and every layer it passes through keeps a coroutine frame for that long: error and
+    exception middleware, the router, the route and two exception wrappers, about 2 KB per idle
+    viewer (a tenth of what one costs; see docs/CAPACITY.md). The stream needs only the session.
+    """
+
+    def __init__(self, site: Starlette, session: Callable[[ASGIApp], ASGIApp]) -> None:
+        self.site = site
+        self.state = site.state
+        self._stream = session(self._run_stream)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        match = STREAM_PATH.match(scope["path"]) if scope["type"] == "websocket" else None
+        if match is None:
+            await self.site(scope, receive, send)
+            return
+        scope["app"] = self.site
+        scope["path_params"] = {"room": match["room"]}
+        await self._stream(scope, receive, send)
+
+    async def _run_stream(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await room_stream(WebSocket(scope, receive, send))
+
+
+def create_app(service: Service) -> LiveApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         await service.engine.start()
@@ -60,26 +94,24 @@ def create_app(service: Service) -> Starlette:
             await service.hub.close()
             await service.engine.close()
 
+    session_options: dict[str, Any] = {
+        "secret_key": service.secret,
+        "session_cookie": "live_session",
+        "max_age": SESSION_MAX_AGE,
+        "same_site": "lax",
+        "https_only": service.settings.secure_cookies,
+    }
     app = Starlette(
         routes=[
             *pages.routes,
             *api.routes,
             *media_http.routes,  # video: WHIP/WHEP (live/media/http.py)
-            WebSocketRoute("/ws/rooms/{room}", room_stream),
+            WebSocketRoute("/ws/rooms/{room}", room_stream),  # reached this way only by the test client
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],
-        middleware=[
-            Middleware(
-                SessionMiddleware,
-                secret_key=service.secret,
-                session_cookie="live_session",
-                max_age=SESSION_MAX_AGE,
-                same_site="lax",
-                https_only=service.settings.secure_cookies,
-            )
-        ],
+        middleware=[Middleware(SessionMiddleware, **session_options)],
         lifespan=lifespan,
         exception_handlers={HTTPException: _http_error},
     )
     app.state.service = service
-    return app
+    return LiveApp(app, lambda inner: SessionMiddleware(inner, **session_options))
