@@ -158,7 +158,7 @@ def start_broadcast(work: Path) -> Server:
     )
     wait_port(port)
     server = Server("broadcast", [process], [f"ws://127.0.0.1:{port}/"])
-    control = ws_sync.connect(f"ws://127.0.0.1:{port}/publish")
+    control = ws_sync.connect(f"ws://127.0.0.1:{port}/publish").__enter__()  # open for the whole run
 
     def publish(sequence: int) -> None:
         control.send(
