@@ -99,6 +99,9 @@ def test_poll_results_export_is_exact(server: LiveServer) -> None:
         csv.DictReader(io.StringIO(moderator.http.get("/api/rooms/main/polls/export.csv").text.lstrip("\ufeff")))
     )
     assert [(r["option"], r["count"]) for r in rows if r["poll_id"] == poll_id] == [("A", "1"), ("B", "2")]
+    one = moderator.http.get(f"/api/rooms/main/polls/{poll_id}/export.json")
+    assert [p["poll_id"] for p in one.json()["polls"]] == [poll_id] and poll_id in one.headers["content-disposition"]
+    assert moderator.http.get("/api/rooms/main/polls/nope/export.csv").status_code == 404
     admin = Person(server)
     admin.login(ADMIN_KEY)
     every = admin.http.get("/api/polls/export.json").json()["polls"]

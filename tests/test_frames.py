@@ -31,7 +31,11 @@ def test_the_uvicorn_internals_we_use_are_there() -> None:
                       "self.queue: asyncio.Queue[ASGIReceiveEvent] = asyncio.Queue()"):  # fmt: skip
         assert attribute in source, f"uvicorn changed: {attribute!r} is gone"
     queue_uses = {line.strip().split("(")[0] for line in source.splitlines() if "self.queue." in line}
-    assert queue_uses <= {"self.queue.put_nowait", "message = await self.queue.get", "if self.read_paused and self.queue.empty"}, queue_uses
+    assert queue_uses <= {
+        "self.queue.put_nowait",
+        "message = await self.queue.get",
+        "if self.read_paused and self.queue.empty",
+    }, queue_uses
 
 
 def test_frames_are_what_a_websocket_client_expects() -> None:

@@ -303,3 +303,31 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_up(sta
     assert connections() == 1  # only the reader is left
     stuck.close()
     await stream.close()
+
+
+async def test_a_burst_of_votes_gives_a_screen_few_updates_and_exact_counts(start_live: StartLive) -> None:
+    from .conftest import SCREEN_KEY
+
+    server = start_live()
+    moderator, screen = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    screen.login(SCREEN_KEY)
+    poll_id = moderator.ok(
+        "main", {"type": "create_poll", "kind": "single_choice", "question": "Which?", "options": ["A", "B", "C"]}
+    )["poll_id"]
+    moderator.ok("main", {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+    stream = await screen.connect("main", role="screen")
+    await stream.receive()
+    await stream.quiet(0.5)
+    voters = [Person(server) for _ in range(120)]
+    started = asyncio.get_running_loop().time()
+    for n, voter in enumerate(voters):
+        voter.ok("main", {"type": "vote_poll", "poll_id": poll_id, "choices": ["ABC"[n % 3]]})
+    seconds = asyncio.get_running_loop().time() - started
+    updates = [m for m in await stream.quiet(1.0) if m["type"] == "counters"]
+    assert len(updates) <= seconds * 4 + 3  # conflated: at most ~4 a second, not 120
+    assert updates[-1]["polls"][poll_id] == {"ballots": 120, "tally": {"A": 40, "B": 40, "C": 40}}
+    moderator.ok("main", {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    closed = await stream.receive_until("poll")
+    assert closed[-1]["poll"]["tally"] == {"A": 40, "B": 40, "C": 40}  # exact at close
+    await stream.close()

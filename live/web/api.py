@@ -180,6 +180,12 @@ async def _export(request: Request, room_ids: list[str], name: str) -> Response:
         return error("not_found", "export as .csv or .json", 404)
     if what == "polls":
         polls = poll_results(states, service.event_file.zone)
+        poll_id = request.path_params.get("poll")
+        if poll_id is not None:  # one poll's results
+            polls = [poll for poll in polls if poll["poll_id"] == poll_id]
+            if not polls:
+                return error("not_found", "no such poll in this room", 404)
+            disposition = {"content-disposition": f'attachment; filename="{name}-poll-{poll_id}.{fmt}"'}
         if fmt == "csv":
             return Response(polls_to_csv(polls), media_type="text/csv; charset=utf-8", headers=disposition)
         return JSONResponse({"polls": polls}, headers=disposition)
@@ -253,6 +259,7 @@ routes = [
     Route("/api/rooms/{room}/export.{format}", export_room),
     Route("/api/export.{format}", export_event),
     Route("/api/rooms/{room}/polls/export.{format}", export_room),
+    Route("/api/rooms/{room}/polls/{poll}/export.{format}", export_room),
     Route("/api/polls/export.{format}", export_event),
     Route("/api/admin/overview", admin_overview),
     Route("/api/login", login, methods=["POST"]),
