@@ -187,7 +187,9 @@ def test_admin_moderates_every_room_from_one_page(server: LiveServer, browser: B
     expect(admin.locator('.admin-group[data-room="main"] .badge-filter')).to_have_text("⚠ Held by word filter")
     row = admin.locator('tr[data-room="industry-chain"]')
     expect(row.locator('[data-field="pending"]')).to_have_text("1")
-    expect(row.locator('[data-field="video"]')).to_have_text("Offline")  # the video field: no stream in this room (docs/VIDEO.md)
+    expect(row.locator('[data-field="video"]')).to_have_text(
+        "Offline"
+    )  # the video field: no stream in this room (docs/VIDEO.md)
     expect(admin.locator("#admin-note")).to_contain_text("Updated live")
     admin.screenshot(path=SHOTS / "admin.png", full_page=True)
 

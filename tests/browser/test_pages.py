@@ -7,43 +7,26 @@ Screenshots land in test-output/ for a person to look at.
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.conftest import MODERATOR_KEY, REPO, SCREEN_KEY, LiveServer
+from tests.browser.chromium import SHOTS, launch
+from tests.conftest import MODERATOR_KEY, SCREEN_KEY, LiveServer
 
 sync_api = pytest.importorskip("playwright.sync_api")
 Browser = sync_api.Browser
 Page = sync_api.Page
 expect = sync_api.expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-SHOTS = REPO / "test-output"
 PHONE = {"width": 390, "height": 844}
 QUESTION = "<script>alert(1)</script> 汽车行业何时实现碳中和？ When will cars be carbon neutral? 🚗"
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test`, which installs it with apt")
-    SHOTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with launch() as browser:
         yield browser
-        browser.close()
 
 
 class Watch:

@@ -3,13 +3,12 @@ second Chromium plays it on the viewer page over WHEP, and shows "offline" when 
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
-from pathlib import Path
 
 import pytest
 
-from tests.browser.test_pages import CHROMIUM_ARGS, SHOTS, Watch, log_in
+from tests.browser.chromium import SHOTS, launch
+from tests.browser.test_pages import Watch, log_in
 from tests.conftest import LiveServer
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -17,7 +16,6 @@ Browser = sync_api.Browser
 Page = sync_api.Page
 expect = sync_api.expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FAKE_MEDIA = [
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
@@ -28,13 +26,8 @@ PUBLISHER_KEY = "publisher-key-for-video-tests"
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("chromium is not installed: run `make test`, which installs it with apt")
-    SHOTS.mkdir(exist_ok=True)
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *FAKE_MEDIA])
+    with launch(*FAKE_MEDIA) as browser:
         yield browser
-        browser.close()
 
 
 def decoded_frames(page: Page) -> int:
