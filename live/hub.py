@@ -20,7 +20,7 @@ from . import metrics
 from .outbox import RESYNC, Connection, Outgoing
 
 __all__ = ["RESYNC", "Connection", "Hub", "Outgoing"]
-from .domain.projection import CounterUpdate, author_notice, counters, project, snapshot
+from .domain.projection import CounterUpdate, author_notice, counters, poll_counters, project, snapshot
 from .domain.roles import Audience
 from .engines.base import Engine, Position, StoredEvent
 
@@ -33,7 +33,6 @@ FLUSH_INTERVAL = 0.25  # seconds between two counter updates of a room
 class RoomChannel:
     connections: dict[Audience, set[Connection]] = field(default_factory=lambda: {a: set() for a in Audience})
     pending: dict[Audience, dict[str, dict[str, Any]]] = field(default_factory=dict)
-    pending_for_voters: dict[str, Any] = field(default_factory=dict)  # poll id -> value voters may see
     by_participant: dict[str, set[Connection]] = field(default_factory=dict)  # public connections by person
     pending_position: Position | None = None
     snapshot_cache: dict[tuple[Audience, int], str] = field(default_factory=dict)
@@ -81,10 +80,6 @@ class Hub:
             if isinstance(projected, CounterUpdate):
                 groups = channel.pending.setdefault(audience, {"votes": {}, "polls": {}})
                 groups[projected.group][projected.key] = projected.value
-                if projected.for_voters is not None:
-                    channel.pending_for_voters[projected.key] = projected.for_voters
-                else:
-                    channel.pending_for_voters.pop(projected.key, None)
                 channel.pending_position = Position(stored.epoch, stored.offset)
                 continue
             text = self._serialise({**projected, "epoch": stored.epoch, "offset": stored.offset})
@@ -138,28 +133,44 @@ class Hub:
         )
 
     def flush_counters(self) -> None:
-        """Send each room's newest counter values, once per audience, if any changed."""
+        """Send each room's newest counter values, once per audience, if any changed.
+
+        Poll values are read from the state now, once per flush. An after_vote poll's tally goes
+        only to connections whose participant voted in it: those get a variant of the message,
+        serialised once per distinct set of such polls they voted in (usually one or two texts)."""
         for room_id, channel in self.rooms.items():
             position = channel.pending_position
             if position is None:
                 continue
+            state = self.engine.state(room_id)
             for audience, groups in channel.pending.items():
-                message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **groups}
-                text = self._serialise(message)
-                voters_text, voted = None, None
-                if audience is Audience.PUBLIC and channel.pending_for_voters:
-                    polls = {**groups["polls"], **channel.pending_for_voters}
-                    voters_text = self._serialise({**message, "polls": polls})
-                    ballots = self.engine.state(room_id).ballots
-                    voted = [ballots.get(poll_id, {}) for poll_id in channel.pending_for_voters]
+                head = {
+                    "type": "counters",
+                    "epoch": position.epoch,
+                    "offset": position.offset,
+                    "votes": groups["votes"],
+                }
+                polls = {}
+                voter_only = []  # after_vote polls whose tally only their voters may see
+                for poll_id in groups["polls"]:
+                    value = poll_counters(state, poll_id, audience, voted=False)
+                    if value is not None:
+                        polls[poll_id] = value
+                        poll = state.polls[poll_id]
+                        if audience is Audience.PUBLIC and poll.tally_for_voters and not poll.tally_is_public:
+                            voter_only.append(poll_id)
+                texts: dict[frozenset[str], Outgoing] = {frozenset(): self._serialise({**head, "polls": polls})}
                 for connection in channel.connections[audience]:
-                    if voted and any(connection.participant_id in poll_ballots for poll_ballots in voted):
-                        connection.push(voters_text or text)
-                    else:
-                        connection.push(text)
+                    voted = frozenset(
+                        poll_id for poll_id in voter_only if connection.participant_id in state.ballots.get(poll_id, {})
+                    )
+                    text = texts.get(voted)
+                    if text is None:
+                        shown = {poll_id: {**polls[poll_id], "tally": state.poll_tally(poll_id)} for poll_id in voted}
+                        text = texts[voted] = self._serialise({**head, "polls": {**polls, **shown}})
+                    connection.push(text)
                 self.deliveries += len(channel.connections[audience])
             channel.pending.clear()
-            channel.pending_for_voters.clear()
             channel.pending_position = None
 
     # -- connections -------------------------------------------------------------------------

@@ -17,6 +17,7 @@ from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NotFound, RateLimited
 from .domain.filters import RoomPolicy, WordFilter
+from .domain.polls import PollKind
 from .domain.questions import Question
 from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
@@ -121,7 +122,8 @@ class Service:
             reply["voted"] = actor.participant_id in state.upvotes.get(command.question_id, ())
         elif isinstance(command, VotePoll):
             poll = self.engine.state(room_id).polls[command.poll_id]
-            if poll.tally_is_public or poll.tally_for_voters:  # after_vote: the voter has earned it
+            shown = poll.tally_is_public or poll.tally_for_voters  # after_vote: the voter has earned it
+            if shown and poll.kind not in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):  # those wait for counters
                 reply["tally"] = self.engine.state(room_id).poll_tally(poll.id)
         elif result.created_id is not None:
             state = self.engine.state(room_id)

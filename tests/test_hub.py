@@ -190,3 +190,31 @@ async def test_only_the_asker_hears_that_their_pending_question_was_dismissed(hu
     assert list(stranger.outbox) == []
     hub.detach(asker)
     assert "ann" not in hub.rooms["main"].by_participant
+
+
+async def test_voters_see_only_the_after_vote_polls_they_voted_in_even_with_moderators_watching(hub: Hub) -> None:
+    polls = []
+    for question in ("First?", "Second?"):
+        poll_id = await run(
+            hub,
+            MODERATOR,
+            {
+                "type": "create_poll",
+                "kind": "single_choice",
+                "question": question,
+                "options": ["A", "B"],
+                "visibility": "after_vote",
+            },
+        )
+        await run(hub, MODERATOR, {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+        polls.append(poll_id)
+    alice, _ = connect(hub)
+    alice.participant_id = "alice"
+    moderator, _ = connect(hub, Audience.MODERATOR)
+    await run(hub, Actor("alice"), {"type": "vote_poll", "poll_id": polls[0], "choices": ["A"]})
+    await run(hub, Actor("bob"), {"type": "vote_poll", "poll_id": polls[1], "choices": ["B"]})
+    hub.flush_counters()
+    seen = json.loads(alice.outbox[-1])["polls"]
+    assert seen[polls[0]]["tally"] == {"A": 1, "B": 0}  # she voted here
+    assert seen[polls[1]]["tally"] is None  # not here: no leak from the other poll
+    assert json.loads(moderator.outbox[-1])["polls"][polls[1]]["tally"] == {"A": 0, "B": 1}

@@ -10,7 +10,7 @@ import pytest
 from live.domain.commands import PreparePoll, parse_command
 from live.domain.decide import Context, apply
 from live.domain.errors import Conflict, InvalidInput, NotFound
-from live.domain.projection import CounterUpdate, counters, project, snapshot
+from live.domain.projection import CounterUpdate, counters, poll_counters, project, snapshot
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import RoomSettings, RoomState
 
@@ -68,15 +68,18 @@ def test_open_text_answers_count_only_once_approved() -> None:
     assert state.poll_tally(poll_id) == {}
     moderator_message = project(voted, Audience.MODERATOR)
     assert isinstance(moderator_message, dict) and moderator_message["answer"]["text"] == "More charging stations"
-    assert project(voted, Audience.PUBLIC) == CounterUpdate("polls", poll_id, {"ballots": 1, "tally": {}})
+    assert project(voted, Audience.PUBLIC) == CounterUpdate("polls", poll_id)
+    assert poll_counters(state, poll_id, Audience.PUBLIC, voted=False) == {"ballots": 2, "tally": {}}
     (approved,) = do(
         state, MOD, {"type": "moderate_answer", "poll_id": poll_id, "participant_id": "a", "action": "approve"}
     )
     do(state, MOD, {"type": "moderate_answer", "poll_id": poll_id, "participant_id": "b", "action": "dismiss"})
     assert state.poll_tally(poll_id) == {"More charging stations": 1}
-    assert project(approved, Audience.PUBLIC) == CounterUpdate(
-        "polls", poll_id, {"tally": {"More charging stations": 1}}
-    )
+    assert project(approved, Audience.PUBLIC) == CounterUpdate("polls", poll_id)
+    assert poll_counters(state, poll_id, Audience.PUBLIC, voted=False) == {
+        "ballots": 2,
+        "tally": {"More charging stations": 1},
+    }
     vote(state, "a", poll_id, ["More chargers"], now=1002.0)  # a changed answer waits for a moderator again
     assert state.poll_tally(poll_id) == {}
     assert [a["status"] for a in state.poll_answers(poll_id)] == ["dismissed", "pending"]
@@ -119,11 +122,9 @@ def test_quiz_reveals_the_answer_and_the_fastest_correct_participants() -> None:
 def test_results_after_voting_reach_only_those_who_voted() -> None:
     state = RoomState("main")
     poll_id = open_poll(state, kind="single_choice", options=["A", "B"], visibility="after_vote")
-    (voted,) = vote(state, "a", poll_id, ["A"])
-    update = project(voted, Audience.PUBLIC)
-    assert isinstance(update, CounterUpdate)
-    assert update.value == {"ballots": 1, "tally": None}
-    assert update.for_voters == {"ballots": 1, "tally": {"A": 1, "B": 0}}
+    vote(state, "a", poll_id, ["A"])
+    assert poll_counters(state, poll_id, Audience.PUBLIC, voted=False) == {"ballots": 1, "tally": None}
+    assert poll_counters(state, poll_id, Audience.PUBLIC, voted=True) == {"ballots": 1, "tally": {"A": 1, "B": 0}}
     assert snapshot(state, Audience.PUBLIC, "a")["mine"]["tallies"] == {poll_id: {"A": 1, "B": 0}}
     assert snapshot(state, Audience.PUBLIC, "b")["mine"]["tallies"] == {}
     assert snapshot(state, Audience.PUBLIC, "b")["polls"][0]["tally"] is None

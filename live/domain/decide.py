@@ -421,11 +421,8 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
     previous = state.ballots.get(poll.id, {}).get(who)
     if previous is not None and previous.choices == choices:
         return []
-    counts = Counter(state.counts.get(poll.id, Counter()))
-    if previous is not None and previous.counts(poll.kind):
-        counts.subtract(previous.choices)
-    if poll.kind is not PollKind.OPEN_TEXT:  # an open answer counts once a moderator approves it
-        counts.update(choices)
+    # No tally here: a vote is the hot path of a vote storm, and a word cloud's tally is a sort of
+    # every distinct word. Pages get tallies from the state, conflated, a few times a second.
     return [
         PollVoted(
             poll_id=poll.id,
@@ -435,9 +432,6 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
             at=context.now,
             name=context.actor.display_name,
             ballots=poll.ballots + (0 if previous else 1),
-            tally=poll_tally(poll, +counts),
-            tally_is_public=poll.tally_is_public,
-            tally_for_voters=poll.tally_for_voters,
         )
     ]
 
@@ -464,7 +458,6 @@ def moderate_answer(state: RoomState, command: c.ModerateAnswer, context: Contex
             text=ballot.choices[0],
             approved=approved,
             tally=poll_tally(poll, +counts),
-            tally_is_public=poll.tally_is_public,
             by=context.actor.participant_id,
         )
     ]

@@ -64,7 +64,7 @@ class PollDeleted(_Event):
 
 
 class PollVoted(_Event):
-    """A high-rate counter, like QuestionVoted; ``tally`` is the poll's whole tally after the vote."""
+    """A high-rate counter, like QuestionVoted; pages read the resulting tally from the state."""
 
     type: Literal["poll_voted"] = "poll_voted"
     poll_id: str
@@ -74,9 +74,6 @@ class PollVoted(_Event):
     at: float
     name: str | None = None
     ballots: int
-    tally: dict[str, int]
-    tally_is_public: bool
-    tally_for_voters: bool = False  # after_vote polls: those who voted see the tally
 
 
 class AnswerModerated(_Event):
@@ -87,8 +84,7 @@ class AnswerModerated(_Event):
     participant_id: str
     text: str
     approved: bool
-    tally: dict[str, int]
-    tally_is_public: bool
+    tally: dict[str, int]  # approved answers, for the moderators' console
     by: str | None = None
 
 

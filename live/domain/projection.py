@@ -28,15 +28,13 @@ from .room import RoomState
 
 @dataclass(frozen=True)
 class CounterUpdate:
-    """The newest value of one counter; ``group`` is "votes" (per question) or "polls".
-
-    ``for_voters``, when set, is the value for connections whose participant has voted in that
-    poll (an after_vote poll shows its tally to them only)."""
+    """A counter changed: "votes" carries the question's new count; for "polls" the value is
+    None and the hub reads the poll's counters from the state when it flushes (``poll_counters``),
+    once per flush however many ballots came in."""
 
     group: str
     key: str
-    value: Any
-    for_voters: Any = None
+    value: Any = None
 
 
 Projection = dict[str, Any] | CounterUpdate | None
@@ -86,17 +84,13 @@ def project(event: Event, audience: Audience) -> Projection:
                 answer = {"participant_id": event.participant_id, "text": event.choices[0], "status": "pending",
                           "at": event.at, "name": event.name}  # fmt: skip
                 return {"type": "poll_answer", "poll_id": event.poll_id, "answer": answer, "ballots": event.ballots}
-            full = {"ballots": event.ballots, "tally": event.tally}
-            if moderator or event.tally_is_public:
-                return CounterUpdate("polls", event.poll_id, full)
-            hidden = {"ballots": event.ballots, "tally": None}
-            return CounterUpdate("polls", event.poll_id, hidden, full if event.tally_for_voters else None)
+            return CounterUpdate("polls", event.poll_id)
         case AnswerModerated():
-            status = "approved" if event.approved else "dismissed"
             if moderator:
+                status = "approved" if event.approved else "dismissed"
                 answer = {"participant_id": event.participant_id, "text": event.text, "status": status}
                 return {"type": "poll_answer", "poll_id": event.poll_id, "answer": answer, "tally": event.tally}
-            return CounterUpdate("polls", event.poll_id, {"tally": event.tally if event.tally_is_public else None})
+            return CounterUpdate("polls", event.poll_id)
     raise TypeError(f"no projection for {type(event).__name__}")
 
 
@@ -159,19 +153,22 @@ def snapshot(state: RoomState, audience: Audience, participant_id: str | None) -
     }
 
 
+def poll_counters(state: RoomState, poll_id: str, audience: Audience, voted: bool) -> dict[str, Any] | None:
+    """A poll's ballots and tally as this audience may see them now (None: the poll is gone or a
+    draft); ``voted``: the participant voted, which shows an after_vote poll's tally."""
+    poll = state.polls.get(poll_id)
+    if poll is None or not (audience is Audience.MODERATOR or poll.status.is_public):
+        return None
+    visible = audience is Audience.MODERATOR or poll.tally_is_public or (poll.tally_for_voters and voted)
+    return {"ballots": poll.ballots, "tally": state.poll_tally(poll_id) if visible else None}
+
+
 def counters(state: RoomState, audience: Audience, participant_id: str | None = None) -> dict[str, dict[str, Any]]:
     """Every counter's current value: what a resumed client gets instead of the votes it missed."""
     votes = {q.id: q.votes for q in state.questions.values() if audience is Audience.MODERATOR or q.status.is_public}
     polls = {}
-    for poll in state.polls.values():
-        if audience is Audience.MODERATOR or poll.status.is_public:
-            visible = (
-                audience is Audience.MODERATOR
-                or poll.tally_is_public
-                or (poll.tally_for_voters and _voted(state, poll.id, participant_id))
-            )
-            polls[poll.id] = {
-                "ballots": poll.ballots,
-                "tally": state.poll_tally(poll.id) if visible else None,
-            }
+    for poll_id in state.polls:
+        value = poll_counters(state, poll_id, audience, _voted(state, poll_id, participant_id))
+        if value is not None:
+            polls[poll_id] = value
     return {"votes": votes, "polls": polls}
