@@ -49,8 +49,28 @@ async def _stalled_socket(url: str) -> dict[str, Any]:
     return {"sock": stalled}
 
 
+async def identity_cookie(url: str) -> str:
+    """What a phone gets by opening the room page: a session cookie with its participant id."""
+    host, port = url.split("/")[2].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(f"GET /api/me HTTP/1.1\r\nHost: {host}:{port}\r\nConnection: close\r\n\r\n".encode())
+    response = (await reader.read()).decode("latin-1")
+    writer.close()
+    for line in response.split("\r\n"):
+        if line.lower().startswith("set-cookie:"):
+            return line.split(":", 1)[1].split(";", 1)[0].strip()
+    raise RuntimeError("no session cookie")
+
+
 async def run_viewer(viewer: Viewer, url: str, started: float, stop: asyncio.Event, cookie: str | None) -> None:
-    headers = {"Cookie": cookie} if cookie else None
+    if cookie is None:
+        try:
+            cookie = await identity_cookie(url)
+        except (OSError, RuntimeError) as error:
+            viewer.failed = type(error).__name__
+            viewer.closed = True
+            return
+    headers = {"Cookie": cookie}
     extra: dict[str, Any] = {}
     try:
         extra.update(await _stalled_socket(url) if not viewer.reading else {})

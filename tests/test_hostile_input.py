@@ -3,6 +3,7 @@ moderator commands and vote stuffing, sent to a real server. Nothing may run, le
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import httpx
@@ -128,3 +129,40 @@ async def test_the_event_files_word_filter_holds_questions_for_a_moderator(start
     assert queue[held["id"]]["flags"] == ["word_filter"]
     public = [q["id"] for q in other.http.get("/api/rooms/main").json()["live"]["questions"]]
     assert public == [fine["id"]]
+
+
+async def test_a_client_without_an_identity_cannot_vote_again_and_again(start_live: StartLive) -> None:
+    import websockets
+
+    server = start_live()
+    moderator = Person(server)
+    moderator.login(MODERATOR_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    question = moderator.ok("main", {"type": "ask_question", "text": "Stuff me without cookies"})["question"]
+    for _ in range(3):  # a script that never keeps the cookie: each socket would be a new voter
+        async with websockets.connect(f"{server.ws_url}/ws/rooms/main") as socket:
+            await socket.recv()
+            await socket.send(
+                json.dumps({"type": "command", "ref": 1, "command": {"type": "upvote", "question_id": question["id"]}})
+            )
+            reply = json.loads(await socket.recv())
+            assert reply["code"] == "no_identity"
+    plain = httpx.post(f"{server.url}/api/rooms/main/commands", json={"type": "upvote", "question_id": question["id"]})
+    assert plain.status_code == 403 and plain.json()["error"]["code"] == "no_identity"
+    assert moderator.http.get("/api/rooms/main").json()["live"]["questions"][0]["votes"] == 0
+
+
+async def test_json_nested_thousands_deep_is_refused_cleanly(start_live: StartLive) -> None:
+    server = start_live()
+    viewer = Person(server)
+    deep = viewer.http.post(
+        "/api/rooms/main/commands", content=b"[" * 5000, headers={"content-type": "application/json"}
+    )
+    assert deep.status_code == 400
+    stream = await viewer.connect("main")
+    await stream.receive()
+    await stream.send("[" * 5000)
+    assert (await stream.receive())["code"] == "bad_json"
+    await stream.send({"type": "ping", "ref": 1})
+    assert (await stream.receive())["type"] == "pong"  # still connected
+    await stream.close()

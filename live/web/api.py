@@ -44,7 +44,7 @@ async def _json_body(request: Request) -> Any:
         raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")
     try:
         return json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         raise InvalidInput("the body is not valid JSON") from None
 
 
@@ -117,6 +117,8 @@ async def room_info(request: Request) -> Response:
 async def run_command(request: Request) -> Response:
     service = _service(request)
     room_id = request.path_params["room"]
+    if "pid" not in request.session:  # each cookie-less request would be a new participant: a new vote
+        return error("no_identity", "open the room's page (or GET /api/me) first: it gives you your identity", 403)
     try:
         payload = await _json_body(request)
         result = await service.run_command(room_id, identity.actor(request), payload)

@@ -58,6 +58,9 @@ async def room_stream(websocket: WebSocket) -> None:
     if not _same_origin(websocket):
         await _refuse(websocket, "forbidden", "cross-site connections are not allowed", 4403)
         return
+    # Only a session that a page (or /api/me) gave an identity may act: a socket without the cookie
+    # would get a fresh participant for every connection, one more vote each time.
+    identified = "pid" in websocket.session
     actor = identity.actor(websocket)
     role_name = websocket.query_params.get("as", "viewer")
     if role_name not in ROLES:
@@ -87,7 +90,7 @@ async def room_stream(websocket: WebSocket) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            await _handle(service, connection, room_id, websocket, message)
+            await _handle(service, connection, room_id, websocket, message, identified)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -98,7 +101,9 @@ async def room_stream(websocket: WebSocket) -> None:
                 await writer
 
 
-async def _handle(service: Service, connection: Connection, room_id: str, websocket: WebSocket, message: Any) -> None:
+async def _handle(
+    service: Service, connection: Connection, room_id: str, websocket: WebSocket, message: Any, identified: bool
+) -> None:
     text = message.get("text")
     if text is None:
         connection.push(_error("invalid", "send JSON text frames, not binary"))
@@ -108,7 +113,7 @@ async def _handle(service: Service, connection: Connection, room_id: str, websoc
         return
     try:
         request = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested thousands deep
         connection.push(_error("bad_json", "the message is not valid JSON"))
         return
     if not isinstance(request, dict):
@@ -119,6 +124,9 @@ async def _handle(service: Service, connection: Connection, room_id: str, websoc
     if kind == "ping":
         connection.push(json.dumps({"type": "pong", "ref": ref}))
     elif kind == "command":
+        if not identified:
+            connection.push(_error("no_identity", "open the room's page first: it gives you your identity", ref))
+            return
         actor = identity.actor(websocket)
         try:
             result = await service.run_command(room_id, actor, request.get("command"))
