@@ -201,6 +201,10 @@ class Hub:
                 if isinstance(projected, dict):
                     message = {**projected, "epoch": stored.epoch, "offset": stored.offset}
                     connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+                notice = author_notice(stored.event) if audience is Audience.PUBLIC else None
+                if notice is not None and notice[0] == participant_id:  # what only the asker hears
+                    message = {**notice[1], "epoch": stored.epoch, "offset": stored.offset}
+                    connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
             current = counters(self.engine.state(room_id), audience, participant_id)
             message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **current}
             connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))

@@ -218,3 +218,18 @@ async def test_voters_see_only_the_after_vote_polls_they_voted_in_even_with_mode
     assert seen[polls[0]]["tally"] == {"A": 1, "B": 0}  # she voted here
     assert seen[polls[1]]["tally"] is None  # not here: no leak from the other poll
     assert json.loads(moderator.outbox[-1])["polls"][polls[1]]["tally"] == {"A": 0, "B": 1}
+
+
+async def test_an_asker_who_resumes_hears_what_happened_to_their_question(hub: Hub) -> None:
+    await run(hub, MODERATOR, {"type": "set_moderation", "mode": "pre"})
+    question_id = await run(hub, Actor("ann", "Ann"), {"type": "ask_question", "text": "Held while I was away?"})
+    position = hub.engine.position("main")
+    await run(hub, MODERATOR, {"type": "moderate_question", "question_id": question_id, "action": "dismiss"})
+    recorder = Recorder()
+    asker = Connection("main", Audience.PUBLIC, "viewer", recorder.send, recorder.close)
+    hub.attach(asker, participant_id="ann", resume=position)
+    kinds = [json.loads(text)["type"] for text in asker.outbox]
+    assert kinds == ["my_question", "counters"]
+    stranger = Connection("main", Audience.PUBLIC, "viewer", recorder.send, recorder.close)
+    hub.attach(stranger, participant_id="bob", resume=position)
+    assert [json.loads(text)["type"] for text in stranger.outbox] == ["counters"]
