@@ -64,7 +64,7 @@ def serve(settings: ServeSettings) -> int:
         ws_per_message_deflate=False,  # about twice the CPU per message for small JSON: see docs/CAPACITY.md
         backlog=4096,  # a keynote's QR code brings thousands of phones within seconds
         proxy_headers=True,
-        forwarded_allow_ips="*",
+        forwarded_allow_ips=settings.forwarded_allow_ips,  # the client address limits playback per address
         timeout_graceful_shutdown=5,
     )
     return 0

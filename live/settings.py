@@ -42,6 +42,13 @@ SETTINGS = (
     ),
     Setting("secure_cookies", "--secure-cookies", "LIVE_SECURE_COOKIES", False, "send cookies over HTTPS only", bool),
     Setting("log_level", "--log-level", "LIVE_LOG_LEVEL", "info", "debug, info, warning or error"),
+    Setting(
+        "forwarded_allow_ips",
+        "--forwarded-allow-ips",
+        "LIVE_FORWARDED_ALLOW_IPS",
+        "127.0.0.1",
+        "proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *)",
+    ),
     # video (docs/VIDEO.md)
     Setting("demo", "--demo", "LIVE_DEMO", False, "publish a generated test stream into every room", bool),
     Setting(
@@ -65,6 +72,7 @@ class ServeSettings:
     outbox_limit: int = 500
     secure_cookies: bool = False
     log_level: str = "info"
+    forwarded_allow_ips: str = "127.0.0.1"
     demo: bool = False
     advertise_url: str | None = None
 

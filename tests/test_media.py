@@ -367,3 +367,15 @@ async def test_a_publisher_with_an_rsa_certificate_connects(server: LiveServer, 
     finally:
         rsa_publisher.kill()
         rsa_publisher.wait()
+
+
+def test_whip_without_ice_credentials_is_a_clear_400_and_playback_is_rate_limited_per_address(
+    server: LiveServer,
+) -> None:
+    bearer = {"Authorization": f"Bearer {PUBLISHER_KEY}"}
+    no_credentials = "\n".join(line for line in OFFER.splitlines() if not line.startswith(("a=ice-ufrag", "a=ice-pwd")))
+    refused = sdp_post(server, "/api/rooms/main/whip", offer(text=no_credentials + "\n"), **bearer)
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid"
+    codes = [sdp_post(server, "/api/rooms/industry-chain/whep", b"v=0").status_code for _ in range(40)]
+    assert codes[:20] == [400] * 20  # answered (badly formed, here) until the address's allowance runs out
+    assert set(codes[20:]) == {400, 429} and codes.count(429) >= 10  # then about 2 a second

@@ -12,6 +12,9 @@ Errors use the API's JSON shape (docs/API.md); docs/VIDEO.md lists every status.
 
 from __future__ import annotations
 
+import math
+import time
+
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -20,7 +23,7 @@ from ..domain.roles import Role
 from ..service import Service
 from ..web import identity
 from .offer import MAX_OFFER_BYTES, Offer, OfferRefused, read_offer
-from .service import Elsewhere, MediaService, Offline
+from .service import Busy, Elsewhere, MediaService, Offline
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -95,7 +98,10 @@ async def whip(request: Request) -> Response:
     offer = await _offer(request, sending=True)
     if isinstance(offer, Response):
         return offer
-    session_id, answer = await media.publish(room_id, offer, request.headers.get("user-agent", "")[:120])
+    try:
+        session_id, answer = await media.publish(room_id, offer, request.headers.get("user-agent", "")[:120])
+    except OfferRefused as refused_offer:
+        return _error("invalid", str(refused_offer), 400)
     return _created(request, "whip", session_id, answer)
 
 
@@ -104,6 +110,10 @@ async def whep(request: Request) -> Response:
     media = _media(request)
     if room_id not in media.rooms:
         return _error("not_found", "no such room in this event", 404)
+    address = request.client.host if request.client else "unknown"
+    wait = media.limiter.allow(address, "whep", time.monotonic())
+    if wait:  # playback is public: bound what one address can make the server set up
+        return _error("rate_limited", f"too many players from this address: try again in {math.ceil(wait)} s", 429)
     offer = await _offer(request, sending=False)
     if isinstance(offer, Response):
         return offer
@@ -114,6 +124,8 @@ async def whep(request: Request) -> Response:
         return Response(status_code=307, headers={**CORS, "Location": target})
     except Offline:
         return _error("offline", "the room is not live now; its event stream says when it is", 409)
+    except Busy as busy:
+        return _error("busy", str(busy), 503, {"Retry-After": "3"})
     except OfferRefused as refused_offer:
         return _error("invalid", str(refused_offer), 400)
     return _created(request, "whep", session_id, answer)

@@ -10,7 +10,14 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 
-from aiortc import MediaStreamTrack, RTCPeerConnection, RTCRtpSender, RTCRtpTransceiver, RTCSessionDescription
+from aiortc import (
+    MediaStreamTrack,
+    RTCConfiguration,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
 from .passthrough import prepare_connection
@@ -37,7 +44,9 @@ class Peer:
     def __init__(self, kind: str) -> None:
         self.id = secrets.token_urlsafe(16)
         self.kind = kind  # "publisher" or "viewer", for logs
-        self.pc = RTCPeerConnection()
+        # No ICE servers: aiortc would otherwise ask Google's STUN server for every session. Each
+        # side offers its own addresses; a venue server needs an address publishers and viewers reach.
+        self.pc = RTCPeerConnection(RTCConfiguration(iceServers=[]))
         prepare_connection(self.pc)
         self.created = time.monotonic()
         self.connected = asyncio.Event()

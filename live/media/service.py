@@ -21,10 +21,11 @@ from typing import Any
 from redis.exceptions import RedisError
 
 from ..hub import Hub
+from ..ratelimit import Rate, RateLimiter
 from .demo import DemoSource
 from .directory import LocalDirectory
 from .ingest import Publisher
-from .offer import Offer
+from .offer import Offer, OfferRefused
 from .playback import Player
 from .relay import Relay
 
@@ -33,8 +34,16 @@ log = logging.getLogger(__name__)
 DIRECTORY_INTERVAL = 1.0  # seconds between two refreshes of this process's claims
 
 
+MAX_VIEWERS_PER_ROOM = 2000  # players one process serves a room; more viewers: more processes
+MAX_CONNECTING = 64  # sessions still setting up, all rooms together: each costs DTLS and ICE work
+
+
 class Offline(Exception):
     """The room has no stream to watch right now."""
+
+
+class Busy(Exception):
+    """Too many viewers, or too many sessions still connecting: try again shortly."""
 
 
 class Elsewhere(Exception):
@@ -61,6 +70,7 @@ class MediaService:
     ) -> None:
         """``rooms`` maps each room's slug to the title the demo pattern shows."""
         self.hub = hub
+        self.limiter = RateLimiter({"whep": Rate(burst=20, per_second=2)})  # per client address
         self.directory = directory or LocalDirectory()
         self.rooms = {slug: RoomMedia() for slug in rooms}
         self._titles = rooms
@@ -133,7 +143,11 @@ class MediaService:
         media = self.rooms[room_id]
         publisher = Publisher(offer, software)
         publisher.relay.on_ready = lambda: self._publisher_ready(room_id, publisher)
-        answer = await publisher.start()
+        try:
+            answer = await publisher.start()
+        except ValueError as error:  # aiortc refusing what our own checks let through
+            await publisher.stop("the offer could not be answered")
+            raise OfferRefused(f"the offer could not be answered: {error}") from None
         previous, media.publisher = media.publisher, publisher
         publisher.peer.on_end(lambda: self._publisher_ended(room_id, publisher))
         if previous is not None:
@@ -185,9 +199,17 @@ class MediaService:
             if claim is not None:
                 raise Elsewhere(str(claim["url"]))
             raise Offline(room_id)
-        player = Player(relay, offer)
-        answer = await player.start()
         players = self.rooms[room_id].players
+        if len(players) >= MAX_VIEWERS_PER_ROOM:
+            raise Busy(f"this process already serves {MAX_VIEWERS_PER_ROOM} viewers of the room")
+        if self.connecting() >= MAX_CONNECTING:
+            raise Busy("too many viewers are connecting at once; try again in a few seconds")
+        player = Player(relay, offer)
+        try:
+            answer = await player.start()
+        except ValueError as error:  # aiortc refusing what our own checks let through
+            await player.stop("the offer could not be answered")
+            raise OfferRefused(f"the offer could not be answered: {error}") from None
         players[player.id] = player
 
         def forget() -> None:
@@ -197,6 +219,10 @@ class MediaService:
         if self.relay(room_id) is not relay:  # the source changed while we answered
             await player.stop("the room's source changed")
         return player.id, answer
+
+    def connecting(self) -> int:
+        """Players whose connection is not up yet, in every room."""
+        return sum(1 for media in self.rooms.values() for p in media.players.values() if not p.peer.connected.is_set())
 
     async def stop_playing(self, room_id: str, session_id: str) -> bool:
         player = self.rooms[room_id].players.get(session_id)
