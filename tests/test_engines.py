@@ -238,3 +238,29 @@ async def test_restart_of_redis_with_append_only_keeps_data(make_engine: MakeEng
         assert fresh.position("main").offset == 3
     finally:
         await fresh.close()
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_a_lost_reply_does_not_record_a_command_twice(
+    make_engine: MakeEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from redis.exceptions import ConnectionError as RedisConnectionError
+
+    engine = await make_engine()
+    assert isinstance(engine, RedisEngine)
+    script = engine._append_script
+    calls = 0
+
+    async def commit_then_lose_the_reply(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        result = await script(*args, **kwargs)
+        if calls == 1:
+            raise RedisConnectionError("the reply was lost")
+        return result
+
+    monkeypatch.setattr(engine, "_append_script", commit_then_lose_the_reply)
+    asked = await run(engine, VIEWER, {"type": "ask_question", "text": "Only once, please"})
+    assert calls == 2
+    assert [q.text for q in engine.state("main").questions.values()] == ["Only once, please"]
+    assert engine.position("main").offset == 1 and asked.events[0].offset == 1

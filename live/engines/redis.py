@@ -60,6 +60,9 @@ return 1
 """
 
 
+APPEND_ATTEMPTS = 3  # tries of one append when the connection fails
+
+
 class RedisEngine(Engine):
     name = "redis"
 
@@ -131,8 +134,20 @@ class RedisEngine(Engine):
         bodies = [event.model_dump_json() for event in events]
         epoch, expected = replica.epoch, replica.offset  # the replica may move on while we wait
         args: list[str | int] = [epoch, expected, HISTORY_SIZE, self._channel(room_id), *bodies]
+        retried = False
         try:
-            status, value = await self._run_append(keys, args)
+            for attempt in range(APPEND_ATTEMPTS):
+                try:
+                    status, value = await self._append_script(keys=keys, args=args)
+                    break
+                except (RedisConnectionError, RedisTimeoutError):
+                    # After a Redis restart pooled connections are dead (each fails once and is
+                    # replaced); or the reply was lost after the script ran: checked below.
+                    if attempt == APPEND_ATTEMPTS - 1:
+                        raise
+                    retried = True
+            if status == "stale" and retried and await self._already_appended(room_id, expected, bodies):
+                status = "ok"  # the first attempt ran, only its reply was lost: do not decide it again
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise StorageUnavailable("Redis cannot be reached; the command was not applied") from error
         if status == "stale":
@@ -141,15 +156,14 @@ class RedisEngine(Engine):
             raise StorageUnavailable(f"room {room_id} lost its history in Redis (epoch {value!r}); restart the server")
         return [StoredEvent(epoch, expected + i, e) for i, e in enumerate(events, start=1)]
 
-    async def _run_append(self, keys: list[str], args: list[str | int]) -> list[str]:
-        """Run the script; after a Redis restart the pool's first connection is dead, so a
-        connection error is retried once on a fresh connection. The retry carries the same
-        expected offset: if the first attempt did run, the retry is refused as stale."""
-        try:
-            return await self._append_script(keys=keys, args=args)
-        except RedisConnectionError:
-            await self._redis.connection_pool.disconnect()
-            return await self._append_script(keys=keys, args=args)
+    async def _already_appended(self, room_id: str, expected: int, bodies: list[str]) -> bool:
+        """Whether the events right after ``expected`` are these very ones: events carry the state
+        they set (and new things fresh ids), so equal events mean the change is already made."""
+        entries: list[tuple[str, dict[str, str]]] = await self._redis.xrange(  # type: ignore[assignment]
+            self._key(room_id, "events"), min=f"({expected}-0", count=len(bodies)
+        )
+        found = [json.loads(fields["p"])["event"] for _, fields in entries]
+        return found == [json.loads(body) for body in bodies]
 
     async def _catch_up(self, room_id: str) -> None:
         replica = self._replicas[room_id]
