@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +21,15 @@ from . import metrics
 from .outbox import RESYNC, Connection, Outgoing
 
 __all__ = ["RESYNC", "Connection", "Hub", "Outgoing"]
-from .domain.projection import CounterUpdate, author_notice, counters, poll_counters, project, snapshot
+from .domain.projection import (
+    CounterUpdate,
+    author_notice,
+    counters,
+    personal_view,
+    poll_counters,
+    project,
+    room_view,
+)
 from .domain.roles import Audience
 from .engines.base import Engine, Position, StoredEvent
 
@@ -29,13 +38,26 @@ log = logging.getLogger(__name__)
 FLUSH_INTERVAL = 0.25  # seconds between two counter updates of a room
 
 
+SNAPSHOT_REUSE_EVENTS = 200  # a cached room view this many events old is reused, the events replayed after it
+SNAPSHOT_REUSE_SECONDS = 1.0
+
+
+@dataclass(frozen=True)
+class CachedRoom:
+    """A room view serialised for an audience, and the position it shows."""
+
+    position: Position
+    text: str
+    built_at: float
+
+
 @dataclass
 class RoomChannel:
     connections: dict[Audience, set[Connection]] = field(default_factory=lambda: {a: set() for a in Audience})
     pending: dict[Audience, dict[str, dict[str, Any]]] = field(default_factory=dict)
     by_participant: dict[str, set[Connection]] = field(default_factory=dict)  # public connections by person
     pending_position: Position | None = None
-    snapshot_cache: dict[tuple[Audience, int], str] = field(default_factory=dict)
+    snapshot_cache: dict[Audience, CachedRoom] = field(default_factory=dict)
 
 
 class Hub:
@@ -70,7 +92,6 @@ class Hub:
         if channel is None:
             return
         metrics.EVENTS.labels(room=room_id).inc()
-        channel.snapshot_cache.clear()
         for audience, connections in channel.connections.items():
             if not connections:
                 continue
@@ -194,8 +215,13 @@ class Hub:
             connection.outbox.append(self._serialise({"type": "reload", "reason": reason}))
             metrics.RESYNCS.labels(reason=reason).inc()
         if missed is None:
-            connection.outbox.append(self._snapshot_message(channel, room_id, audience, position, participant_id))
-        else:
+            # Thousands join at once during a vote storm, when every vote moves the offset: a room
+            # view up to a second old is reused, and the events since it are replayed after it.
+            cached = self._room_view(channel, room_id, audience, position)
+            connection.outbox.append(self._snapshot_message(cached, room_id, audience, participant_id))
+            if cached.position.offset < position.offset:
+                missed = self.engine.history(room_id, cached.position) or []
+        if missed is not None:
             for stored in missed:
                 projected = project(stored.event, audience)
                 if isinstance(projected, dict):
@@ -227,19 +253,28 @@ class Hub:
             connections.discard(connection)
             metrics.CONNECTIONS.labels(room=connection.room_id, role=connection.role).dec()
 
+    def _room_view(self, channel: RoomChannel, room_id: str, audience: Audience, position: Position) -> CachedRoom:
+        cached = channel.snapshot_cache.get(audience)
+        now = time.monotonic()
+        if (
+            cached is not None
+            and cached.position.epoch == position.epoch
+            and position.offset - cached.position.offset <= SNAPSHOT_REUSE_EVENTS
+            and now - cached.built_at <= SNAPSHOT_REUSE_SECONDS
+            and self.engine.history(room_id, cached.position) is not None
+        ):
+            return cached
+        text = self._serialise(room_view(self.engine.state(room_id), audience))
+        cached = channel.snapshot_cache[audience] = CachedRoom(position, text, now)
+        return cached
+
     def _snapshot_message(
-        self, channel: RoomChannel, room_id: str, audience: Audience, position: Position, participant_id: str | None
+        self, cached: CachedRoom, room_id: str, audience: Audience, participant_id: str | None
     ) -> str:
-        """The shared part is serialised once per offset; only "mine" is per participant."""
-        key = (audience, position.offset)
-        shared = channel.snapshot_cache.get(key)
-        state = self.engine.state(room_id)
-        if shared is None:
-            view = snapshot(state, audience, None)
-            view.pop("mine")
-            shared = channel.snapshot_cache[key] = self._serialise(view)
-        personal = snapshot(state, audience, participant_id)
-        own_pending = [q for q in personal["questions"] if q["status"] == "pending" and audience is Audience.PUBLIC]
-        mine = json.dumps({**personal["mine"], "pending": own_pending}, ensure_ascii=False, separators=(",", ":"))
-        head = json.dumps({"type": "snapshot", "epoch": position.epoch, "offset": position.offset})
-        return f'{head[:-1]},"room":{shared},"mine":{mine}}}'
+        """The room part is shared (and may be a moment old: the missed events follow it); the
+        participant's own part is built now, from the current state."""
+        mine = personal_view(self.engine.state(room_id), audience, participant_id)
+        head = json.dumps({"type": "snapshot", "epoch": cached.position.epoch, "offset": cached.position.offset})
+        return (
+            f'{head[:-1]},"room":{cached.text},"mine":{json.dumps(mine, ensure_ascii=False, separators=(",", ":"))}}}'
+        )

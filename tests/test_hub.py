@@ -233,3 +233,21 @@ async def test_an_asker_who_resumes_hears_what_happened_to_their_question(hub: H
     stranger = Connection("main", Audience.PUBLIC, "viewer", recorder.send, recorder.close)
     hub.attach(stranger, participant_id="bob", resume=position)
     assert [json.loads(text)["type"] for text in stranger.outbox] == ["counters"]
+
+
+async def test_joiners_during_a_storm_share_a_recent_room_view_and_miss_nothing(hub: Hub) -> None:
+    question_id = await run(hub, MODERATOR, {"type": "ask_question", "text": "Busy room"})
+    first, _ = connect(hub)  # builds and caches the room view
+    before = hub.serialisations
+    for n in range(30):
+        await run(hub, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
+    await run(hub, MODERATOR, {"type": "ask_question", "text": "Asked meanwhile"})
+    recorder = Recorder()
+    late = Connection("main", Audience.PUBLIC, "viewer", recorder.send, recorder.close)
+    hub.attach(late, participant_id="late", resume=None)
+    messages = [json.loads(text) for text in late.outbox]
+    assert hub.serialisations == before + 1  # only the new question's event; the room view was reused
+    assert [m["type"] for m in messages] == ["snapshot", "question", "counters"]
+    assert messages[1]["question"]["text"] == "Asked meanwhile"
+    assert messages[2]["votes"][question_id] == 30 and messages[2]["offset"] == hub.engine.position("main").offset
+    del first

@@ -71,7 +71,9 @@ async def test_resume_delivers_exactly_the_missed_events(start_live: StartLive) 
     stale = await viewer.connect("main", epoch="an-old-epoch", offset=3)
     reload, fresh = await stale.receive(), await stale.receive()
     assert reload == {"type": "reload", "reason": "epoch"}
-    assert fresh["type"] == "snapshot" and fresh["offset"] == offset + 5
+    assert fresh["type"] == "snapshot"
+    await stale.quiet()  # a room view a moment old may be followed by the events since it
+    assert stale.position == (snapshot["epoch"], offset + 5)
     await stale.close()
 
 
@@ -227,8 +229,8 @@ async def test_api_errors_are_json_everywhere(start_live: StartLive) -> None:
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     wrong_method = httpx.get(f"{server.url}/api/rooms/main/commands")
     assert wrong_method.status_code == 405 and wrong_method.json()["error"]["code"] == "invalid"
-    huge = httpx.post(
-        f"{server.url}/api/rooms/main/commands", content=b"x" * 20_000, headers={"content-type": "application/json"}
+    huge = Person(server).http.post(
+        "/api/rooms/main/commands", content=b"x" * 20_000, headers={"content-type": "application/json"}
     )
     assert huge.status_code == 400 and "larger than" in huge.json()["error"]["message"]
 

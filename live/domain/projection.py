@@ -21,7 +21,7 @@ from .events import (
     SettingsChanged,
 )
 from .polls import PollKind
-from .questions import Question
+from .questions import Question, QuestionStatus
 from .roles import Audience
 from .room import RoomState
 
@@ -123,34 +123,52 @@ def _voted(state: RoomState, poll_id: str, participant_id: str | None) -> bool:
     return participant_id is not None and participant_id in state.ballots.get(poll_id, {})
 
 
-def snapshot(state: RoomState, audience: Audience, participant_id: str | None) -> dict[str, Any]:
-    """The room as this audience may see it, plus what is personal to the participant."""
+def room_view(state: RoomState, audience: Audience) -> dict[str, Any]:
+    """The room as an audience sees it: the same for everyone in it, so built once and shared."""
     moderator = audience is Audience.MODERATOR
-    polls = [
-        state.poll_moderator_view(poll.id) if moderator else state.poll_public_view(poll.id)
-        for poll in state.polls.values()
-        if moderator or poll.status.is_public
-    ]
-    mine: dict[str, Any] = {"upvoted": [], "ballots": {}, "questions": [], "tallies": {}}
-    if participant_id is not None:
-        mine["upvoted"] = [qid for qid, voters in state.upvotes.items() if participant_id in voters]
-        mine["ballots"] = {
-            poll_id: list(ballots[participant_id].choices)
-            for poll_id, ballots in state.ballots.items()
-            if participant_id in ballots
-        }
-        mine["questions"] = [q.id for q in state.questions.values() if q.author_id == participant_id]
-        mine["tallies"] = {  # after_vote polls: the results this participant has earned by voting
-            poll.id: state.poll_tally(poll.id)
-            for poll in state.polls.values()
-            if poll.tally_for_voters and not poll.tally_is_public and _voted(state, poll.id, participant_id)
-        }
     return {
         "settings": state.settings.public_view(),
-        "questions": _visible_questions(state, audience, participant_id),
-        "polls": polls,
-        "mine": mine,
+        "questions": _visible_questions(state, audience, None),
+        "polls": [
+            state.poll_moderator_view(poll.id) if moderator else state.poll_public_view(poll.id)
+            for poll in state.polls.values()
+            if moderator or poll.status.is_public
+        ],
     }
+
+
+def personal_view(state: RoomState, audience: Audience, participant_id: str | None) -> dict[str, Any]:
+    """What is the participant's own: their upvotes, ballots, questions (pending ones in full, for
+    the public audience) and the after_vote tallies their votes earned. Cheap: no views of others."""
+    mine: dict[str, Any] = {"upvoted": [], "ballots": {}, "questions": [], "tallies": {}, "pending": []}
+    if participant_id is None:
+        return mine
+    mine["upvoted"] = [qid for qid, voters in state.upvotes.items() if participant_id in voters]
+    mine["ballots"] = {
+        poll_id: list(ballots[participant_id].choices)
+        for poll_id, ballots in state.ballots.items()
+        if participant_id in ballots
+    }
+    own = [q for q in state.questions.values() if q.author_id == participant_id]
+    mine["questions"] = [q.id for q in own]
+    if audience is Audience.PUBLIC:
+        mine["pending"] = [q.public_view() for q in own if q.status is QuestionStatus.PENDING]
+    mine["tallies"] = {
+        poll.id: state.poll_tally(poll.id)
+        for poll in state.polls.values()
+        if poll.tally_for_voters and not poll.tally_is_public and _voted(state, poll.id, participant_id)
+    }
+    return mine
+
+
+def snapshot(state: RoomState, audience: Audience, participant_id: str | None) -> dict[str, Any]:
+    """The room as this audience sees it, plus what is personal to the participant (the JSON API's
+    shape: their own pending questions are listed among the questions too)."""
+    view = room_view(state, audience)
+    mine = personal_view(state, audience, participant_id)
+    view["questions"] = view["questions"] + mine.pop("pending")
+    view["mine"] = mine
+    return view
 
 
 def poll_counters(state: RoomState, poll_id: str, audience: Audience, voted: bool) -> dict[str, Any] | None:
