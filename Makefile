@@ -3,9 +3,16 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: serve test lint pytest system-packages
+.PHONY: serve test lint pytest system-packages python-venv
 
-$(BIN)/live: pyproject.toml
+# Debian ships venv's ensurepip separately (python3-venv); a fresh machine may lack it.
+python-venv:
+	@$(PYTHON) -c "import ensurepip" 2>/dev/null || { \
+	  SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  echo "installing: python3-venv"; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq python3-venv; }
+
+$(BIN)/live: pyproject.toml | python-venv
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'

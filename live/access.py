@@ -34,17 +34,33 @@ class Grant:
 
 
 class Keyring:
-    def __init__(self, entries: list[tuple[bytes, Grant]]) -> None:
-        self._entries = entries
+    """The keys in force. A session remembers each grant with a tag of the key that gave it, so a
+    grant ends when its key is changed (a leaked key is rotated, and every session it opened is
+    closed with it). Tags are HMACs under a secret, so a cookie reveals nothing about the key."""
 
-    def grants_for(self, key: str) -> list[Grant]:
-        """Every grant whose key matches; all entries are compared so timing reveals nothing."""
+    def __init__(self, entries: list[tuple[bytes, Grant]], tag_secret: str = "") -> None:
+        self._entries = entries
+        self._tag_secret = tag_secret.encode("utf-8")
+        self._valid = {(grant.role, grant.room, self._tag(stored)) for stored, grant in entries}
+
+    def with_tag_secret(self, secret: str) -> Keyring:
+        return Keyring(self._entries, secret)
+
+    def _tag(self, stored: bytes) -> str:
+        return hmac.new(self._tag_secret, stored, hashlib.sha256).hexdigest()[:16]
+
+    def grants_for(self, key: str) -> list[tuple[Grant, str]]:
+        """Every grant whose key matches, with its key's tag; all entries are compared so timing
+        reveals nothing."""
         candidate = digest(key.strip())
         found = []
         for stored, grant in self._entries:
             if hmac.compare_digest(stored, candidate):
-                found.append(grant)
+                found.append((grant, self._tag(stored)))
         return found
+
+    def still_valid(self, role: Role, room: str, tag: str) -> bool:
+        return (role, room, tag) in self._valid
 
 
 def load_or_create_keys(path: Path, room_slugs: list[str], environ: dict[str, str] | None = None) -> Keyring:

@@ -25,8 +25,8 @@ def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
     else:
         engine = MemoryEngine(initial_states(event_file), settings.data_dir / f"{event_file.event.slug}.sqlite3")
     slugs = [room.slug for room in event_file.rooms]
-    keyring = load_or_create_keys(settings.keys_path, slugs)
     secret = settings.secret or load_or_create_secret(settings.data_dir / "secret")
+    keyring = load_or_create_keys(settings.keys_path, slugs).with_tag_secret(secret)
     return Service(settings=settings, event_file=event_file, engine=engine, keyring=keyring, secret=secret)
 
 

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -92,6 +92,7 @@ class LiveServer:
     redis_url: str | None = None
     config: Path = REPO / "config" / "summit-2023.toml"
     extra: tuple[str, ...] = ()
+    environment: dict[str, str] = field(default_factory=dict)  # on top of the test keys and secret
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -114,6 +115,7 @@ class LiveServer:
             "LIVE_MODERATOR_KEY": MODERATOR_KEY,
             "LIVE_SCREEN_KEY": SCREEN_KEY,
             "LIVE_SECRET": "secret-shared-by-test-servers",
+            **self.environment,
         }
         command = [sys.executable, "-m", "live", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
                    "--config", str(self.config), "--log-level", "warning", *self.extra]  # fmt: skip

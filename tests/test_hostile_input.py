@@ -166,3 +166,18 @@ async def test_json_nested_thousands_deep_is_refused_cleanly(start_live: StartLi
     await stream.send({"type": "ping", "ref": 1})
     assert (await stream.receive())["type"] == "pong"  # still connected
     await stream.close()
+
+
+async def test_changing_a_key_ends_the_sessions_it_opened(start_live: StartLive, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    server = start_live(data_dir=tmp_path / "keys")
+    moderator = Person(server)
+    moderator.login(MODERATOR_KEY)
+    assert moderator.command("main", {"type": "set_moderation", "mode": "post"}).status_code == 200
+    server.stop()
+    server.environment = {"LIVE_MODERATOR_KEY": "a-new-key-after-a-leak"}
+    server.start()  # same data, same cookie secret: only the moderator key changed
+    assert moderator.command("main", {"type": "set_moderation", "mode": "pre"}).status_code == 403
+    assert moderator.http.get("/api/me").json()["grants"] == []
+    assert moderator.http.post("/api/login", json={"key": MODERATOR_KEY}).status_code == 403
+    moderator.login("a-new-key-after-a-leak")
+    assert moderator.command("main", {"type": "set_moderation", "mode": "pre"}).status_code == 200

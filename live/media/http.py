@@ -59,7 +59,7 @@ def may_publish(request: Request, room_id: str) -> bool:
     token = _bearer(request)
     if token is not None:
         grants = _service(request).keyring.grants_for(token) if len(token) <= 200 else []
-        return any(g.role in (Role.PUBLISHER, Role.ADMIN) and g.room in (room_id, "*") for g in grants)
+        return any(g.role in (Role.PUBLISHER, Role.ADMIN) and g.room in (room_id, "*") for g, _ in grants)
     return identity.actor(request).has(Role.PUBLISHER, room_id)
 
 

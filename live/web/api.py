@@ -162,8 +162,8 @@ async def login(request: Request) -> Response:
     grants = service.keyring.grants_for(key)
     if not grants:
         return error("forbidden", "this key is not valid for this event", 403)
-    identity.add_grants(request, [(g.role, g.room) for g in grants])
-    return JSONResponse({"grants": [{"role": g.role.value, "room": g.room} for g in grants]})
+    identity.add_grants(request, grants)
+    return JSONResponse({"grants": [{"role": g.role.value, "room": g.room} for g, _ in grants]})
 
 
 async def logout(request: Request) -> Response:

@@ -7,6 +7,7 @@ import secrets
 
 from starlette.requests import HTTPConnection
 
+from ..access import Grant, Keyring
 from ..domain.roles import Actor, Role
 from ..domain.text import clean_text
 
@@ -21,14 +22,21 @@ def participant_id(connection: HTTPConnection) -> str:
 
 
 def actor(connection: HTTPConnection) -> Actor:
+    """The participant, with the grants whose keys are still the ones in force."""
     session = connection.session
-    grants = frozenset((Role(role), room) for role, room in session.get("grants", []))
+    keyring: Keyring = connection.app.state.service.keyring
+    grants = frozenset(
+        (Role(granted[0]), granted[1])
+        for granted in session.get("grants", [])
+        if len(granted) == 3 and keyring.still_valid(Role(granted[0]), granted[1], granted[2])
+    )
     return Actor(participant_id(connection), session.get("name") or None, grants)
 
 
-def add_grants(connection: HTTPConnection, grants: list[tuple[Role, str]]) -> None:
-    current = {tuple(g) for g in connection.session.get("grants", [])}
-    current.update((role.value, room) for role, room in grants)
+def add_grants(connection: HTTPConnection, grants: list[tuple[Grant, str]]) -> None:
+    participant_id(connection)  # logging in gives an identity too
+    current = {tuple(g) for g in connection.session.get("grants", []) if len(g) == 3}
+    current.update((grant.role.value, grant.room, tag) for grant, tag in grants)
     connection.session["grants"] = sorted(current)
 
 

@@ -185,7 +185,7 @@ async def login(request: Request) -> Response:
     grants = service.keyring.grants_for(key) if isinstance(key, str) and 0 < len(key) <= 200 else []
     if not grants:
         return render(request, "login.html", status=403, next_page=next_page, failed=True)
-    identity.add_grants(request, [(g.role, g.room) for g in grants])
+    identity.add_grants(request, grants)
     return RedirectResponse(_safe_next(str(form.get("next") or next_page)), status_code=303)
 
 
