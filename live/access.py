@@ -104,8 +104,7 @@ def _write_keys(path: Path, keys: dict[str, object]) -> dict[str, object]:
     """Write atomically; replicas sharing a data directory all end up with the same keys."""
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(keys, indent=2), "utf-8")
-    temporary.chmod(0o600)
+    _write_private(temporary, json.dumps(keys, indent=2))
     if path.exists():
         temporary.replace(path)  # adding keys for new rooms to an existing file
         return keys
@@ -118,11 +117,17 @@ def _write_keys(path: Path, keys: dict[str, object]) -> dict[str, object]:
     return keys
 
 
+def _write_private(path: Path, text: str) -> None:
+    """Created readable by its owner only from the start, not chmod-ed after the fact."""
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
+        file.write(text)
+
+
 def load_or_create_secret(path: Path) -> str:
     if path.exists():
         return path.read_text("utf-8").strip()
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(32)
-    path.write_text(secret, "utf-8")
-    path.chmod(0o600)
+    _write_private(path, secret)
     return secret

@@ -16,9 +16,9 @@ from .access import Keyring
 from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NotFound, RateLimited
+from .domain.events import QuestionChanged
 from .domain.filters import RoomPolicy, WordFilter
 from .domain.polls import PollKind
-from .domain.questions import Question
 from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
 from .engines.base import Engine
@@ -63,11 +63,13 @@ class Service:
         self.media = create_media(self.settings, self.event_file, self.hub)
 
     async def _receive_moved(
-        self, from_room: str, command: MoveQuestion, actor: Actor, question: Question
+        self, from_room: str, command: MoveQuestion, actor: Actor, moved: QuestionChanged
     ) -> str | None:
-        """The second half of a move, with the question as it was before it left. Rooms are separate
-        logs, so this is a second command: if it fails (storage unavailable), the question stays
-        marked as moved and the error is raised."""
+        """The second half of a move, with the question as the move's own event recorded it (so an
+        edit that landed just before is kept), in the status it had. Rooms are separate logs, so
+        this is a second command: if it fails (storage unavailable), the question stays marked as
+        moved and the error is raised."""
+        question = moved.question.model_copy(update={"status": moved.previous_status, "moved_to": None})
         voters = tuple(self.engine.state(from_room).upvotes.get(question.id, ()))
         arriving = ReceiveQuestion(question=question, voters=voters, from_room=from_room)
         result = await self.engine.execute(
@@ -101,11 +103,12 @@ class Service:
             if wait:
                 raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s")
         outcome = "refused"
-        leaving = self.engine.state(room_id).questions.get(getattr(command, "question_id", "") or "")
         try:
             result = await self.engine.execute(room_id, command, actor, now=time.time(), policy=self.policies[room_id])
-            if isinstance(command, MoveQuestion) and result.events and leaving is not None:
-                result.created_id = await self._receive_moved(room_id, command, actor, leaving)
+            if isinstance(command, MoveQuestion) and result.events:
+                moved = result.events[0].event
+                assert isinstance(moved, QuestionChanged) and moved.action == "moved"
+                result.created_id = await self._receive_moved(room_id, command, actor, moved)
             outcome = "ok"
         except CommandRefused:
             if limited:

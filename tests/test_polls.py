@@ -166,3 +166,16 @@ def test_planned_polls_are_created_once_and_screen_scenes_switch() -> None:
         parse_command({"type": "set_screen_scene", "scene": "disco"})
     with pytest.raises(InvalidInput):
         parse_command({"type": "prepare_poll", "planned_id": "x", "kind": "rating", "question": "?"})
+
+
+def test_reopening_a_revealed_quiz_hides_the_answer_and_ranks_only_the_new_round() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="quiz", options=["2030", "2060"], correct=["2060"])
+    vote(state, "early", poll_id, ["2060"], now=1001.0, name="Early")
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"})
+    (reopened, _) = do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "open"}, now=2000.0)
+    public = project(reopened, Audience.PUBLIC)
+    assert isinstance(public, dict) and "correct" not in public["poll"]
+    vote(state, "late", poll_id, ["2060"], now=2004.0, name="Late")
+    assert state.poll_leaders(poll_id) == [{"name": "Late", "seconds": 4.0}]

@@ -97,6 +97,7 @@ def _changed(before: Question, after: Question, action: str, context: Context) -
         action=action,
         was_public=before.status.is_public,
         by=context.actor.participant_id,
+        previous_status=before.status,
     )
 
 
@@ -389,6 +390,7 @@ def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> li
             update={
                 "status": PollStatus.OPEN,
                 "opened_at": context.now,
+                "revealed": False,  # reopened: its results (a quiz's answer) are hidden again until revealed
                 "closed_at": None,
             }
         )

@@ -12,7 +12,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .polls import Poll, PollKind
-from .questions import Question
+from .questions import Question, QuestionStatus
 from .room import RoomSettings
 
 
@@ -27,6 +27,7 @@ class QuestionChanged(_Event):
     was_public: bool  # lets viewers remove a question that stopped being public
     by: str | None = None  # the moderator's participant id, for the other moderators
     voters: tuple[str, ...] | None = None  # the question's whole upvote set, when a merge or move set it
+    previous_status: QuestionStatus | None = None  # what it was before: a moved question arrives as it was
 
 
 class QuestionVoted(_Event):

@@ -183,7 +183,7 @@ def quiz_leaders(poll: Poll, ballots: dict[str, Ballot]) -> list[dict[str, Any]]
     if poll.kind is not PollKind.QUIZ:
         return []
     start = poll.opened_at or 0.0
-    correct = [b for b in ballots.values() if b.choices == poll.correct]
+    correct = [b for b in ballots.values() if b.choices == poll.correct and b.at >= start]  # this opening
     correct.sort(key=lambda b: b.at)
     return [{"name": b.name, "seconds": round(max(0.0, b.at - start), 2)} for b in correct[:LEADERBOARD_SIZE]]
 
