@@ -74,6 +74,10 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
     return response
 
 
+def room_url(request: Request, room: str) -> str:
+    return f"{_service(request).settings.base_url}/r/{room}"
+
+
 def join_qr_code(url: str) -> str:
     """An inline SVG QR code of a room's URL; it scales with its box (no fixed size)."""
     return str(segno.make(url, error="m").svg_inline(scale=10, dark="#111", light="#fff", omitsize=True))
@@ -98,34 +102,29 @@ async def lobby(request: Request) -> Response:
     return render(request, "lobby.html", room_views=views)
 
 
-async def viewer(request: Request) -> Response:
+async def _room_page(request: Request, template: str, role: Role, **extra: Any) -> Response:
+    """A room's page for one role: 404 for an unknown room, the login form without the role."""
     found = _room_or_404(request)
     if isinstance(found, Response):
         return found
     service, room = found
-    return render(request, "viewer.html", room=room, room_info=room_view(service, room, dt.datetime.now(dt.UTC)))
+    if not identity.actor(request).has(role, room.slug):
+        return _login_redirect(request)
+    info = room_view(service, room, dt.datetime.now(dt.UTC))
+    return render(request, template, room=room, room_info=info, **extra)
+
+
+async def viewer(request: Request) -> Response:
+    return await _room_page(request, "viewer.html", Role.VIEWER)
 
 
 async def moderator(request: Request) -> Response:
-    found = _room_or_404(request)
-    if isinstance(found, Response):
-        return found
-    service, room = found
-    if not identity.actor(request).moderates(room.slug):
-        return _login_redirect(request)
-    return render(request, "moderator.html", room=room, room_info=room_view(service, room, dt.datetime.now(dt.UTC)))
+    return await _room_page(request, "moderator.html", Role.MODERATOR)
 
 
 async def screen(request: Request) -> Response:
-    found = _room_or_404(request)
-    if isinstance(found, Response):
-        return found
-    service, room = found
-    if not identity.actor(request).has(Role.SCREEN, room.slug):
-        return _login_redirect(request)
-    info = room_view(service, room, dt.datetime.now(dt.UTC))
-    join_qr = join_qr_code(info["url"])
-    return render(request, "screen.html", room=room, room_info=info, join_qr=join_qr)
+    room = request.path_params["room"]
+    return await _room_page(request, "screen.html", Role.SCREEN, join_qr=join_qr_code(room_url(request, room)))
 
 
 async def lobby_screen(request: Request) -> Response:
@@ -143,13 +142,7 @@ async def lobby_screen(request: Request) -> Response:
 
 
 async def broadcast(request: Request) -> Response:
-    found = _room_or_404(request)
-    if isinstance(found, Response):
-        return found
-    _, room = found
-    if not identity.actor(request).has(Role.PUBLISHER, room.slug):
-        return _login_redirect(request)
-    return render(request, "broadcast.html", room=room)
+    return await _room_page(request, "broadcast.html", Role.PUBLISHER)
 
 
 async def admin(request: Request) -> Response:
