@@ -35,6 +35,12 @@ from .engines.base import Engine, Position, StoredEvent
 
 log = logging.getLogger(__name__)
 
+
+def encode(message: dict[str, Any]) -> str:
+    """The stream's one JSON encoding: compact, and UTF-8 text as it is (no \\u escapes)."""
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
 FLUSH_INTERVAL = 0.25  # seconds between two counter updates of a room
 
 
@@ -134,7 +140,7 @@ class Hub:
 
     def _serialise(self, message: dict[str, Any]) -> Outgoing:
         self.serialisations += 1
-        return Outgoing(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+        return Outgoing(encode(message))
 
     async def _flush_forever(self) -> None:
         rounds, counted = 0, 0
@@ -226,14 +232,14 @@ class Hub:
                 projected = project(stored.event, audience)
                 if isinstance(projected, dict):
                     message = {**projected, "epoch": stored.epoch, "offset": stored.offset}
-                    connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+                    connection.outbox.append(encode(message))
                 notice = author_notice(stored.event) if audience is Audience.PUBLIC else None
                 if notice is not None and notice[0] == participant_id:  # what only the asker hears
                     message = {**notice[1], "epoch": stored.epoch, "offset": stored.offset}
-                    connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+                    connection.outbox.append(encode(message))
             current = counters(self.engine.state(room_id), audience, participant_id)
             message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **current}
-            connection.outbox.append(json.dumps(message, ensure_ascii=False, separators=(",", ":")))
+            connection.outbox.append(encode(message))
         connection.outbox.extend(self.statuses.get(room_id, {}).values())  # video: live or offline
         channel.connections[audience].add(connection)
         if participant_id is not None and audience is Audience.PUBLIC:
@@ -274,7 +280,5 @@ class Hub:
         """The room part is shared (and may be a moment old: the missed events follow it); the
         participant's own part is built now, from the current state."""
         mine = personal_view(self.engine.state(room_id), audience, participant_id)
-        head = json.dumps({"type": "snapshot", "epoch": cached.position.epoch, "offset": cached.position.offset})
-        return (
-            f'{head[:-1]},"room":{cached.text},"mine":{json.dumps(mine, ensure_ascii=False, separators=(",", ":"))}}}'
-        )
+        head = encode({"type": "snapshot", "epoch": cached.position.epoch, "offset": cached.position.offset})
+        return f'{head[:-1]},"room":{cached.text},"mine":{encode(mine)}}}'

@@ -15,7 +15,7 @@ from . import metrics
 from .access import Keyring
 from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
-from .domain.errors import CommandRefused, NotFound, RateLimited
+from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
 from .domain.events import QuestionChanged
 from .domain.filters import RoomPolicy, WordFilter
 from .domain.polls import PollKind
@@ -93,6 +93,8 @@ class Service:
         """Parse, limit, decide, store and publish one command; raises CommandRefused if refused."""
         if not self.has_room(room_id):
             raise NotFound(f"no room {room_id!r} in this event")
+        if not actor.identified:  # a cookie-less client would be a new participant, a new vote, each time
+            raise NoIdentity("open the room's page (or GET /api/me) first: it gives you your identity")
         command = parse_command(raw)
         if isinstance(command, MoveQuestion) and not self.has_room(command.to_room):
             raise NotFound(f"no room {command.to_room!r} in this event")

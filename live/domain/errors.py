@@ -33,3 +33,9 @@ class Conflict(CommandRefused):
 
 class RateLimited(CommandRefused):
     code = "rate_limited"
+
+
+class NoIdentity(CommandRefused):
+    """The session has no participant id yet: each such request would count as a new person."""
+
+    code = "no_identity"

@@ -31,6 +31,7 @@ class Actor:
     participant_id: str
     display_name: str | None = None
     grants: frozenset[tuple[Role, str]] = field(default_factory=frozenset)
+    identified: bool = True  # False: the id was made for this request, as the session had none
 
     def has(self, role: Role, room: str) -> bool:
         if role is Role.VIEWER:

@@ -24,13 +24,14 @@ def participant_id(connection: HTTPConnection) -> str:
 def actor(connection: HTTPConnection) -> Actor:
     """The participant, with the grants whose keys are still the ones in force."""
     session = connection.session
+    identified = "pid" in session  # before participant_id() makes one
     keyring: Keyring = connection.app.state.service.keyring
     grants = frozenset(
         (Role(granted[0]), granted[1])
         for granted in session.get("grants", [])
         if len(granted) == 3 and keyring.still_valid(Role(granted[0]), granted[1], granted[2])
     )
-    return Actor(participant_id(connection), session.get("name") or None, grants)
+    return Actor(participant_id(connection), session.get("name") or None, grants, identified)
 
 
 def add_grants(connection: HTTPConnection, grants: list[tuple[Grant, str]]) -> None:

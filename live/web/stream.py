@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..domain.errors import CommandRefused
-from ..domain.roles import Audience, Role
+from ..domain.roles import Actor, Audience, Role
 from ..engines.base import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
 from ..service import Service
@@ -58,10 +58,7 @@ async def room_stream(websocket: WebSocket) -> None:
     if not _same_origin(websocket):
         await _refuse(websocket, "forbidden", "cross-site connections are not allowed", 4403)
         return
-    # Only a session that a page (or /api/me) gave an identity may act: a socket without the cookie
-    # would get a fresh participant for every connection, one more vote each time.
-    identified = "pid" in websocket.session
-    actor = identity.actor(websocket)
+    actor = identity.actor(websocket)  # the session as it was at the handshake, for the whole connection
     role_name = websocket.query_params.get("as", "viewer")
     if role_name not in ROLES:
         await _refuse(websocket, "invalid", f"unknown role {role_name!r}", 4400)
@@ -90,7 +87,7 @@ async def room_stream(websocket: WebSocket) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            await _handle(service, connection, room_id, websocket, message, identified)
+            await _handle(service, connection, room_id, actor, message)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -101,9 +98,7 @@ async def room_stream(websocket: WebSocket) -> None:
                 await writer
 
 
-async def _handle(
-    service: Service, connection: Connection, room_id: str, websocket: WebSocket, message: Any, identified: bool
-) -> None:
+async def _handle(service: Service, connection: Connection, room_id: str, actor: Actor, message: Any) -> None:
     text = message.get("text")
     if text is None:
         connection.push(_error("invalid", "send JSON text frames, not binary"))
@@ -124,10 +119,6 @@ async def _handle(
     if kind == "ping":
         connection.push(json.dumps({"type": "pong", "ref": ref}))
     elif kind == "command":
-        if not identified:
-            connection.push(_error("no_identity", "open the room's page first: it gives you your identity", ref))
-            return
-        actor = identity.actor(websocket)
         try:
             result = await service.run_command(room_id, actor, request.get("command"))
         except CommandRefused as refused:
