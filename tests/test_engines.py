@@ -264,3 +264,10 @@ async def test_a_lost_reply_does_not_record_a_command_twice(
     assert calls == 2
     assert [q.text for q in engine.state("main").questions.values()] == ["Only once, please"]
     assert engine.position("main").offset == 1 and asked.events[0].offset == 1
+
+
+def test_ids_are_plain_letters_and_digits() -> None:
+    """An id that began with "-" was quoted in CSV exports (a formula guard) and no longer matched."""
+    ids = {base.new_id() for _ in range(5000)}
+    assert len(ids) == 5000
+    assert all(len(i) == 12 and i.isascii() and i.isalnum() for i in ids)
