@@ -37,6 +37,7 @@ import redis as redis_sync
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MODERATOR_KEY = "bench-moderator-key"
+METRICS_KEY = "bench-metrics-key"
 ROOM = "main"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -120,7 +121,12 @@ def event_text(sequence: int) -> str:
 
 def start_ours(name: str, work: Path, redis_url: str | None, processes: int) -> Server:
     server = Server(name)
-    environment = {**os.environ, "LIVE_MODERATOR_KEY": MODERATOR_KEY, "LIVE_SECRET": "bench-secret"}
+    environment = {
+        **os.environ,
+        "LIVE_MODERATOR_KEY": MODERATOR_KEY,
+        "LIVE_METRICS_KEY": METRICS_KEY,
+        "LIVE_SECRET": "bench-secret",
+    }
     for n in range(processes):
         port = free_port()
         command = [PYTHON, "-m", "live", "serve", "--port", str(port), "--data-dir", str(work / f"data-{name}-{n}"),
@@ -327,7 +333,8 @@ def summarise(result: dict[str, Any], count: int, rate: float, cpu: float, load_
 
 
 def _metric(url: str, name: str) -> float:
-    for line in httpx.get(f"{url}/metrics", timeout=10).text.splitlines():
+    scraped = httpx.get(f"{url}/metrics", headers={"authorization": f"Bearer {METRICS_KEY}"}, timeout=10)
+    for line in scraped.text.splitlines():
         if line.startswith(name):
             return float(line.rsplit(" ", 1)[1])
     return 0.0

@@ -18,9 +18,14 @@ from pathlib import Path
 
 from .domain.roles import Role
 
-EVENT_WIDE = {"admin": Role.ADMIN, "moderator": Role.MODERATOR, "screen": Role.SCREEN}
+EVENT_WIDE = {"admin": Role.ADMIN, "moderator": Role.MODERATOR, "screen": Role.SCREEN, "metrics": Role.METRICS}
 PER_ROOM = {"moderator": Role.MODERATOR, "publisher": Role.PUBLISHER}
-ENVIRONMENT = {"admin": "LIVE_ADMIN_KEY", "moderator": "LIVE_MODERATOR_KEY", "screen": "LIVE_SCREEN_KEY"}
+ENVIRONMENT = {
+    "admin": "LIVE_ADMIN_KEY",
+    "moderator": "LIVE_MODERATOR_KEY",
+    "screen": "LIVE_SCREEN_KEY",
+    "metrics": "LIVE_METRICS_KEY",
+}
 
 
 def digest(key: str) -> bytes:

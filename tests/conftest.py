@@ -80,6 +80,7 @@ def own_redis(tmp_path: Path) -> Iterator[RedisServer]:
 ADMIN_KEY = "admin-key-for-tests"
 MODERATOR_KEY = "moderator-key-for-tests"
 SCREEN_KEY = "screen-key-for-tests"
+METRICS_KEY = "metrics-key-for-tests"
 REPO = Path(__file__).resolve().parent.parent
 
 
@@ -114,6 +115,7 @@ class LiveServer:
             "LIVE_ADMIN_KEY": ADMIN_KEY,
             "LIVE_MODERATOR_KEY": MODERATOR_KEY,
             "LIVE_SCREEN_KEY": SCREEN_KEY,
+            "LIVE_METRICS_KEY": METRICS_KEY,
             "LIVE_SECRET": "secret-shared-by-test-servers",
             **self.environment,
         }

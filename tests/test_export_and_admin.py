@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from .conftest import ADMIN_KEY, MODERATOR_KEY, LiveServer, RedisServer
+from .conftest import ADMIN_KEY, METRICS_KEY, MODERATOR_KEY, LiveServer, RedisServer
 from .livetools import Person
 
 StartLive = Callable[..., LiveServer]
@@ -120,3 +120,24 @@ def test_a_moved_question_arrives_as_it_left(server: LiveServer) -> None:
     arrived = next(q for q in public["questions"] if q["id"] == moved["moved_to"]["question_id"])
     assert (arrived["status"], arrived["votes"]) == ("live", 1)
     assert public["mine"]["upvoted"] == [arrived["id"]]  # the voter's vote came along
+
+
+def test_metrics_need_the_metrics_key_or_the_admin(start_live: StartLive) -> None:
+    """Room names and audience sizes are not for anyone who finds the URL."""
+    server = start_live()
+    stranger, moderator, admin = Person(server), Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    admin.login(ADMIN_KEY)
+    refused = stranger.http.get("/metrics")
+    assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+    assert moderator.http.get("/metrics").status_code == 401
+    assert stranger.http.get("/metrics", headers={"authorization": "Bearer wrong"}).status_code == 401
+    assert stranger.http.get("/metrics", headers={"authorization": f"Bearer {MODERATOR_KEY}"}).status_code == 401
+    scraped = stranger.http.get("/metrics", headers={"authorization": f"Bearer {METRICS_KEY}"})
+    assert scraped.status_code == 200 and "live_connections" in scraped.text
+    assert admin.http.get("/metrics").status_code == 200
+    # the metrics key opens no room
+    scraper = Person(server)
+    scraper.login(METRICS_KEY)
+    assert scraper.http.get("/api/admin/overview").status_code == 403
+    assert scraper.command("main", {"type": "set_moderation", "mode": "post"}).status_code == 403

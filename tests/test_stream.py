@@ -9,8 +9,10 @@ from collections.abc import Callable
 
 import httpx
 
-from .conftest import MODERATOR_KEY, LiveServer, RedisServer
+from .conftest import METRICS_KEY, MODERATOR_KEY, LiveServer, RedisServer
 from .livetools import Person
+
+METRICS_AUTH = {"authorization": f"Bearer {METRICS_KEY}"}
 
 StartLive = Callable[..., LiveServer]
 
@@ -297,7 +299,7 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_up(sta
             received += message["type"] == "question"
     received += sum(m["type"] == "question" for m in await stream.quiet(1.0))
     assert received == 500  # the reading client missed nothing
-    assert 'live_resyncs_total{reason="slow_client"} 1.0' in httpx.get(f"{server.url}/metrics").text
+    assert 'live_resyncs_total{reason="slow_client"} 1.0' in httpx.get(f"{server.url}/metrics", headers=METRICS_AUTH).text
     for _ in range(100):  # cut after a short grace, since it will not read its last messages
         if connections() == 1:
             break

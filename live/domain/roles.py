@@ -12,6 +12,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SCREEN = "screen"
     PUBLISHER = "publisher"
+    METRICS = "metrics"  # a monitoring scraper: reads /metrics, nothing in any room
 
 
 class Audience(StrEnum):

@@ -248,7 +248,21 @@ async def healthz(request: Request) -> Response:
 
 
 async def metrics(request: Request) -> Response:
+    """Prometheus text, for the metrics key as a Bearer token (a scraper's `authorization`
+    setting) or a logged-in admin: room names and audience sizes are not for everyone."""
+    if not _may_read_metrics(request):
+        refused = error("unauthorized", "send the metrics key as 'Authorization: Bearer KEY'", 401)
+        refused.headers["www-authenticate"] = 'Bearer realm="metrics"'
+        return refused
     return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+
+def _may_read_metrics(request: Request) -> bool:
+    scheme, _, key = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and key.strip():
+        return any(grant.role in (Role.METRICS, Role.ADMIN) for grant, _ in _service(request).keyring.grants_for(key))
+    actor = identity.actor(request)
+    return actor.has(Role.ADMIN, "*") or actor.has(Role.METRICS, "*")
 
 
 routes = [
