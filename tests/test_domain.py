@@ -278,3 +278,30 @@ def test_repeated_moderator_actions_are_no_ops() -> None:
     assert do(state, MOD, {"type": "reply_to_question", "question_id": qid, "reply": "Yes"}) == []
     do(state, MOD, {"type": "label_question", "question_id": qid, "labels": ["a"]})
     assert do(state, MOD, {"type": "label_question", "question_id": qid, "labels": ["a"]}) == []
+
+
+def test_a_clone_evolves_apart_from_its_original() -> None:
+    """Engines decide a batch of commands on a clone; the replica must not see them until stored."""
+    state = room(ModerationMode.POST)
+    qid = ask(state)
+    do(state, BOB, {"type": "upvote", "question_id": qid})
+    (created,) = do(state, MOD, {"type": "create_poll", "kind": "open_text", "question": "Ideas?"})
+    poll_id = created.poll.id
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+    do(state, BOB, {"type": "vote_poll", "poll_id": poll_id, "choices": ["Hydrogen"]})
+    before = state.to_snapshot()
+    copy = state.clone()
+    assert copy.to_snapshot() == before
+    commands = [
+        (ANN, {"type": "upvote", "question_id": qid}),
+        (BOB, {"type": "upvote", "question_id": qid, "voted": False}),
+        (MOD, {"type": "edit_question", "question_id": qid, "text": "Why so?"}),
+        (MOD, {"type": "highlight_question", "question_id": qid}),
+        (ANN, {"type": "vote_poll", "poll_id": poll_id, "choices": ["Storage"]}),
+        (MOD, {"type": "moderate_answer", "poll_id": poll_id, "participant_id": "bob", "action": "approve"}),
+        (MOD, {"type": "set_moderation", "mode": "pre"}),
+    ]
+    for actor, command in commands:
+        do(copy, actor, command)
+    assert state.to_snapshot() == before and state.poll_tally(poll_id) == {}
+    assert copy.poll_tally(poll_id) == {"Hydrogen": 1} and copy.upvotes[qid] == {"ann"}

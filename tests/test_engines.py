@@ -270,4 +270,69 @@ def test_ids_are_plain_letters_and_digits() -> None:
     """An id that began with "-" was quoted in CSV exports (a formula guard) and no longer matched."""
     ids = {base.new_id() for _ in range(5000)}
     assert len(ids) == 5000
-    assert all(len(i) == 12 and i.isascii() and i.isalnum() for i in ids)
+    assert all(len(i) == 16 and i.isascii() and i.isalnum() for i in ids)
+
+
+async def test_concurrent_commands_share_storage_writes(make_engine: MakeEngine) -> None:
+    """Group commit: commands arriving while a write is in flight are stored together, each
+    decided on the state the ones before it left (a vote storm is one write per batch)."""
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    writes: list[int] = []
+    append = engine._append
+
+    async def counting_append(room_id: str, replica: base.Replica, events: list[Any]) -> list[StoredEvent]:
+        writes.append(len(events))
+        return await append(room_id, replica, events)
+
+    engine._append = counting_append  # type: ignore[method-assign]
+    voters = [Actor(f"voter-{n}") for n in range(60)]
+    results = await asyncio.gather(
+        *(run(engine, voter, {"type": "upvote", "question_id": question_id}) for voter in voters),
+        # the same person taps three times: on, off, on, decided in the order they arrived
+        *(
+            run(engine, OTHER_VIEWER, {"type": "upvote", "question_id": question_id, "voted": voted})
+            for voted in (True, False, True)
+        ),
+    )
+    assert sum(writes) == 63 and len(writes) < 63 / 2
+    assert engine.state("main").questions[question_id].votes == 61
+    assert [r.events[0].offset for r in results] == list(range(3, 66))  # each caller gets its own event
+    assert [r.events[0].event.votes for r in results[-3:]] == [61, 60, 61]  # type: ignore[union-attr]
+
+
+async def test_a_refused_command_does_not_fail_its_batch(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    before = engine.position("main").offset
+    outcomes = await asyncio.gather(
+        run(engine, VIEWER, {"type": "upvote", "question_id": question_id}),
+        run(engine, VIEWER, {"type": "moderate_question", "question_id": question_id, "action": "dismiss"}),
+        run(engine, MODERATOR, {"type": "moderate_question", "question_id": "nope", "action": "approve"}),
+        run(engine, OTHER_VIEWER, {"type": "upvote", "question_id": question_id}),
+        return_exceptions=True,
+    )
+    assert [type(o).__name__ for o in outcomes] == ["CommandResult", "NotAllowed", "NotFound", "CommandResult"]
+    assert engine.position("main").offset == before + 2
+    assert engine.state("main").questions[question_id].votes == 2
+
+
+async def test_a_caller_that_gives_up_leaves_the_others_answered(make_engine: MakeEngine) -> None:
+    """A client that goes away mid-command must not strand the commands batched with its own."""
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    voters = [Actor(f"voter-{n}") for n in range(20)]
+    tasks = [
+        asyncio.create_task(run(engine, voter, {"type": "upvote", "question_id": question_id})) for voter in voters
+    ]
+    await asyncio.sleep(0)  # all are waiting now
+    tasks[0].cancel()
+    tasks[7].cancel()
+    done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
+    assert sum(isinstance(d, base.CommandResult) for d in done) == 18
+    # the two that gave up were already handed over: they count, exactly once each
+    for _ in range(50):
+        if engine.state("main").questions[question_id].votes == 20:
+            break
+        await asyncio.sleep(0.02)
+    assert engine.state("main").questions[question_id].votes == 20

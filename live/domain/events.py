@@ -100,5 +100,10 @@ def event_from_json(data: str | bytes) -> Event:
     return EVENT_ADAPTER.validate_json(data)
 
 
+def event_from_data(data: object) -> Event:
+    """From parsed JSON: a stored event's payload is parsed once, with its envelope."""
+    return EVENT_ADAPTER.validate_python(data)
+
+
 def event_to_json(event: Event) -> str:
     return event.model_dump_json()

@@ -73,6 +73,19 @@ class RoomState:
         poll = self.polls[poll_id]
         return poll.moderator_view(self.poll_tally(poll_id), self.poll_leaders(poll_id), self.poll_answers(poll_id))
 
+    def clone(self) -> RoomState:
+        """A copy that ``evolve`` can change without changing this one. Only containers are
+        copied: evolve replaces questions, polls, ballots and settings, never changes them."""
+        return RoomState(
+            room_id=self.room_id,
+            settings=self.settings,
+            questions=dict(self.questions),
+            upvotes={question_id: set(voters) for question_id, voters in self.upvotes.items()},
+            polls=dict(self.polls),
+            ballots={poll_id: dict(ballots) for poll_id, ballots in self.ballots.items()},
+            counts={poll_id: Counter(counts) for poll_id, counts in self.counts.items()},
+        )
+
     def to_snapshot(self) -> dict[str, Any]:
         """Everything needed to rebuild the room; engines store it with the offset it is at."""
         return {

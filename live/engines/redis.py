@@ -1,9 +1,10 @@
 """The Redis engine: rooms live in Redis, and any number of server processes share them.
 
 Each process keeps a replica of every room, follows it through pub/sub, and decides commands on
-it. One Lua script per command makes the change atomically: it checks that the replica was
-current (same epoch and offset, else the process catches up and decides again), assigns the next
-offsets, appends to the room's capped history stream and publishes. The stream is never trimmed
+it. One Lua script per command (or per batch of commands that arrived together, see base.py)
+makes the change atomically: it checks that the replica was current (same epoch and offset, else
+the process catches up and decides again), assigns the next offsets, appends to the room's capped
+history stream and publishes. The stream is never trimmed
 past the room's last snapshot, so snapshot + stream always rebuild the room; with append-only
 files on, a Redis restart loses nothing.
 
@@ -31,6 +32,8 @@ from .base import HISTORY_SIZE, Engine, Replica, StaleReplica, StorageUnavailabl
 log = logging.getLogger(__name__)
 
 # KEYS: epoch, offset, events, snapshot-offset   ARGV: epoch, expected offset, history size, channel, events...
+# One message per command batch on the channel: a line "EPOCH LAST-OFFSET", then one stored event
+# per line (JSON has no raw newlines), so a process can skip its own writes without parsing them.
 APPEND_SCRIPT = """
 local epoch = redis.call('GET', KEYS[1])
 if epoch ~= ARGV[1] then return {'epoch', epoch or ''} end
@@ -38,12 +41,14 @@ local offset = tonumber(redis.call('GET', KEYS[2]) or '0')
 if offset ~= tonumber(ARGV[2]) then return {'stale', tostring(offset)} end
 local keep = tonumber(ARGV[3])
 local snapshot_offset = tonumber(redis.call('GET', KEYS[4]) or '0')
+local lines = {}
 for i = 5, #ARGV do
   offset = offset + 1
   local payload = '{"epoch": "' .. epoch .. '", "offset": ' .. offset .. ', "event": ' .. ARGV[i] .. '}'
   redis.call('XADD', KEYS[3], offset .. '-0', 'p', payload)
-  redis.call('PUBLISH', ARGV[4], payload)
+  lines[#lines + 1] = payload
 end
+redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. offset .. '\\n' .. table.concat(lines, '\\n'))
 redis.call('SET', KEYS[2], offset)
 local oldest = math.min(snapshot_offset + 1, offset - keep + 1)
 if oldest > 1 then redis.call('XTRIM', KEYS[3], 'MINID', '~', oldest .. '-0') end
@@ -177,10 +182,16 @@ class RedisEngine(Engine):
                 log.error("room %s: history stream has a gap after offset %d", room_id, replica.offset)
                 return
 
-    def _on_message(self, room_id: str, payload: str) -> None:
-        if room_id not in self._replicas:
+    def _on_message(self, room_id: str, message: str) -> None:
+        replica = self._replicas.get(room_id)
+        if replica is None:
             return
-        if not self._advance(room_id, [StoredEvent.from_payload(payload)]):
+        header, _, lines = message.partition("\n")
+        epoch, _, last = header.partition(" ")
+        if epoch == replica.epoch and last.isdigit() and int(last) <= replica.offset:
+            return  # already applied: this process's own write, echoed back
+        stored = [StoredEvent.from_payload(line) for line in lines.split("\n")]
+        if not self._advance(room_id, stored):
             self._request_catch_up(room_id)
 
     def _request_catch_up(self, room_id: str) -> None:
