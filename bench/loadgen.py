@@ -62,15 +62,17 @@ async def identity_cookie(url: str) -> str:
     raise RuntimeError("no session cookie")
 
 
-async def run_viewer(viewer: Viewer, url: str, started: float, stop: asyncio.Event, cookie: str | None) -> None:
-    if cookie is None:
+async def run_viewer(
+    viewer: Viewer, url: str, started: float, stop: asyncio.Event, cookie: str | None, identity: bool = True
+) -> None:
+    if cookie is None and identity:
         try:
             cookie = await identity_cookie(url)
         except (OSError, RuntimeError) as error:
             viewer.failed = type(error).__name__
             viewer.closed = True
             return
-    headers = {"Cookie": cookie}
+    headers = {"Cookie": cookie} if cookie else {}
     extra: dict[str, Any] = {}
     try:
         extra.update(await _stalled_socket(url) if not viewer.reading else {})
@@ -133,6 +135,9 @@ async def main() -> None:
     parser.add_argument("--slow", type=int, default=0, help="how many of these clients never read")
     parser.add_argument("--max-seconds", type=float, default=600)
     parser.add_argument("--cookie", default=None)
+    parser.add_argument(
+        "--no-identity", action="store_true", help="connect without a session cookie (the baselines have none)"
+    )
     arguments = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
@@ -171,7 +176,11 @@ async def main() -> None:
 
     control_task = asyncio.create_task(control())
     for viewer in viewers:
-        tasks.append(asyncio.create_task(run_viewer(viewer, arguments.url, started, stop, arguments.cookie)))
+        tasks.append(
+            asyncio.create_task(
+                run_viewer(viewer, arguments.url, started, stop, arguments.cookie, not arguments.no_identity)
+            )
+        )
         await asyncio.sleep(gap)
     try:
         await asyncio.wait_for(stop.wait(), arguments.max_seconds)

@@ -209,7 +209,9 @@ class Generators:
     processes: list[subprocess.Popen[str]]
 
     @classmethod
-    def start(cls, urls: list[str], viewers: int, count: int, join_seconds: float, slow: int = 0) -> Generators:
+    def start(
+        cls, urls: list[str], viewers: int, count: int, join_seconds: float, slow: int = 0, identity: bool = True
+    ) -> Generators:
         processes = []
         share = viewers // count
         for n in range(count):
@@ -218,7 +220,7 @@ class Generators:
             slow_here = slow // count if n < count - 1 else slow - (slow // count) * (count - 1)
             command = [PYTHON, str(ROOT / "bench" / "loadgen.py"), "--url", url, "--connections", str(connections),
                        "--first-index", str(n * share), "--join-seconds", str(join_seconds),
-                       "--slow", str(slow_here)]  # fmt: skip
+                       "--slow", str(slow_here), *([] if identity else ["--no-identity"])]  # fmt: skip
             processes.append(
                 subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
             )
@@ -268,7 +270,8 @@ def join(
 ) -> tuple[Generators, dict[str, Any]]:
     rss_before, cpu_before = server.rss(), server.cpu()
     started = time.monotonic()
-    load = Generators.start(server.viewer_urls, viewers, generators, join_seconds, slow)
+    identity = server.name.startswith("ours")  # ours needs the cookie a room page gives; baselines have none
+    load = Generators.start(server.viewer_urls, viewers, generators, join_seconds, slow, identity)
     deadline = started + join_seconds + 60
     ready = failed = 0
     while time.monotonic() < deadline:
