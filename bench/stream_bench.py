@@ -37,6 +37,7 @@ import redis as redis_sync
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MODERATOR_KEY = "bench-moderator-key"
+CLIENT = ["raw"]  # the load generator's WebSocket client (loadgen.py --client)
 METRICS_KEY = "bench-metrics-key"
 ROOM = "main"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -210,7 +211,13 @@ class Generators:
 
     @classmethod
     def start(
-        cls, urls: list[str], viewers: int, count: int, join_seconds: float, slow: int = 0, identity: bool = True
+        cls,
+        urls: list[str],
+        viewers: int,
+        count: int,
+        join_seconds: float,
+        slow: int = 0,
+        identity: bool = True,
     ) -> Generators:
         processes = []
         share = viewers // count
@@ -220,7 +227,8 @@ class Generators:
             slow_here = slow // count if n < count - 1 else slow - (slow // count) * (count - 1)
             command = [PYTHON, str(ROOT / "bench" / "loadgen.py"), "--url", url, "--connections", str(connections),
                        "--first-index", str(n * share), "--join-seconds", str(join_seconds),
-                       "--slow", str(slow_here), *([] if identity else ["--no-identity"])]  # fmt: skip
+                       "--slow", str(slow_here), "--client", CLIENT[0],
+                       *([] if identity else ["--no-identity"])]  # fmt: skip
             processes.append(
                 subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1)
             )
@@ -427,6 +435,7 @@ def main() -> None:
     parser.add_argument("--join-seconds", type=float, default=10.0)
     parser.add_argument("--generators", type=int, default=4, help="load generator processes")
     parser.add_argument("--targets", default="broadcast,starlette,ours-embedded,ours-redis")
+    parser.add_argument("--client", choices=["raw", "websockets"], default="raw", help="the load generator's client")
     parser.add_argument("--redis-processes", type=int, default=2, help="server processes sharing Redis")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     parser.add_argument("--votes", action="store_true", help="add the vote storm (our targets only)")
@@ -435,6 +444,7 @@ def main() -> None:
     parser.add_argument("--pad", type=int, default=0, help="characters added to each event (up to 500 in all)")
     arguments = parser.parse_args()
     PADDING[0] = " 氢能储能" * (arguments.pad // 5)
+    CLIENT[0] = arguments.client
 
     work = Path(tempfile.mkdtemp(prefix="live-bench-"))
     redis_process, redis_url = start_redis(work)
