@@ -299,10 +299,15 @@ def join(
     }
 
 
-def publish_steadily(server: Server, rate: float, seconds: float) -> int:
-    started = time.monotonic()
+def publish_steadily(server: Server, rate: float, seconds: float, lags: list[float] | None = None) -> int:
+    """Publish at ``rate``; if ``lags`` is given, also read our servers' event-loop lag about once
+    a second, in the slack between two events (the gauge holds only the last measurement)."""
+    started = sampled = time.monotonic()
     count = int(rate * seconds)
     for sequence in range(count):
+        if lags is not None and time.monotonic() - sampled >= 1:
+            sampled = time.monotonic()
+            lags.append(max(event_loop_lag_ms(url) for url in server.http))
         delay = started + sequence / rate - time.monotonic()
         if delay > 0:
             time.sleep(delay)
@@ -312,15 +317,19 @@ def publish_steadily(server: Server, rate: float, seconds: float) -> int:
 
 def questions(server: Server, load: Generators, rate: float, seconds: float, finish: bool = True) -> dict[str, Any]:
     cpu_before, load_cpu_before = server.cpu(), load.cpu()
-    count = publish_steadily(server, rate, seconds)
+    lags: list[float] | None = [] if server.name.startswith("ours") else None
+    count = publish_steadily(server, rate, seconds, lags)
     time.sleep(3)
     cpu = server.cpu() - cpu_before
     load_cpu = load.cpu() - load_cpu_before
-    return (
+    phase = (
         summarise(load.finish(), count, rate, cpu, load_cpu)
         if finish
         else {"events": count, "cpu": cpu, "load_cpu": load_cpu}
     )
+    if lags:
+        phase["event_loop_lag_ms_max"] = max(lags)
+    return phase
 
 
 def summarise(result: dict[str, Any], count: int, rate: float, cpu: float, load_cpu: float) -> dict[str, Any]:
@@ -483,10 +492,13 @@ def main() -> None:
                     rows_votes[target]["counter_updates_per_second_per_viewer"] = round(
                         sum(counts) / max(1, len(counts)) / seconds, 2
                     )
+                    lags = phase.get("event_loop_lag_ms_max")
                     phase = summarise(result, phase["events"], arguments.rate, phase["cpu"], phase["load_cpu"])
+                    if lags is not None:
+                        phase["event_loop_lag_ms_max"] = lags
                 if target.startswith("ours"):
                     phase["slow_clients_dropped"] = sum(slow_clients_dropped(url) for url in server.http)
-                    phase["event_loop_lag_ms"] = max(event_loop_lag_ms(url) for url in server.http)
+                    phase["event_loop_lag_ms_at_end"] = max(event_loop_lag_ms(url) for url in server.http)
                 rows_questions[target] = phase
                 print(f"{target}: questions {rows_questions[target]}", file=sys.stderr, flush=True)
             finally:
@@ -506,7 +518,8 @@ def main() -> None:
         )
         question_keys = ["events", "deliveries", "lost", "p50_ms", "p99_ms", "max_ms", "server_cpu_us_per_delivery",
                          "cpu_per_delivery_vs_broadcast", "server_cpu_seconds", "loadgen_cpu_seconds",
-                         "failed", "slow_clients_dropped", "event_loop_lag_ms"]  # fmt: skip
+                         "failed", "slow_clients_dropped", "event_loop_lag_ms_max",
+                         "event_loop_lag_ms_at_end"]  # fmt: skip
         report("Question events", rows_questions, question_keys)
         if rows_votes:
             vote_keys = ["voters", "ballots_counted", "tally_exact", "votes_offered_per_second",

@@ -16,12 +16,12 @@ from .access import Keyring
 from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
-from .domain.events import QuestionChanged
+from .domain.events import QuestionChanged, QuestionVoted
 from .domain.filters import RoomPolicy, WordFilter
 from .domain.polls import PollKind
 from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
-from .engines.base import Engine
+from .engines.base import CommandResult, Engine
 from .hub import Hub
 from .media import MediaService, create_media
 from .ratelimit import RateLimiter
@@ -61,6 +61,17 @@ class Service:
         self.hub = Hub(self.engine)
         self.policies = room_policies(self.event_file)
         self.media = create_media(self.settings, self.event_file, self.hub)
+
+    def _upvote_reply(self, room_id: str, command: Upvote, actor: Actor, result: CommandResult) -> dict[str, Any]:
+        """From the command's own event: commands decided in the same batch after it (the same
+        person's next tap) are already in the state, and must not show in this reply."""
+        for stored in result.events:
+            if isinstance(stored.event, QuestionVoted):
+                return {"votes": stored.event.votes, "voted": stored.event.voted}
+        state = self.engine.state(room_id)  # nothing changed: the state says what this tap found
+        question = state.questions.get(command.question_id)
+        voted = actor.participant_id in state.upvotes.get(command.question_id, ())
+        return {"votes": question.votes if question else 0, "voted": voted}
 
     async def _receive_moved(
         self, from_room: str, command: MoveQuestion, actor: Actor, moved: QuestionChanged
@@ -122,14 +133,12 @@ class Service:
         if isinstance(command, MoveQuestion):
             reply["moved_to"] = {"room": command.to_room, "question_id": result.created_id}
         elif isinstance(command, Upvote):  # the page learns the count it now shows, merges included
-            state = self.engine.state(room_id)
-            reply["votes"] = state.questions[command.question_id].votes
-            reply["voted"] = actor.participant_id in state.upvotes.get(command.question_id, ())
+            reply.update(self._upvote_reply(room_id, command, actor, result))
         elif isinstance(command, VotePoll):
-            poll = self.engine.state(room_id).polls[command.poll_id]
-            shown = poll.tally_is_public or poll.tally_for_voters  # after_vote: the voter has earned it
-            if shown and poll.kind not in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):  # those wait for counters
-                reply["tally"] = self.engine.state(room_id).poll_tally(poll.id)
+            poll = self.engine.state(room_id).polls.get(command.poll_id)  # a batch may have deleted it
+            shown = poll is not None and (poll.tally_is_public or poll.tally_for_voters)  # after_vote: earned
+            if poll is not None and shown and poll.kind not in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):
+                reply["tally"] = self.engine.state(room_id).poll_tally(poll.id)  # (those two wait for counters)
         elif result.created_id is not None:
             state = self.engine.state(room_id)
             if result.created_id in state.questions:

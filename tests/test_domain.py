@@ -305,3 +305,9 @@ def test_a_clone_evolves_apart_from_its_original() -> None:
         do(copy, actor, command)
     assert state.to_snapshot() == before and state.poll_tally(poll_id) == {}
     assert copy.poll_tally(poll_id) == {"Hydrogen": 1} and copy.upvotes[qid] == {"ann"}
+
+
+def test_lone_surrogates_are_removed_from_text() -> None:
+    """JSON's "\\ud800" escape gives a string no UTF-8 encoder (nor Redis's JSON) accepts."""
+    assert clean_text("x\ud800y \udfff😀", field="name", max_length=40) == "xy 😀"
+    assert normalise_word("Hydro\udc00gen") == "hydrogen"

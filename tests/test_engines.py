@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -336,3 +337,58 @@ async def test_a_caller_that_gives_up_leaves_the_others_answered(make_engine: Ma
             break
         await asyncio.sleep(0.02)
     assert engine.state("main").questions[question_id].votes == 20
+
+
+async def test_a_command_whose_event_cannot_be_stored_fails_alone(make_engine: MakeEngine) -> None:
+    """A lone surrogate (JSON's "\\ud800") in a name: no UTF-8 encoder takes it. The cleaning of
+    text removes it; should anything like it reach storage, only its own command fails."""
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    broken = Actor("broken", "x\ud800y")
+    voters = [Actor(f"voter-{n}") for n in range(5)]
+    outcomes = await asyncio.gather(
+        *(run(engine, voter, {"type": "upvote", "question_id": question_id}) for voter in voters[:3]),
+        run(engine, broken, {"type": "ask_question", "text": "Who am I?"}),
+        *(run(engine, voter, {"type": "upvote", "question_id": question_id}) for voter in voters[3:]),
+        return_exceptions=True,
+    )
+    stored = isinstance(outcomes[3], base.CommandResult)  # SQLite keeps it as an escaped JSON string
+    assert engine.name == "embedded" or not stored  # Redis's JSON encoder refuses it
+    assert [isinstance(o, base.CommandResult) for i, o in enumerate(outcomes) if i != 3] == [True] * 5
+    assert engine.state("main").questions[question_id].votes == 5
+    assert len(engine.state("main").questions) == 1 + stored
+
+
+async def test_closing_refuses_what_was_not_stored(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    question_id = await ask_and_approve(engine)
+    tasks = [
+        asyncio.create_task(run(engine, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id}))
+        for n in range(10)
+    ]
+    await asyncio.sleep(0)
+    await engine.close()
+    outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
+    assert all(isinstance(o, base.CommandResult | base.StorageUnavailable) for o in outcomes)
+    with pytest.raises(base.StorageUnavailable):
+        await run(engine, VIEWER, {"type": "ask_question", "text": "after closing"})
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_an_unreadable_or_old_style_message_keeps_the_subscription(make_engine: MakeEngine) -> None:
+    first, second = await make_engine(), await make_engine()
+    assert isinstance(first, RedisEngine)
+    channel = first._channel("main")
+    await first._redis.publish(channel, "not an event at all")
+    question_id = await ask_and_approve(first)
+    # a process from before batching publishes one bare event per message
+    bare = json.dumps({"epoch": first.position("main").epoch, "offset": 3, "event": {"type": "nonsense"}})
+    await first._redis.publish(channel, bare)
+    await run(first, OTHER_VIEWER, {"type": "upvote", "question_id": question_id})
+    for _ in range(100):
+        if second.position("main").offset == 3:
+            break
+        await asyncio.sleep(0.02)
+    assert second.position("main").offset == 3
+    assert second.state("main").questions[question_id].votes == 1
+    assert isinstance(second, RedisEngine) and second._listener is not None and not second._listener.done()

@@ -7,9 +7,10 @@ import unicodedata
 
 from .errors import InvalidInput
 
-# Control characters, zero-width spaces and the bidi embedding/override/isolate controls. Joiners
-# (U+200C, U+200D) and direction marks stay: emoji sequences and some scripts need them.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff]")
+# Control characters, zero-width spaces, the bidi embedding/override/isolate controls and lone
+# surrogates (JSON's "\ud800" escape makes one; no UTF-8 encoder takes it). Joiners (U+200C,
+# U+200D) and direction marks stay: emoji sequences and some scripts need them.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u200b\u202a-\u202e\u2066-\u2069\ufeff\ud800-\udfff]")
 _SPACES = re.compile(r"[ \t\u3000\u00a0]+")
 
 

@@ -1,4 +1,4 @@
-"""What every engine does the same way: run commands one at a time per room, keep a replica of
+"""What every engine does the same way: decide a room's commands in order, keep a replica of
 each room's state, number events with (epoch, offset), keep recent history for resume, notify.
 
 Commands that arrive while a room's storage write is in flight are decided together and stored
@@ -12,6 +12,7 @@ raises ``StaleReplica`` when another process got there first; ``_catch_up`` read
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import random
@@ -132,6 +133,7 @@ class Engine(ABC):
         self._initial_states = initial_states
         self._replicas: dict[str, Replica] = {}
         self._listeners: list[Listener] = []
+        self._closing = False
 
     # -- what engines provide -------------------------------------------------------------
     @abstractmethod
@@ -184,15 +186,36 @@ class Engine(ABC):
     async def execute(
         self, room_id: str, command: AnyCommand, actor: Actor, now: float, policy: RoomPolicy | None = None
     ) -> CommandResult:
-        """Decide, store and apply one command; raises CommandRefused and changes nothing if refused."""
+        """Decide, store and apply one command; raises CommandRefused and changes nothing if refused.
+
+        Once queued, the command belongs to the room's committer: a caller that is cancelled (its
+        client went away) stops waiting, but the command is still decided with its batch.
+        """
         replica = self._replicas[room_id]
+        if self._closing:
+            raise StorageUnavailable("the server is shutting down; try again")
         waiting = Waiting(command, actor, now, policy or RoomPolicy(), asyncio.get_running_loop().create_future())
         replica.waiting.append(waiting)
         if replica.committer is None or replica.committer.done():
             replica.committer = asyncio.create_task(self._commit_waiting(room_id, replica), name=f"commit-{room_id}")
-        # The committer, not this caller, owns the command now: a caller that is cancelled (its
-        # client went away) must not leave the others in its batch without an answer.
-        return await asyncio.shield(waiting.outcome)
+        return await waiting.outcome
+
+    async def _stop_committers(self) -> None:
+        """On close: commands not yet stored are refused, and no committer outlives the engine."""
+        self._closing = True
+        for replica in self._replicas.values():
+            if replica.committer is not None and not replica.committer.done():
+                replica.committer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await replica.committer
+            self._refuse_waiting(replica)
+
+    @staticmethod
+    def _refuse_waiting(replica: Replica, batch: Iterable[Waiting] = ()) -> None:
+        stopping = StorageUnavailable("the server is shutting down; the command was not applied")
+        for waiting in [*batch, *replica.waiting]:
+            waiting.settle(error=stopping)
+        replica.waiting.clear()
 
     async def _commit_waiting(self, room_id: str, replica: Replica) -> None:
         while replica.waiting:
@@ -200,11 +223,24 @@ class Engine(ABC):
             del replica.waiting[:MAX_BATCH]
             try:
                 await self._commit(room_id, replica, batch)
-            except BaseException as error:  # storage down, or a bug: every caller hears of it
+            except asyncio.CancelledError:
+                self._refuse_waiting(replica, batch)
+                raise
+            except StorageUnavailable as unavailable:
                 for waiting in batch:
-                    waiting.settle(error=waiting.refused or error)
-                if isinstance(error, asyncio.CancelledError):
-                    raise
+                    waiting.settle(error=waiting.refused or unavailable)
+            except Exception:
+                # Not the storage: something in one command (an event that will not serialise,
+                # say). Each command alone, so that only the one at fault fails.
+                log.exception("room %s: a batch of %d failed; storing its commands one by one", room_id, len(batch))
+                for waiting in batch:
+                    try:
+                        await self._commit(room_id, replica, [waiting])
+                    except asyncio.CancelledError:
+                        self._refuse_waiting(replica, batch)
+                        raise
+                    except Exception as error:
+                        waiting.settle(error=waiting.refused or error)
 
     async def _commit(self, room_id: str, replica: Replica, batch: list[Waiting]) -> None:
         """Decide a batch on the replica's state, store all its events in one write, apply them.
@@ -228,16 +264,18 @@ class Engine(ABC):
                 if waiting.events:
                     waiting.settle(CommandResult(stored[: len(waiting.events)], waiting.created_id))
                     stored = stored[len(waiting.events) :]
-            await self._maybe_snapshot(room_id, replica)
             break
         else:
             busy = StorageUnavailable("the room is too busy; try again")
             for waiting in batch:
                 waiting.settle(error=waiting.refused or busy)
             return
-        for waiting in batch:
-            if waiting.refused is not None or not waiting.events:
-                waiting.settle(CommandResult([]), waiting.refused)
+        for waiting in batch:  # refused, or nothing to change (a repeated tap)
+            waiting.settle(CommandResult([]), waiting.refused)
+        try:
+            await self._maybe_snapshot(room_id, replica)
+        except Exception:  # the log still holds every event: the next snapshot will do
+            log.exception("room %s: snapshot at offset %d failed", room_id, replica.offset)
 
     @staticmethod
     def _decide_batch(state: RoomState, batch: list[Waiting]) -> list[Event]:

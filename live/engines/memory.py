@@ -75,6 +75,7 @@ class MemoryEngine(Engine):
         return self._db
 
     async def close(self) -> None:
+        await self._stop_committers()
         if self._db is not None:
             self._db.close()
             self._db = None

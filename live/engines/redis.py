@@ -119,6 +119,7 @@ class RedisEngine(Engine):
         await self._catch_up(room_id)
 
     async def close(self) -> None:
+        await self._stop_committers()
         if self._listener is not None:
             self._listener.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -186,11 +187,14 @@ class RedisEngine(Engine):
         replica = self._replicas.get(room_id)
         if replica is None:
             return
-        header, _, lines = message.partition("\n")
-        epoch, _, last = header.partition(" ")
-        if epoch == replica.epoch and last.isdigit() and int(last) <= replica.offset:
-            return  # already applied: this process's own write, echoed back
-        stored = [StoredEvent.from_payload(line) for line in lines.split("\n")]
+        if message.startswith("{"):  # one bare event, as processes before batching published
+            stored = [StoredEvent.from_payload(message)]
+        else:
+            header, _, lines = message.partition("\n")
+            epoch, _, last = header.partition(" ")
+            if epoch == replica.epoch and last.isdigit() and int(last) <= replica.offset:
+                return  # already applied: this process's own write, echoed back
+            stored = [StoredEvent.from_payload(line) for line in lines.split("\n")]
         if not self._advance(room_id, stored):
             self._request_catch_up(room_id)
 
@@ -228,7 +232,12 @@ class RedisEngine(Engine):
                     # A bounded wait, not listen(): an idle room must not look like a dead socket.
                     message = await pubsub.get_message(timeout=1.0)
                     if message is not None and message["type"] == "pmessage":
-                        self._on_message(message["channel"][prefix_length:], message["data"])
+                        room_id = message["channel"][prefix_length:]
+                        try:
+                            self._on_message(room_id, message["data"])
+                        except Exception:  # one unreadable message must not end the subscription
+                            log.exception("room %s: unreadable event message; catching up", room_id)
+                            self._request_catch_up(room_id)
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
