@@ -311,3 +311,20 @@ def test_lone_surrogates_are_removed_from_text() -> None:
     """JSON's "\\ud800" escape gives a string no UTF-8 encoder (nor Redis's JSON) accepts."""
     assert clean_text("x\ud800y \udfff😀", field="name", max_length=40) == "xy 😀"
     assert normalise_word("Hydro\udc00gen") == "hydrogen"
+
+
+def test_a_clone_copies_a_room_s_voters_and_ballots_only_when_it_changes_them() -> None:
+    """Cloning a big room for a batch costs its outer dicts, not every voter and ballot in it."""
+    state = room(ModerationMode.POST)
+    first, second = ask(state), ask(state, text="And storage?")
+    do(state, BOB, {"type": "upvote", "question_id": first})
+    do(state, BOB, {"type": "upvote", "question_id": second})
+    copy = state.clone()
+    assert copy.upvotes[first] is state.upvotes[first]
+    do(copy, ANN, {"type": "upvote", "question_id": first})
+    assert copy.upvotes[first] == {"ann", "bob"} and state.upvotes[first] == {"bob"}
+    assert copy.upvotes[second] is state.upvotes[second]  # untouched: still shared
+    do(copy, ANN, {"type": "upvote", "question_id": first, "voted": False})  # now its own: no second copy
+    assert copy.upvotes[first] == {"bob"} and state.upvotes[first] == {"bob"}
+    do(state, ANN, {"type": "upvote", "question_id": second})  # the original is never borrowed from
+    assert state.upvotes[second] == {"ann", "bob"}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from dataclasses import replace
 
 from .events import (
@@ -26,7 +25,7 @@ def evolve(state: RoomState, event: Event) -> None:
             if event.voters is not None:
                 state.upvotes[question.id] = set(event.voters)
         case QuestionVoted():
-            voters = state.upvotes.setdefault(event.question_id, set())
+            voters = state.voters_to_change(event.question_id)
             if event.voted:
                 voters.add(event.participant_id)
             else:
@@ -54,8 +53,8 @@ def evolve(state: RoomState, event: Event) -> None:
 
 def _replace_ballot(state: RoomState, poll_id: str, participant_id: str, ballot: Ballot, kind: PollKind) -> None:
     """Swap a participant's ballot, keeping the poll's counts equal to its counted ballots."""
-    ballots = state.ballots.setdefault(poll_id, {})
-    counts = state.counts.setdefault(poll_id, Counter())
+    ballots = state.ballots_to_change(poll_id)
+    counts = state.counts_to_change(poll_id)
     previous = ballots.get(participant_id)
     if previous is not None and previous.counts(kind):
         for choice in previous.choices:

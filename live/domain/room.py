@@ -8,14 +8,17 @@ because copying thousands of voters on every vote would be the hot path's main c
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
 from .polls import Ballot, Poll, open_answers, quiz_leaders, tally
 from .questions import Question
+
+_Inner = TypeVar("_Inner", set[str], dict[str, Ballot], Counter[str])
 
 
 class ModerationMode(StrEnum):
@@ -56,6 +59,7 @@ class RoomState:
     polls: dict[str, Poll] = field(default_factory=dict)
     ballots: dict[str, dict[str, Ballot]] = field(default_factory=dict)  # poll -> participant -> ballot
     counts: dict[str, Counter[str]] = field(default_factory=dict)  # poll -> option/word -> counted ballots
+    _borrowed: set[int] = field(default_factory=set, repr=False, compare=False)  # see clone()
 
     def poll_tally(self, poll_id: str) -> dict[str, int]:
         return tally(self.polls[poll_id], self.counts.get(poll_id, Counter()))
@@ -74,17 +78,41 @@ class RoomState:
         return poll.moderator_view(self.poll_tally(poll_id), self.poll_leaders(poll_id), self.poll_answers(poll_id))
 
     def clone(self) -> RoomState:
-        """A copy that ``evolve`` can change without changing this one. Only containers are
-        copied: evolve replaces questions, polls, ballots and settings, never changes them."""
-        return RoomState(
+        """A copy that ``evolve`` can change without changing this one, for the price of its outer
+        dicts: the sets of voters, ballot maps and counters inside stay shared until evolve first
+        changes one (copy on write: ``voters_to_change`` and the others). Questions, polls,
+        ballots and settings are never changed, only replaced, so sharing them is safe."""
+        copy = RoomState(
             room_id=self.room_id,
             settings=self.settings,
             questions=dict(self.questions),
-            upvotes={question_id: set(voters) for question_id, voters in self.upvotes.items()},
+            upvotes=dict(self.upvotes),
             polls=dict(self.polls),
-            ballots={poll_id: dict(ballots) for poll_id, ballots in self.ballots.items()},
-            counts={poll_id: Counter(counts) for poll_id, counts in self.counts.items()},
+            ballots=dict(self.ballots),
+            counts=dict(self.counts),
         )
+        # By identity: this state holds every one of them for as long as the copy is in use.
+        copy._borrowed = {id(inner) for table in (self.upvotes, self.ballots, self.counts) for inner in table.values()}
+        return copy
+
+    def voters_to_change(self, question_id: str) -> set[str]:
+        return self._own(self.upvotes, question_id, set)
+
+    def ballots_to_change(self, poll_id: str) -> dict[str, Ballot]:
+        return self._own(self.ballots, poll_id, dict)
+
+    def counts_to_change(self, poll_id: str) -> Counter[str]:
+        return self._own(self.counts, poll_id, Counter)
+
+    def _own(self, table: dict[str, _Inner], key: str, make: Callable[..., _Inner]) -> _Inner:
+        """The container at ``key``, made if missing, copied first if it is borrowed."""
+        inner = table.get(key)
+        if inner is None:
+            inner = table[key] = make()
+        elif id(inner) in self._borrowed:
+            self._borrowed.discard(id(inner))
+            inner = table[key] = make(inner)
+        return inner
 
     def to_snapshot(self) -> dict[str, Any]:
         """Everything needed to rebuild the room; engines store it with the offset it is at."""
