@@ -392,3 +392,18 @@ async def test_an_unreadable_or_old_style_message_keeps_the_subscription(make_en
     assert second.position("main").offset == 3
     assert second.state("main").questions[question_id].votes == 1
     assert isinstance(second, RedisEngine) and second._listener is not None and not second._listener.done()
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_redis_refusing_writes_is_a_clear_storage_error(make_engine: MakeEngine) -> None:
+    """Redis out of memory (or a read-only replica) answers with an error, not a lost connection."""
+    engine = await make_engine()
+    assert isinstance(engine, RedisEngine)
+    await engine._redis.config_set("maxmemory", "1")  # every write is now refused: OOM
+    try:
+        with pytest.raises(base.StorageUnavailable, match="refused"):
+            await run(engine, VIEWER, {"type": "ask_question", "text": "Is anyone there?"})
+    finally:
+        await engine._redis.config_set("maxmemory", "0")
+    assert engine.position("main").offset == 0
+    await ask_and_approve(engine)  # and it recovers with Redis

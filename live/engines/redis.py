@@ -156,6 +156,9 @@ class RedisEngine(Engine):
                 status = "ok"  # the first attempt ran, only its reply was lost: do not decide it again
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise StorageUnavailable("Redis cannot be reached; the command was not applied") from error
+        except RedisError as error:  # e.g. out of memory, or a read-only replica: nothing was written
+            log.error("room %s: Redis refused the write: %s", room_id, error)
+            raise StorageUnavailable("Redis refused the write; the command was not applied") from error
         if status == "stale":
             raise StaleReplica(value)
         if status == "epoch":
