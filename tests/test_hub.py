@@ -206,12 +206,13 @@ async def test_voters_see_only_the_after_vote_polls_they_voted_in_even_with_mode
                 "visibility": "after_vote",
             },
         )
-        await run(hub, MODERATOR, {"type": "change_poll", "poll_id": poll_id, "action": "open"})
         polls.append(poll_id)
     alice, _ = connect(hub)
     alice.participant_id = "alice"
     moderator, _ = connect(hub, Audience.MODERATOR)
+    await run(hub, MODERATOR, {"type": "change_poll", "poll_id": polls[0], "action": "open"})
     await run(hub, Actor("alice"), {"type": "vote_poll", "poll_id": polls[0], "choices": ["A"]})
+    await run(hub, MODERATOR, {"type": "change_poll", "poll_id": polls[1], "action": "open"})  # closes the first
     await run(hub, Actor("bob"), {"type": "vote_poll", "poll_id": polls[1], "choices": ["B"]})
     hub.flush_counters()
     seen = json.loads(alice.outbox[-1])["polls"]

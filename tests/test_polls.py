@@ -179,3 +179,23 @@ def test_reopening_a_revealed_quiz_hides_the_answer_and_ranks_only_the_new_round
     assert isinstance(public, dict) and "correct" not in public["poll"]
     vote(state, "late", poll_id, ["2060"], now=2004.0, name="Late")
     assert state.poll_leaders(poll_id) == [{"name": "Late", "seconds": 4.0}]
+
+
+def test_opening_a_poll_closes_the_one_that_was_open() -> None:
+    """The room shows one poll: another left open would take votes nobody sees it take."""
+    state = RoomState("main")
+    first = open_poll(state, kind="single_choice", options=["A", "B"])
+    vote(state, "v1", first, ["A"])
+    second_id = do(state, MOD, {"type": "create_poll", "kind": "single_choice", "question": "Next?",
+                                "options": ["C", "D"]})[0].poll.id  # fmt: skip
+    events = do(state, MOD, {"type": "change_poll", "poll_id": second_id, "action": "open"})
+    assert [(e.type, getattr(e, "action", None)) for e in events] == [
+        ("poll_changed", "closed"),
+        ("poll_changed", "opened"),
+        ("settings_changed", "poll_shown"),
+    ]
+    assert events[0].tally == {"A": 1, "B": 0}  # its exact count at close
+    assert state.polls[first].status == "closed" and state.polls[second_id].status == "open"
+    assert state.settings.active_poll_id == second_id
+    with pytest.raises(Conflict):
+        vote(state, "v2", first, ["B"])

@@ -395,7 +395,15 @@ def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> li
             }
         )
         settings = state.settings.model_copy(update={"active_poll_id": poll.id})
+        # One poll at a time: the room shows one, so another left open would take votes unseen.
+        closing = [
+            _poll_changed(state, other.model_copy(update={"status": PollStatus.CLOSED, "closed_at": context.now}),
+                          "closed", by)
+            for other in state.polls.values()
+            if other.status is PollStatus.OPEN
+        ]  # fmt: skip
         return [
+            *closing,
             _poll_changed(state, after, "opened", by),
             SettingsChanged(settings=settings, action="poll_shown", by=by),
         ]
