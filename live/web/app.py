@@ -14,8 +14,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, Response
-from starlette.routing import Mount, WebSocketRoute
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
@@ -78,6 +78,10 @@ class LiveApp:
         await room_stream(WebSocket(scope, receive, send))
 
 
+async def _favicon(request: Request) -> Response:
+    return RedirectResponse("/static/favicon.svg", status_code=301)
+
+
 def create_app(service: Service) -> LiveApp:
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -107,6 +111,7 @@ def create_app(service: Service) -> LiveApp:
             *api.routes,
             *media_http.routes,  # video: WHIP/WHEP (live/media/http.py)
             WebSocketRoute("/ws/rooms/{room}", room_stream),  # reached this way only by the test client
+            Route("/favicon.ico", _favicon),  # what browsers ask for when a page names no icon
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],
         middleware=[Middleware(SessionMiddleware, **session_options)],
