@@ -352,6 +352,8 @@
       : (options.order || poll.options || []).map(function (o) { return [o, tally[o] || 0]; });
     var total = entries.reduce(function (sum, e) { return sum + e[1]; }, 0);
     var most = entries.reduce(function (m, e) { return Math.max(m, e[1]); }, 0);
+    // multiple choice: a share of the voters (ballots), not of all ticks, so 3 of 13 voters is 23%
+    var base = poll.kind === "multiple_choice" && poll.ballots > 0 ? Math.max(poll.ballots, most) : total;
     var correct = poll.correct || [];
     var keys = entries.map(function (e) { return e[0]; }).join("\u0000");
     var previous = options.into;
@@ -359,7 +361,7 @@
       previous.dataset.poll === poll.id && previous.dataset.keys === keys;
     var list = reuse ? previous : el("ul", { class: "tally" + (options.big ? " tally-big" : ""), dataset: { poll: poll.id, keys: keys } });
     entries.forEach(function (entry, index) {
-      var share = total ? Math.round((entry[1] / total) * 100) : 0;
+      var share = base ? Math.round((entry[1] / base) * 100) : 0;
       var isCorrect = correct.indexOf(entry[0]) >= 0;
       var row = reuse ? list.children[index] : null;
       if (!row) {
@@ -378,7 +380,7 @@
       if (row.children[0].textContent !== label) row.children[0].textContent = label;
       row.children[1].textContent = entry[1] + (total ? " · " + share + "%" : "");
       var bar = row.children[2].firstChild;
-      var width = (total && entry[1] ? Math.max(2, (entry[1] / (options.relative ? most : total)) * 100) : 0) + "%";
+      var width = (total && entry[1] ? Math.max(2, (entry[1] / (options.relative ? most : base)) * 100) : 0) + "%";
       if (reuse) bar.style.width = width;
       else requestAnimationFrame(function () { requestAnimationFrame(function () { bar.style.width = width; }); });
     });
@@ -450,9 +452,11 @@
     var say = sayOf(options);
     var box = el("div", { class: "leaderboard" + (options && options.big ? " leaderboard-big" : "") },
       el("p", { class: "leaderboard-title" }, say("Fastest correct answers")));
-    var list = el("ol", { class: "leaderboard-list" });
-    (leaders || []).forEach(function (leader) {
+    var big = options && options.big; // the screen's big board numbers its list items itself
+    var list = el("ol", { class: "leaderboard-list" + (big ? "" : " leaderboard-ranked") });
+    (leaders || []).forEach(function (leader, index) {
       list.appendChild(el("li", { class: "leader" },
+        big ? null : el("span", { class: "leader-rank", text: index + 1 + "." }),
         el("span", { class: "leader-name", dir: "auto", text: leader.name || t("Anonymous") }),
         el("span", { class: "leader-time", text: Number(leader.seconds).toFixed(1) + " s" })));
     });

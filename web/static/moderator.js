@@ -182,6 +182,7 @@
     var select = el("select", { class: "move-select", "aria-label": t("Move to…"), "data-action": "move" },
       el("option", { value: "", text: t("Move to…") }));
     otherRooms.forEach(function (room) { select.appendChild(el("option", { value: room.slug, text: room.name })); });
+    select.addEventListener("blur", function () { schedule(); }); // its card may have been kept while it was open
     select.addEventListener("change", function () {
       var to = select.value;
       if (!to) return;
@@ -253,12 +254,85 @@
     approveSelected.disabled = checked.length === 0;
     dismissSelected.disabled = checked.length === 0;
     mergeSelected.disabled = checked.length < 2;
+    var mergeKey = JSON.stringify(checked.length >= 2 ? checked.map(function (q) { return [q.id, clip(q.text, 70)]; }) : []);
+    if (mergeSelected.dataset.key === mergeKey) return;
+    mergeSelected.dataset.key = mergeKey;
     var options = [el("option", { value: "", text: t("Merge selected into…") })];
     if (checked.length >= 2) {
       checked.forEach(function (q) { options.push(el("option", { value: q.id, text: clip(q.text, 70) })); });
     }
     mergeSelected.replaceChildren.apply(mergeSelected, options);
     mergeSelected.value = "";
+  }
+
+  // -- keeping focus across live updates -----------------------------------------------------
+  /* Live updates (an upvote anywhere) redraw the lists. A card or poll whose data did not change
+   * keeps its node; nodes are put in order without moving the one that holds focus; and a control
+   * that had focus in a redrawn item gets it back in the new one (same data-action, same place). */
+  function focusIn(container, itemSelector) {
+    var active = document.activeElement;
+    if (!active || active === document.body || !container.contains(active)) return null;
+    var item = active.closest(itemSelector);
+    if (!item || item.parentNode !== container) return null;
+    var path = [];
+    for (var node = active; node !== item; node = node.parentNode) {
+      path.unshift(Array.prototype.indexOf.call(node.parentNode.children, node));
+    }
+    return { element: active, item: item, id: item.dataset.id, path: path, action: active.dataset.action || null, tag: active.tagName };
+  }
+
+  function restoreFocus(container, itemSelector, saved) {
+    if (!saved || document.activeElement === saved.element) return;
+    if (document.contains(saved.element)) { saved.element.focus({ preventScroll: true }); return; }
+    var item = Array.prototype.filter.call(container.children, function (child) {
+      return child.matches(itemSelector) && child.dataset.id === saved.id;
+    })[0];
+    if (!item) return;
+    var target = item;
+    saved.path.forEach(function (index) { target = target && target.children[index]; });
+    var same = target && target.tagName === saved.tag && (target.dataset.action || null) === saved.action;
+    if (!same && saved.action) target = item.querySelector('[data-action="' + saved.action + '"]');
+    if (target && target.tagName === saved.tag) target.focus({ preventScroll: true });
+  }
+
+  /* Put nodes in container in this order, moving as few as possible and never `keep`. */
+  function arrange(container, nodes, keep) {
+    var wanted = new Set(nodes);
+    Array.prototype.slice.call(container.children).forEach(function (child) { if (!wanted.has(child)) child.remove(); });
+    var at = keep ? nodes.indexOf(keep) : -1;
+    nodes.forEach(function (node, index) {
+      if (index === at) {
+        while (container.children[index] !== node) container.appendChild(container.children[index]);
+        return;
+      }
+      if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
+    });
+  }
+
+  var cardCache = new Map(); // question id -> {key, node}
+
+  function cardKey(q) {
+    var editing = state.editing.get(q.id);
+    var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
+    var into = q.status === "merged" ? state.questions.get(q.merged_into || "") : null;
+    return JSON.stringify([q, state.settings.answering_question_id === q.id, state.selected === q.id, state.checked.has(q.id),
+      editing ? editing.kind : null, original ? [original.id, original.text] : null, into ? into.text : null]);
+  }
+
+  function cardFor(q, saved) {
+    var key = cardKey(q);
+    var cached = cardCache.get(q.id);
+    if (cached && cached.key === key) return cached.node;
+    if (cached && saved && saved.id === q.id && saved.tag === "SELECT" && saved.item === cached.node) {
+      // an open "Move to…" list is not rebuilt under the pointer: the card is redrawn once it closes
+      var votes = cached.node.querySelector(".q-votes");
+      if (votes) votes.textContent = "▲ " + q.votes;
+      cached.key = null;
+      return cached.node;
+    }
+    var node = card(q);
+    cardCache.set(q.id, { key: key, node: node });
+    return node;
   }
 
   var STATUS_LABELS = { dismissed: "Dismissed", merged: "Merged", moved: "Moved" };
@@ -334,7 +408,8 @@
     }
     if (q.status !== "merged" && q.status !== "moved") {
       add(button(q.starred ? t("Unstar") : t("Star"), function () {
-        run({ type: "star_question", question_id: q.id, starred: !q.starred }).catch(function () {});
+        var now = state.questions.get(q.id) || q;
+        run({ type: "star_question", question_id: q.id, starred: !now.starred }).catch(function () {});
       }, { "aria-pressed": q.starred ? "true" : "false", "data-action": "star" }));
       if (!editing) {
         add(button(t("Edit"), function () { editor(q, "edit"); render(); }, { "data-action": "edit" }));
@@ -387,9 +462,11 @@
     state.editing.forEach(function (value, id) { if (!state.questions.has(id)) state.editing.delete(id); });
     if (state.selected && !shown.some(function (q) { return q.id === state.selected; })) state.selected = null;
     renderBulkBar(shown);
-    var focused = document.activeElement;
-    list.replaceChildren.apply(list, shown.map(card));
-    if (focused && /^(TEXTAREA|INPUT)$/.test(focused.tagName) && focused.closest(".inline-editor") && document.contains(focused)) focused.focus();
+    var saved = focusIn(list, ".mod-question");
+    cardCache.forEach(function (value, id) { if (!state.questions.has(id)) cardCache.delete(id); });
+    var nodes = shown.map(function (q) { return cardFor(q, saved); });
+    arrange(list, nodes, saved && nodes.indexOf(saved.item) >= 0 ? saved.item : null);
+    restoreFocus(list, ".mod-question", saved); // the Reply box being typed in included
     document.getElementById("mod-empty").hidden = shown.length > 0;
 
     var strip = document.getElementById("mod-answering");
@@ -566,38 +643,54 @@
       answers.length ? list : el("p", { class: "small muted", text: t("No answers yet.") }));
   }
 
+  var pollCache = new Map(); // poll id -> {key, node}
+
   function renderPolls() {
     var polls = Array.from(state.polls.values()).sort(function (a, b) { return b.created_at - a.created_at; });
+    var saved = focusIn(pollList, ".poll-item");
+    pollCache.forEach(function (value, id) { if (!state.polls.has(id)) pollCache.delete(id); });
     var items = polls.map(function (poll) {
-      var active = state.settings.active_poll_id === poll.id;
-      var statusLabel = poll.status === "draft" ? t("Draft") : poll.status === "open" ? t("Open") : t("Closed");
-      var actions = el("div", { class: "actions" });
-      if (poll.status === "draft") actions.appendChild(button(t("Open"), function () { changePoll(poll, "open"); }, { class: "button button-small button-primary" }));
-      else if (poll.status === "closed") actions.appendChild(button(t("Reopen"), function () { changePoll(poll, "open"); }));
-      else actions.appendChild(button(t("Close"), function () { changePoll(poll, "close"); }, { class: "button button-small button-primary" }));
-      if (!poll.revealed && poll.status !== "draft" && (poll.visibility !== "live" || poll.kind === "quiz")) {
-        actions.appendChild(button(t("Reveal results"), function () { changePoll(poll, "reveal"); }));
-      }
-      actions.appendChild(button(t("Delete"), function () { changePoll(poll, "delete"); }, { class: "button button-small button-danger" }));
-      var tally = poll.tally || {};
-      var results = poll.kind === "open_text" ? answerQueue(poll) : L.pollResults(poll, tally);
-      var extra = null;
-      if (poll.kind === "quiz") extra = L.leaderboard(poll.leaders);
-      return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
-        el("p", { class: "q-meta" },
-          el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
-          active ? el("span", { class: "badge badge-live", text: t("On screen") }) : null,
-          poll.revealed ? el("span", { class: "badge badge-done", text: t("Revealed") }) : null,
-          el("span", { class: "chip", text: t(KIND_LABELS[poll.kind] || poll.kind) }),
-          el("span", { class: "small muted", text: t(VISIBILITY_LABELS[poll.visibility] || poll.visibility) }),
-          el("span", { class: "poll-ballots", text: L.ballots(poll.ballots) })),
-        el("p", { class: "poll-item-question", dir: "auto", text: poll.question }),
-        results,
-        extra,
-        actions);
+      var key = JSON.stringify([poll, state.settings.active_poll_id === poll.id]);
+      var cached = pollCache.get(poll.id);
+      if (cached && cached.key === key) return cached.node;
+      var node = pollItem(poll, cached && cached.node);
+      pollCache.set(poll.id, { key: key, node: node });
+      return node;
     });
-    pollList.replaceChildren.apply(pollList, items);
+    arrange(pollList, items, saved && items.indexOf(saved.item) >= 0 ? saved.item : null);
+    restoreFocus(pollList, ".poll-item", saved);
     document.getElementById("polls-empty").hidden = polls.length > 0;
     renderScene();
+  }
+
+  function pollItem(poll, previous) {
+    var active = state.settings.active_poll_id === poll.id;
+    var statusLabel = poll.status === "draft" ? t("Draft") : poll.status === "open" ? t("Open") : t("Closed");
+    var actions = el("div", { class: "actions" });
+    if (poll.status === "draft") actions.appendChild(button(t("Open"), function () { changePoll(poll, "open"); }, { class: "button button-small button-primary", "data-action": "open" }));
+    else if (poll.status === "closed") actions.appendChild(button(t("Reopen"), function () { changePoll(poll, "open"); }, { "data-action": "open" }));
+    else actions.appendChild(button(t("Close"), function () { changePoll(poll, "close"); }, { class: "button button-small button-primary", "data-action": "close" }));
+    if (!poll.revealed && poll.status !== "draft" && (poll.visibility !== "live" || poll.kind === "quiz")) {
+      actions.appendChild(button(t("Reveal results"), function () { changePoll(poll, "reveal"); }, { "data-action": "reveal" }));
+    }
+    actions.appendChild(button(t("Delete"), function () { changePoll(poll, "delete"); }, { class: "button button-small button-danger", "data-action": "delete" }));
+    var tally = poll.tally || {};
+    // bars move from where they were rather than growing again from zero
+    var into = previous ? previous.querySelector(poll.kind === "rating" ? ".rating" : ".tally") : null;
+    var results = poll.kind === "open_text" ? answerQueue(poll) : L.pollResults(poll, tally, { into: into });
+    var extra = null;
+    if (poll.kind === "quiz") extra = L.leaderboard(poll.leaders);
+    return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
+      el("p", { class: "q-meta" },
+        el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
+        active ? el("span", { class: "badge badge-live", text: t("On screen") }) : null,
+        poll.revealed ? el("span", { class: "badge badge-done", text: t("Revealed") }) : null,
+        el("span", { class: "chip", text: t(KIND_LABELS[poll.kind] || poll.kind) }),
+        el("span", { class: "small muted", text: t(VISIBILITY_LABELS[poll.visibility] || poll.visibility) }),
+        el("span", { class: "poll-ballots", text: L.ballots(poll.ballots) })),
+      el("p", { class: "poll-item-question", dir: "auto", text: poll.question }),
+      results,
+      extra,
+      actions);
   }
 })();

@@ -31,6 +31,7 @@
     var live = state === "live";
     video.style.display = live ? "block" : "none";
     offlineCard.style.display = live ? "none" : "grid";
+    unmute.hidden = !live; // nothing to unmute while there is no video
   }
 
   function teardown() {

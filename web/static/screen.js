@@ -143,13 +143,14 @@
 
     var quizHidden = poll.kind === "quiz" && !poll.correct;
     var tally = quizHidden ? null : poll.tally;
-    var shape = tally ? poll.kind : "hidden";
+    // hidden results: the choices are drawn once, and again only when what the note says changes
+    var shape = tally ? poll.kind : ["hidden", poll.visibility, poll.status].join("|");
     var current = parts.results.firstChild;
     if (shape !== parts.shape) current = null;
     parts.shape = shape;
     var next;
     if (!tally) {
-      next = current || el("p", { class: "screen-poll-hidden" }, say.t("Results are shown when the moderator reveals them."));
+      next = current || pendingChoices(poll);
     } else {
       next = L.pollResults(poll, tally, {
         big: true,
@@ -163,8 +164,6 @@
       }
     }
     if (next !== current) parts.results.replaceChildren(next);
-    if (poll.kind === "word_cloud" && tally) fitCloud(next, parts.results);
-    if (poll.kind === "open_text" && tally) fitWall(next, parts.results);
 
     var leaders = poll.kind === "quiz" && poll.correct;
     parts.side.hidden = !leaders;
@@ -185,7 +184,73 @@
       }, true));
     }
     show("poll");
+    // Measured once the scene shows and the heading has its size: what is left is the results' room.
     P.fit(parts.heading, parts.heading, [68, 60, 54, 48, 42, 36]);
+    if (poll.kind === "word_cloud" && tally) fitCloud(next, parts.results);
+    else if (poll.kind === "open_text" && tally) fitWall(next, parts.results);
+    else if (next.classList.contains("tally") || next.classList.contains("screen-poll-pending")) {
+      fitRows(next, parts.results, next.classList.contains("tally") ? next : next.querySelector(".screen-choices"));
+    }
+    if (leaders) fitLeaders(parts.side);
+  }
+
+  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "rating"];
+
+  /* Results not shown yet: the choices, without counts, so the hall knows what it votes on, and a
+   * line saying when results appear. The screen never votes, so an "after voting" poll's results
+   * reach it when the poll closes (or when a moderator reveals them). */
+  function pendingChoices(poll) {
+    var afterVote = poll.kind !== "quiz" && poll.visibility === "after_vote" && poll.status === "open";
+    var note = el("p", { class: "screen-poll-hidden" },
+      say.t(afterVote ? "Results appear when the poll closes." : "Results are shown when the moderator reveals them."));
+    var options = CHOICE_KINDS.indexOf(poll.kind) >= 0 ? poll.options || [] : [];
+    if (!options.length) return note;
+    var rating = poll.kind === "rating";
+    var list = el("ul", { class: "screen-choices" + (rating ? " screen-choices-rating" : "") });
+    options.forEach(function (option) {
+      list.appendChild(el("li", { class: "screen-choice", dataset: { option: option } },
+        el("span", { class: "screen-choice-text", dir: "auto", text: rating ? option + " ★" : option })));
+    });
+    return el("div", { class: "screen-poll-pending" }, list, note);
+  }
+
+  /* Every option at once, never scrolled: one column whose text shrinks a little, then two
+   * columns (many options), shrinking further but still legible from the back of the hall.
+   * Long options wrap to two lines and are cut there (style.css). */
+  var ROW_LAYOUTS = [[1, 24], [1, 22], [1, 20], [1, 18], [2, 20], [2, 18], [2, 16], [2, 14]];
+
+  function fitRows(node, box, list) {
+    var count = list ? list.children.length : 0;
+    var rating = list && list.classList.contains("screen-choices-rating");
+    for (var i = 0; i < ROW_LAYOUTS.length; i++) {
+      var columns = rating ? 1 : ROW_LAYOUTS[i][0];
+      node.style.fontSize = ROW_LAYOUTS[i][1] + "px";
+      if (list) {
+        list.classList.toggle("screen-cols-2", columns === 2);
+        list.style.gridTemplateRows = columns === 2 ? "repeat(" + Math.ceil(count / 2) + ", auto)" : "";
+      }
+      if (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) return;
+    }
+  }
+
+  /* The fastest correct answers: smaller when many, and never a row cut in half: the rows that
+   * do not fit whole are left out (the fastest come first). */
+  function fitLeaders(side) {
+    var board = side.firstChild;
+    var list = board && board.querySelector(".leaderboard-list");
+    if (!list) return;
+    var rows = Array.prototype.slice.call(list.children);
+    rows.forEach(function (row) { row.hidden = false; });
+    function bottom() {
+      return board.getBoundingClientRect().bottom - parseFloat(getComputedStyle(board).paddingBottom) + 0.5;
+    }
+    var sizes = [40, 36, 32, 28];
+    for (var i = 0; i < sizes.length; i++) {
+      list.style.fontSize = sizes[i] + "px";
+      if (!rows.length || rows[rows.length - 1].getBoundingClientRect().bottom <= bottom()) return;
+    }
+    var shown = rows.length;
+    while (shown > 1 && rows[shown - 1].getBoundingClientRect().bottom > bottom()) rows[--shown].hidden = true;
   }
 
   /* The cloud grows to fill the stage, and shrinks when many words would overflow it. */

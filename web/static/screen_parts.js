@@ -76,10 +76,15 @@
     return box;
   }
 
-  /* The invitation to join: topic, now/next, the call to scan, URL and room code, the QR code. */
+  /* The invitation to join (on the foyer, with the room's name and hall): topic, now/next, the
+   * call to scan, URL and room code, the QR code. */
   function joinScene(say, info, qr, options) {
     var text = el("div", { class: "join-text" });
-    if (options && options.withName) text.appendChild(el("h1", { class: "join-room" }, say.name(info.name)));
+    if (options && options.withName) {
+      text.appendChild(el("h1", { class: "join-room" }, say.name(info.name)));
+      // the foyer: where the room is, so people find their way there
+      if (info.location) text.appendChild(el("p", { class: "join-location" }, say.name(info.location, true)));
+    }
     if (info.topic) text.appendChild(el("p", { class: "join-topic" }, say.name(info.topic)));
     text.appendChild(nowNext(say, info));
     text.appendChild(el("p", { class: "join-call" }, say.t("Scan to ask questions and vote")));
