@@ -244,7 +244,7 @@
     function bottom() {
       return board.getBoundingClientRect().bottom - parseFloat(getComputedStyle(board).paddingBottom) + 0.5;
     }
-    var sizes = [40, 36, 32, 28];
+    var sizes = [40, 36, 32];
     for (var i = 0; i < sizes.length; i++) {
       list.style.fontSize = sizes[i] + "px";
       if (!rows.length || rows[rows.length - 1].getBoundingClientRect().bottom <= bottom()) return;
