@@ -229,3 +229,17 @@ def test_unmute_hidden_while_offline(server: LiveServer, browser: Browser) -> No
     expect(viewer.locator("#video-unmute")).to_be_hidden()
     viewer.locator("#video").screenshot(path=SHOTS / "viewer-video-offline.png")
     assert watch.errors == []
+
+
+def test_a_refused_label_says_what_to_change(server: LiveServer, moderator: Person, browser: Browser) -> None:  # noqa: F811
+    """The page's own words, plus the server's detail: which field, which limit."""
+    watch = Watch()
+    question_id = live_question(server, moderator, "Who pays for hydrogen refuelling stations?")
+    page = console(watch, browser, server)
+    page.get_by_role("tab", name=re.compile("Live")).click()
+    card(page, question_id).get_by_role("button", name="Labels").click()
+    page.get_by_label("Labels").fill("infrastructure, a label far longer than thirty characters")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".notice-error")).to_contain_text("longer than 30 characters")
+    page.screenshot(path=str(SHOTS / "console-label-refused.png"))
+    assert watch.errors == [] and watch.dialogs == []

@@ -36,9 +36,14 @@
 
   var ERROR_CODES = ["forbidden", "not_found", "invalid", "conflict", "rate_limited", "unavailable"];
 
+  /* The page's own words for the error; for "invalid", also the server's detail (which field,
+   * which limit: "label is longer than 30 characters"), so the person knows what to change. */
   function errorText(error) {
     var code = error && error.code;
-    if (ERROR_CODES.indexOf(code) >= 0 && messages[code] && messages[code] !== code) return messages[code];
+    if (ERROR_CODES.indexOf(code) >= 0 && messages[code] && messages[code] !== code) {
+      var detail = code === "invalid" && typeof error.message === "string" ? error.message.slice(0, 200) : "";
+      return detail ? messages[code] + " (" + detail + ")" : messages[code];
+    }
     return t("Something went wrong.");
   }
 
