@@ -114,7 +114,7 @@ class Service:
         if limited:
             wait = self.limiter.allow(actor.participant_id, command.type, started)
             if wait:
-                raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s")
+                raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s", math.ceil(wait))
         outcome = "refused"
         try:
             result = await self.engine.execute(room_id, command, actor, now=time.time(), policy=self.policies[room_id])

@@ -112,9 +112,16 @@ async def test_vote_stuffing_from_one_participant_counts_once(start_live: StartL
 async def test_asking_is_rate_limited_per_participant(start_live: StartLive) -> None:
     server = start_live()
     viewer, other = Person(server), Person(server)
-    codes = [viewer.command("main", {"type": "ask_question", "text": f"question {n}"}).status_code for n in range(5)]
-    assert codes == [200, 200, 200, 429, 429]
+    responses = [viewer.command("main", {"type": "ask_question", "text": f"question {n}"}) for n in range(5)]
+    assert [r.status_code for r in responses] == [200, 200, 200, 429, 429]
+    limited = responses[-1]  # says how long to wait, for the page (in its language) and for HTTP clients
+    seconds = limited.json()["error"]["retry_after"]
+    assert isinstance(seconds, int) and seconds >= 1 and limited.headers["retry-after"] == str(seconds)
     assert other.command("main", {"type": "ask_question", "text": "someone else"}).status_code == 200
+    stream = await viewer.connect("main")
+    await stream.send({"type": "command", "ref": 7, "command": {"type": "ask_question", "text": "again"}})
+    error = (await stream.receive_until("error"))[-1]
+    assert error["code"] == "rate_limited" and error["ref"] == 7 and error["retry_after"] >= 1
 
 
 async def test_the_event_files_word_filter_holds_questions_for_a_moderator(start_live: StartLive) -> None:

@@ -34,6 +34,10 @@ class Conflict(CommandRefused):
 class RateLimited(CommandRefused):
     code = "rate_limited"
 
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after  # seconds until the participant may try again
+
 
 class NoIdentity(CommandRefused):
     """The session has no participant id yet: each such request would count as a new person."""

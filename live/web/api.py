@@ -12,7 +12,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..config import Room, Session, now_and_next
-from ..domain.errors import CommandRefused, InvalidInput
+from ..domain.errors import CommandRefused, InvalidInput, RateLimited
 from ..domain.projection import snapshot
 from ..domain.questions import QuestionStatus
 from ..domain.roles import Audience, Role
@@ -25,8 +25,8 @@ STATUS = {"forbidden": 403, "not_found": 404, "invalid": 400, "conflict": 409, "
 MAX_BODY = 16 * 1024
 
 
-def error(code: str, message: str, status: int) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+def error(code: str, message: str, status: int, **detail: object) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message, **detail}}, status_code=status)
 
 
 def _service(request: Request) -> Service:
@@ -120,6 +120,10 @@ async def run_command(request: Request) -> Response:
     try:
         payload = await _json_body(request)
         result = await service.run_command(room_id, identity.actor(request), payload)
+    except RateLimited as limited:  # the page says how long; HTTP clients get Retry-After
+        refused = error(limited.code, limited.message, 429, retry_after=limited.retry_after)
+        refused.headers["retry-after"] = str(limited.retry_after)
+        return refused
     except CommandRefused as refused:
         return error(refused.code, refused.message, STATUS.get(refused.code, 400))
     except StorageUnavailable as unavailable:

@@ -86,6 +86,7 @@ SCRIPT_MESSAGES = [
     N_("invalid"),
     N_("conflict"),
     N_("rate_limited"),
+    N_("Too often: try again in {seconds} s."),
     N_("unavailable"),
 ]
 

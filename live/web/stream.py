@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..domain.errors import CommandRefused
+from ..domain.errors import CommandRefused, RateLimited
 from ..domain.roles import Actor, Audience, Role
 from ..engines.base import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
@@ -27,8 +27,8 @@ ROLES = {"viewer": (Role.VIEWER, Audience.PUBLIC), "screen": (Role.SCREEN, Audie
          "moderator": (Role.MODERATOR, Audience.MODERATOR)}  # fmt: skip
 
 
-def _error(code: str, message: str, ref: object = None) -> str:
-    return json.dumps({"type": "error", "code": code, "message": message, "ref": ref}, ensure_ascii=False)
+def _error(code: str, message: str, ref: object = None, **detail: object) -> str:
+    return json.dumps({"type": "error", "code": code, "message": message, "ref": ref, **detail}, ensure_ascii=False)
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -121,6 +121,8 @@ async def _handle(service: Service, connection: Connection, room_id: str, actor:
     elif kind == "command":
         try:
             result = await service.run_command(room_id, actor, request.get("command"))
+        except RateLimited as limited:
+            connection.push(_error(limited.code, limited.message, ref, retry_after=limited.retry_after))
         except CommandRefused as refused:
             connection.push(_error(refused.code, refused.message, ref))
         except StorageUnavailable as error:

@@ -243,3 +243,25 @@ def test_a_refused_label_says_what_to_change(server: LiveServer, moderator: Pers
     expect(page.locator(".notice-error")).to_contain_text("longer than 30 characters")
     page.screenshot(path=str(SHOTS / "console-label-refused.png"))
     assert watch.errors == [] and watch.dialogs == []
+
+
+@pytest.mark.parametrize(("language", "expected"), [("en", r"try again in \d+ s"), ("zh-CN", r"请 \d+ 秒后再试")])
+def test_a_rate_limited_viewer_is_told_how_long_to_wait(
+    server: LiveServer,
+    browser: Browser,  # noqa: F811
+    language: str,
+    expected: str,
+) -> None:
+    watch = Watch()
+    page = watch.page(browser, server, **PHONE_OPTIONS)
+    page.goto(f"/r/main?lang={language}")
+    expect(page.locator("#live-status")).to_be_visible()
+    box = page.locator("#ask-text")
+    for n in range(4):  # three questions a minute; the fourth is refused
+        box.fill(f"Question number {n} about charging networks")
+        page.locator("#ask-submit").click()
+        if n < 3:
+            expect(box).to_have_value("")
+    expect(page.locator("#ask-feedback")).to_have_text(re.compile(expected))
+    page.screenshot(path=str(SHOTS / f"viewer-rate-limited-{language}.png"))
+    assert watch.errors == [] and watch.dialogs == []

@@ -40,6 +40,10 @@
    * which limit: "label is longer than 30 characters"), so the person knows what to change. */
   function errorText(error) {
     var code = error && error.code;
+    var seconds = Number(error && error.retry_after);
+    if (code === "rate_limited" && seconds > 0 && messages["Too often: try again in {seconds} s."]) {
+      return t("Too often: try again in {seconds} s.").replace("{seconds}", String(Math.ceil(seconds)));
+    }
     if (ERROR_CODES.indexOf(code) >= 0 && messages[code] && messages[code] !== code) {
       var detail = code === "invalid" && typeof error.message === "string" ? error.message.slice(0, 200) : "";
       return detail ? messages[code] + " (" + detail + ")" : messages[code];
@@ -267,7 +271,7 @@
       if (waiting) {
         delete this.pending[message.ref];
         if (type === "ack") waiting.resolve(message.result || {});
-        else waiting.reject({ code: message.code, message: message.message });
+        else waiting.reject({ code: message.code, message: message.message, retry_after: message.retry_after });
       }
       return;
     }
@@ -310,7 +314,7 @@
       return response.json().catch(function () { return {}; }).then(function (body) {
         if (response.ok) return body;
         var error = (body && body.error) || {};
-        throw { code: error.code || (response.status >= 500 ? "unavailable" : "invalid"), message: error.message || "" };
+        throw { code: error.code || (response.status >= 500 ? "unavailable" : "invalid"), message: error.message || "", retry_after: error.retry_after };
       });
     }, function () {
       throw { code: "unavailable", message: "the server could not be reached" };
