@@ -54,6 +54,7 @@ SCRIPT_MESSAGES = [
     N_("Your vote was counted."),
     N_("ballots"),
     N_("Results are shown when the moderator reveals them."),
+    N_("Results appear when the poll closes."),
     N_("Open"),
     N_("Close"),
     N_("Reveal results"),

@@ -62,7 +62,6 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             is_admin=actor.has(Role.ADMIN, "*"),
             messages=script_messages(language),
             # Screens set to show both languages need each catalogue, whatever the page's language.
-            gettext_for={lang: translations(lang).gettext for lang in LANGUAGES},
             messages_for={lang: script_messages(lang) for lang in LANGUAGES},
             path=request.url.path,
             **context,
