@@ -114,7 +114,7 @@ class Service:
         if limited:
             wait = self.limiter.allow(actor.participant_id, command.type, started)
             if wait:
-                raise RateLimited(f"too many at once: try again in {math.ceil(wait)} s", math.ceil(wait))
+                raise RateLimited(math.ceil(wait))
         outcome = "refused"
         try:
             result = await self.engine.execute(room_id, command, actor, now=time.time(), policy=self.policies[room_id])
@@ -135,10 +135,11 @@ class Service:
         elif isinstance(command, Upvote):  # the page learns the count it now shows, merges included
             reply.update(self._upvote_reply(room_id, command, actor, result))
         elif isinstance(command, VotePoll):
-            poll = self.engine.state(room_id).polls.get(command.poll_id)  # a batch may have deleted it
+            state = self.engine.state(room_id)
+            poll = state.polls.get(command.poll_id)  # a later command in the batch may have deleted it
             shown = poll is not None and (poll.tally_is_public or poll.tally_for_voters)  # after_vote: earned
-            if poll is not None and shown and poll.kind not in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):
-                reply["tally"] = self.engine.state(room_id).poll_tally(poll.id)  # (those two wait for counters)
+            if shown and poll and poll.kind not in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):  # those: counters
+                reply["tally"] = state.poll_tally(poll.id)
         elif result.created_id is not None:
             state = self.engine.state(room_id)
             if result.created_id in state.questions:

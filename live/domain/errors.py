@@ -10,6 +10,11 @@ class CommandRefused(Exception):
         super().__init__(message)
         self.message = message
 
+    @property
+    def detail(self) -> dict[str, object]:
+        """Fields a client can act on, sent beside the code and message."""
+        return {}
+
 
 class NotAllowed(CommandRefused):
     """The actor's role does not permit the command."""
@@ -34,9 +39,13 @@ class Conflict(CommandRefused):
 class RateLimited(CommandRefused):
     code = "rate_limited"
 
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after  # seconds until the participant may try again
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many at once: try again in {retry_after} s")
+        self.retry_after = retry_after  # whole seconds until the participant may try again
+
+    @property
+    def detail(self) -> dict[str, object]:
+        return {"retry_after": self.retry_after}
 
 
 class NoIdentity(CommandRefused):

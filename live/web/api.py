@@ -120,12 +120,11 @@ async def run_command(request: Request) -> Response:
     try:
         payload = await _json_body(request)
         result = await service.run_command(room_id, identity.actor(request), payload)
-    except RateLimited as limited:  # the page says how long; HTTP clients get Retry-After
-        refused = error(limited.code, limited.message, 429, retry_after=limited.retry_after)
-        refused.headers["retry-after"] = str(limited.retry_after)
-        return refused
     except CommandRefused as refused:
-        return error(refused.code, refused.message, STATUS.get(refused.code, 400))
+        response = error(refused.code, refused.message, STATUS.get(refused.code, 400), **refused.detail)
+        if isinstance(refused, RateLimited):  # for HTTP clients; pages read retry_after
+            response.headers["retry-after"] = str(refused.retry_after)
+        return response
     except StorageUnavailable as unavailable:
         return error("unavailable", str(unavailable), 503)
     return JSONResponse(result)

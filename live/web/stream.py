@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from ..domain.errors import CommandRefused, RateLimited
+from ..domain.errors import CommandRefused
 from ..domain.roles import Actor, Audience, Role
 from ..engines.base import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
@@ -121,10 +121,8 @@ async def _handle(service: Service, connection: Connection, room_id: str, actor:
     elif kind == "command":
         try:
             result = await service.run_command(room_id, actor, request.get("command"))
-        except RateLimited as limited:
-            connection.push(_error(limited.code, limited.message, ref, retry_after=limited.retry_after))
         except CommandRefused as refused:
-            connection.push(_error(refused.code, refused.message, ref))
+            connection.push(_error(refused.code, refused.message, ref, **refused.detail))
         except StorageUnavailable as error:
             connection.push(_error("unavailable", str(error), ref))
         else:

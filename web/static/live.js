@@ -36,12 +36,13 @@
 
   var ERROR_CODES = ["forbidden", "not_found", "invalid", "conflict", "rate_limited", "unavailable"];
 
-  /* The page's own words for the error; for "invalid", also the server's detail (which field,
-   * which limit: "label is longer than 30 characters"), so the person knows what to change. */
+  /* The page's own words for the error, with what the person can act on: how long to wait, or
+   * for "invalid" the server's detail (which field, which limit: "label is longer than 30
+   * characters"). */
   function errorText(error) {
     var code = error && error.code;
     var seconds = Number(error && error.retry_after);
-    if (code === "rate_limited" && seconds > 0 && messages["Too often: try again in {seconds} s."]) {
+    if (code === "rate_limited" && seconds > 0) {
       return t("Too often: try again in {seconds} s.").replace("{seconds}", String(Math.ceil(seconds)));
     }
     if (ERROR_CODES.indexOf(code) >= 0 && messages[code] && messages[code] !== code) {
