@@ -344,6 +344,11 @@ def create_poll(state: RoomState, command: c.CreatePoll, context: Context) -> li
     ]
 
 
+def _closed(state: RoomState, poll: Poll, context: Context) -> PollChanged:
+    after = poll.model_copy(update={"status": PollStatus.CLOSED, "closed_at": context.now})
+    return _poll_changed(state, after, "closed", context.actor.participant_id)
+
+
 def _poll_changed(state: RoomState, after: Poll, action: str, by: str | None) -> PollChanged:
     """A poll's new state with its results as they stand, so the event alone can be shown."""
     return PollChanged(
@@ -396,12 +401,7 @@ def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> li
         )
         settings = state.settings.model_copy(update={"active_poll_id": poll.id})
         # One poll at a time: the room shows one, so another left open would take votes unseen.
-        closing = [
-            _poll_changed(state, other.model_copy(update={"status": PollStatus.CLOSED, "closed_at": context.now}),
-                          "closed", by)
-            for other in state.polls.values()
-            if other.status is PollStatus.OPEN
-        ]  # fmt: skip
+        closing = [_closed(state, other, context) for other in state.polls.values() if other.status is PollStatus.OPEN]
         return [
             *closing,
             _poll_changed(state, after, "opened", by),
@@ -410,8 +410,7 @@ def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> li
     if command.action == "close":
         if poll.status is not PollStatus.OPEN:
             raise Conflict(f"the poll is {poll.status.value}, not open")
-        after = poll.model_copy(update={"status": PollStatus.CLOSED, "closed_at": context.now})
-        return [_poll_changed(state, after, "closed", by)]
+        return [_closed(state, poll, context)]
     if poll.status is PollStatus.DRAFT:
         raise Conflict("open the poll before revealing its results")
     if poll.revealed:
