@@ -218,29 +218,36 @@ class Engine(ABC):
         replica.waiting.clear()
 
     async def _commit_waiting(self, room_id: str, replica: Replica) -> None:
-        while replica.waiting:
-            batch = replica.waiting[:MAX_BATCH]
-            del replica.waiting[:MAX_BATCH]
-            try:
-                await self._commit(room_id, replica, batch)
-            except asyncio.CancelledError:
-                self._refuse_waiting(replica, batch)
-                raise
-            except StorageUnavailable as unavailable:
-                for waiting in batch:
-                    waiting.settle(error=waiting.refused or unavailable)
-            except Exception:
-                # Not the storage: something in one command (an event that will not serialise,
-                # say). Each command alone, so that only the one at fault fails.
+        batch: list[Waiting] = []
+        try:
+            while replica.waiting:
+                batch = replica.waiting[:MAX_BATCH]
+                del replica.waiting[:MAX_BATCH]
+                if not await self._commit_or_answer(room_id, replica, batch):
+                    # Not the storage: something in one command (an event that will not serialise,
+                    # say). Each command alone, so that only the one at fault fails.
+                    for waiting in batch:
+                        await self._commit_or_answer(room_id, replica, [waiting])
+        except asyncio.CancelledError:
+            self._refuse_waiting(replica, batch)
+            raise
+
+    async def _commit_or_answer(self, room_id: str, replica: Replica, batch: list[Waiting]) -> bool:
+        """Commit, or give every caller the failure; False (nobody answered) when a batch of
+        several failed for a reason that is not the storage's, to be tried one by one."""
+        try:
+            await self._commit(room_id, replica, batch)
+            return True
+        except StorageUnavailable as unavailable:
+            failure: Exception = unavailable
+        except Exception as error:
+            if len(batch) > 1:
                 log.exception("room %s: a batch of %d failed; storing its commands one by one", room_id, len(batch))
-                for waiting in batch:
-                    try:
-                        await self._commit(room_id, replica, [waiting])
-                    except asyncio.CancelledError:
-                        self._refuse_waiting(replica, batch)
-                        raise
-                    except Exception as error:
-                        waiting.settle(error=waiting.refused or error)
+                return False
+            failure = error
+        for waiting in batch:
+            waiting.settle(error=waiting.refused or failure)
+        return True
 
     async def _commit(self, room_id: str, replica: Replica, batch: list[Waiting]) -> None:
         """Decide a batch on the replica's state, store all its events in one write, apply them.

@@ -190,14 +190,11 @@ class RedisEngine(Engine):
         replica = self._replicas.get(room_id)
         if replica is None:
             return
-        if message.startswith("{"):  # one bare event, as processes before batching published
-            stored = [StoredEvent.from_payload(message)]
-        else:
-            header, _, lines = message.partition("\n")
-            epoch, _, last = header.partition(" ")
-            if epoch == replica.epoch and last.isdigit() and int(last) <= replica.offset:
-                return  # already applied: this process's own write, echoed back
-            stored = [StoredEvent.from_payload(line) for line in lines.split("\n")]
+        header, _, lines = message.partition("\n")
+        epoch, _, last = header.partition(" ")
+        if epoch == replica.epoch and last.isdigit() and int(last) <= replica.offset:
+            return  # already applied: this process's own write, echoed back
+        stored = [StoredEvent.from_payload(line) for line in lines.split("\n")]
         if not self._advance(room_id, stored):
             self._request_catch_up(room_id)
 
