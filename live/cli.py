@@ -12,6 +12,8 @@ from .config import ConfigError, EventFile, parse_event_file
 from .engines.base import Engine
 from .engines.memory import MemoryEngine
 from .engines.redis import RedisEngine
+from .hub import Hub
+from .media import create_media
 from .service import Service, initial_states
 from .settings import DEFAULT_CONFIG, ServeSettings, add_arguments, resolve
 
@@ -19,6 +21,7 @@ WS_MAX_SIZE = 64 * 1024  # protocol limit; the stream answers frames over 16 KiB
 
 
 def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
+    """The composition root: the engine, the hub over it, every room's video, the service."""
     engine: Engine
     if settings.redis:
         engine = RedisEngine(initial_states(event_file), settings.redis, event_file.event.slug)
@@ -27,7 +30,9 @@ def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
     slugs = [room.slug for room in event_file.rooms]
     secret = settings.secret or load_or_create_secret(settings.data_dir / "secret")
     keyring = load_or_create_keys(settings.keys_path, slugs).with_tag_secret(secret)
-    return Service(settings=settings, event_file=event_file, engine=engine, keyring=keyring, secret=secret)
+    hub = Hub(engine)
+    media = create_media(settings, event_file, hub.publish_status)
+    return Service(settings, event_file, engine, hub, media, keyring, secret)
 
 
 def serve(settings: ServeSettings) -> int:

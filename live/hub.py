@@ -1,28 +1,27 @@
 """Fan-out of a room's events to its live connections.
 
 Each event is projected and serialised once per audience (public, moderator), then the same text
-is queued on every connection of that audience. Every connection has a bounded outbox drained by
-its own writer, so a slow phone only ever delays itself: when its outbox overflows it is told to
+is handed to every connection of that audience. ``push`` never waits: every connection has a
+bounded outbox (a direct connection's is its socket buffer; an ASGI one's, a queue drained by its
+writer task), so a slow phone only ever delays itself: when its outbox overflows it is told to
 resync and closed. Counters (upvotes, tallies) are conflated: the newest value per key waits for
-the next flush, a few times a second, however many votes arrive in between.
+the next flush, a few times a second, however many votes arrive in between. Every message's
+shape comes from live/protocol.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import metrics
-from .outbox import RESYNC, Connection, Outgoing
-
-__all__ = ["RESYNC", "Connection", "Hub", "Outgoing"]
+from . import metrics, protocol
 from .domain.projection import (
     CounterUpdate,
+    Projection,
     author_notice,
     counters,
     personal_view,
@@ -32,13 +31,27 @@ from .domain.projection import (
 )
 from .domain.roles import Audience
 from .engines.base import Engine, Position, StoredEvent
+from .outbox import RESYNC, Connection, Outgoing
+from .protocol import encode
+
+__all__ = ["RESYNC", "Connection", "Hub", "Outgoing", "encode"]
 
 log = logging.getLogger(__name__)
 
+Notice = tuple[str, dict[str, Any]]  # (participant id, message): for that participant's connections only
 
-def encode(message: dict[str, Any]) -> str:
-    """The stream's one JSON encoding: compact, and UTF-8 text as it is (no \\u escapes)."""
-    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+def event_messages(stored: StoredEvent, audience: Audience) -> tuple[Projection, Notice | None]:
+    """What a stored event becomes for an audience, live or replayed on resume: a message for
+    every connection of it (with the event's position), a counter update, or nothing; plus, for
+    the public audience, what only the question's asker hears."""
+    message = project(stored.event, audience)
+    if isinstance(message, dict):
+        message = protocol.at(message, stored.epoch, stored.offset)
+    notice = author_notice(stored.event) if audience is Audience.PUBLIC else None
+    if notice is None:
+        return message, None
+    return message, (notice[0], protocol.at(notice[1], stored.epoch, stored.offset))
 
 
 FLUSH_INTERVAL = 0.25  # seconds between two counter updates of a room
@@ -101,20 +114,15 @@ class Hub:
         for audience, connections in channel.connections.items():
             if not connections:
                 continue
-            projected = project(stored.event, audience)
-            if projected is None:
-                continue
-            if isinstance(projected, CounterUpdate):
+            message, notice = event_messages(stored, audience)
+            if isinstance(message, CounterUpdate):
                 groups = channel.pending.setdefault(audience, {"votes": {}, "polls": {}})
-                groups[projected.group][projected.key] = projected.value
+                groups[message.group][message.key] = message.value
                 channel.pending_position = Position(stored.epoch, stored.offset)
-                continue
-            text = self._serialise({**projected, "epoch": stored.epoch, "offset": stored.offset})
-            self._fan_out(text, connections)
-        notice = author_notice(stored.event)
-        if notice is not None and notice[0] in channel.by_participant:
-            text = self._serialise({**notice[1], "epoch": stored.epoch, "offset": stored.offset})
-            self._fan_out(text, channel.by_participant[notice[0]])
+            elif message is not None:
+                self._fan_out(self._serialise(message), connections)
+            if notice is not None and notice[0] in channel.by_participant:
+                self._fan_out(self._serialise(notice[1]), channel.by_participant[notice[0]])
 
     def _fan_out(self, text: Outgoing, connections: set[Connection]) -> None:
         for connection in connections:
@@ -171,12 +179,7 @@ class Hub:
                 continue
             state = self.engine.state(room_id)
             for audience, groups in channel.pending.items():
-                head = {
-                    "type": "counters",
-                    "epoch": position.epoch,
-                    "offset": position.offset,
-                    "votes": groups["votes"],
-                }
+                head = protocol.counters(position.epoch, position.offset, groups["votes"], {})
                 polls = {}
                 voter_only = []  # after_vote polls whose tally only their voters may see
                 for poll_id in groups["polls"]:
@@ -218,7 +221,7 @@ class Hub:
             reason = "epoch" if resume.epoch != position.epoch else "too_old"
             if resume.epoch == position.epoch and resume.offset > position.offset:
                 reason = "unknown_offset"
-            connection.outbox.append(self._serialise({"type": "reload", "reason": reason}))
+            connection.outbox.append(self._serialise(protocol.reload(reason)))
             metrics.RESYNCS.labels(reason=reason).inc()
         if missed is None:
             # Thousands join at once during a vote storm, when every vote moves the offset: a room
@@ -229,17 +232,13 @@ class Hub:
                 missed = self.engine.history(room_id, cached.position) or []
         if missed is not None:
             for stored in missed:
-                projected = project(stored.event, audience)
-                if isinstance(projected, dict):
-                    message = {**projected, "epoch": stored.epoch, "offset": stored.offset}
+                message, notice = event_messages(stored, audience)
+                if isinstance(message, dict):  # counter updates: the full counters below
                     connection.outbox.append(encode(message))
-                notice = author_notice(stored.event) if audience is Audience.PUBLIC else None
                 if notice is not None and notice[0] == participant_id:  # what only the asker hears
-                    message = {**notice[1], "epoch": stored.epoch, "offset": stored.offset}
-                    connection.outbox.append(encode(message))
+                    connection.outbox.append(encode(notice[1]))
             current = counters(self.engine.state(room_id), audience, participant_id)
-            message = {"type": "counters", "epoch": position.epoch, "offset": position.offset, **current}
-            connection.outbox.append(encode(message))
+            connection.outbox.append(encode(protocol.counters(position.epoch, position.offset, **current)))
         connection.outbox.extend(self.statuses.get(room_id, {}).values())  # video: live or offline
         channel.connections[audience].add(connection)
         if participant_id is not None and audience is Audience.PUBLIC:
@@ -280,5 +279,4 @@ class Hub:
         """The room part is shared (and may be a moment old: the missed events follow it); the
         participant's own part is built now, from the current state."""
         mine = personal_view(self.engine.state(room_id), audience, participant_id)
-        head = encode({"type": "snapshot", "epoch": cached.position.epoch, "offset": cached.position.offset})
-        return f'{head[:-1]},"room":{cached.text},"mine":{encode(mine)}}}'
+        return protocol.snapshot_text(cached.position.epoch, cached.position.offset, cached.text, mine)

@@ -5,45 +5,57 @@ behind gets ``resync`` and is closed, so one slow phone cannot stall a room):
 
 - ``Connection`` queues messages in a bounded deque drained by its own writer task through any
   ``send`` coroutine (the ASGI path; used by tests and any ASGI server).
-- ``DirectConnection`` writes each message's pre-encoded frame straight to the socket
-  (live/web/frames.py); the socket's write buffer is its outbox, bounded in bytes. No task per
-  client, no per-client framing: the figures that justified it are in docs/CAPACITY.md.
+- ``DirectConnection`` hands each message to a ``FrameWriter`` (the transport's, given to it:
+  live/web/frames.py is uvicorn's), which frames it once for every client and writes it straight
+  to the socket; the socket's write buffer is its outbox, bounded in bytes. No task per client,
+  no per-client framing: the figures that justified it are in docs/CAPACITY.md.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 from collections import deque
 from collections.abc import Awaitable, Callable
-from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from . import metrics
 from .domain.roles import Audience
-
-if TYPE_CHECKING:
-    from .web.frames import FrameWriter
+from .protocol import CLOSE_RESYNC, RESYNC_TEXT
 
 OUTBOX_LIMIT = 500  # messages waiting for one client before it is told to resync
 BYTES_PER_MESSAGE = 1024  # a direct connection's outbox limit is OUTBOX_LIMIT times this, in bytes
 SEND_TIMEOUT = 15.0  # a client that takes longer to accept one message is dropped
 CLOSE_GRACE = 5.0  # seconds a dropped client gets to take its last messages before the socket is cut
-RESYNC_CLOSE_CODE = 4008
 
 
 class Outgoing(str):
-    """A message serialised once for an audience; its WebSocket frame is also built only once."""
+    """A message serialised once for an audience. The transport that frames it keeps the frame
+    here, so that every client of the audience is written the same bytes, framed once."""
 
-    @cached_property
-    def frame(self) -> bytes:
-        from .web.frames import text_frame
-
-        return text_frame(self)
+    frame: bytes | None = None
 
 
-RESYNC = Outgoing(json.dumps({"type": "resync", "reason": "too_far_behind"}))
+RESYNC = Outgoing(RESYNC_TEXT)
+
+
+class FrameWriter(Protocol):
+    """What a direct connection needs of its client's socket (live/web/frames.py has uvicorn's)."""
+
+    @property
+    def is_open(self) -> bool: ...
+
+    def buffered(self) -> int:
+        """Bytes written but not yet taken by the client: its backlog."""
+        ...
+
+    def write_text(self, text: str) -> None:
+        """Write one text message as a frame (an ``Outgoing``'s frame is built once and kept)."""
+        ...
+
+    def close_after(self, text: str, code: int, grace: float) -> None:
+        """Write a last message and a close frame, then cut the socket after ``grace`` seconds."""
+        ...
 
 
 class Connection:
@@ -96,14 +108,14 @@ class Connection:
                     text = self.outbox.popleft()
                     await asyncio.wait_for(self._send(text), SEND_TIMEOUT)
                 if self.lagging:
-                    await self._close(RESYNC_CLOSE_CODE)  # after the resync message: the client reconnects
+                    await self._close(CLOSE_RESYNC)  # after the resync message: the client reconnects
                     return
                 wakeup.clear()
                 await wakeup.wait()
         except (TimeoutError, OSError, RuntimeError):
             metrics.DROPPED.inc()
             with contextlib.suppress(Exception):
-                await self._close(RESYNC_CLOSE_CODE)
+                await self._close(CLOSE_RESYNC)
         finally:
             self.closed = True
 
@@ -154,18 +166,16 @@ class DirectConnection(Connection):
         if self._writer.buffered() > self.limit_bytes:
             self._fall_behind()
             return
-        self._writer.write(text.frame if isinstance(text, Outgoing) else Outgoing(text).frame)
+        self._writer.write_text(text)
 
     @property
     def depth(self) -> int:
         return len(self.outbox) + self._writer.buffered() // BYTES_PER_MESSAGE
 
     def _fall_behind(self) -> None:
-        from .web.frames import close_frame
-
         self.lagging = True
         metrics.RESYNCS.labels(reason="slow_client").inc()
-        self._writer.close(RESYNC.frame + close_frame(RESYNC_CLOSE_CODE), CLOSE_GRACE)
+        self._writer.close_after(RESYNC, CLOSE_RESYNC, CLOSE_GRACE)
 
     def start(self) -> asyncio.Task[None] | None:
         self._started = True

@@ -23,7 +23,7 @@ from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
 from .engines.base import CommandResult, Engine
 from .hub import Hub
-from .media import MediaService, create_media
+from .media import MediaService
 from .ratelimit import RateLimiter
 from .settings import ServeSettings
 
@@ -47,20 +47,20 @@ def initial_states(event_file: EventFile) -> dict[str, RoomState]:
 
 @dataclass
 class Service:
+    """What the transports share, built by the composition root (``cli.build_service``)."""
+
     settings: ServeSettings
     event_file: EventFile
     engine: Engine
+    hub: Hub
+    media: MediaService  # each room's video (live/media)
     keyring: Keyring
     secret: str
-    hub: Hub = field(init=False)
     limiter: RateLimiter = field(default_factory=RateLimiter)
     policies: dict[str, RoomPolicy] = field(init=False)
-    media: MediaService = field(init=False)  # each room's video (live/media)
 
     def __post_init__(self) -> None:
-        self.hub = Hub(self.engine)
         self.policies = room_policies(self.event_file)
-        self.media = create_media(self.settings, self.event_file, self.hub)
 
     def _upvote_reply(self, room_id: str, command: Upvote, actor: Actor, result: CommandResult) -> dict[str, Any]:
         """From the command's own event: commands decided in the same batch after it (the same

@@ -17,7 +17,7 @@ from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from live.outbox import Outgoing
-from live.web.frames import LiveWebSocketProtocol, close_frame, frame_writer, text_frame
+from live.web.frames import LiveWebSocketProtocol, close_frame, frame_writer, framed, text_frame
 
 from .conftest import free_port
 
@@ -44,7 +44,7 @@ def test_frames_are_what_a_websocket_client_expects() -> None:
     assert text_frame("x" * 300)[:4] == b"\x81\x7e\x01\x2c"  # 16-bit length
     assert close_frame(4008) == b"\x88\x02\x0f\xa8"
     message = Outgoing('{"type":"x"}')
-    assert message.frame is message.frame  # framed once, however many clients
+    assert framed(message) is framed(message)  # framed once, however many clients
 
 
 @contextlib.asynccontextmanager
@@ -73,7 +73,7 @@ async def test_frames_written_directly_arrive_in_order_between_asgi_messages() -
         assert writer is not None and writer.is_open and writer.buffered() == 0
         await websocket.send_text("via asgi")
         for n in range(3):
-            writer.write(Outgoing(json.dumps({"n": n, "text": "氢能"})).frame)
+            writer.write_text(Outgoing(json.dumps({"n": n, "text": "氢能"})))
         await websocket.send_text("via asgi again")
         assert await websocket.receive_text() == "bye"
         await websocket.close()
@@ -92,7 +92,7 @@ async def test_closing_with_last_frames_delivers_them_then_ends_the_connection()
         await websocket.accept()
         writer = frame_writer(websocket)
         assert writer is not None
-        writer.close(text_frame('{"type":"resync"}') + close_frame(4008), grace=1)
+        writer.close_after('{"type":"resync"}', 4008, grace=1)
         with contextlib.suppress(Exception):
             await websocket.receive()
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from .. import protocol
 from .events import (
     AnswerModerated,
     Event,
@@ -41,55 +42,42 @@ Projection = dict[str, Any] | CounterUpdate | None
 
 
 def project(event: Event, audience: Audience) -> Projection:
+    """The message an event is for this audience (its envelope from live/protocol.py)."""
     moderator = audience is Audience.MODERATOR
     match event:
         case QuestionChanged(question=question):
             if moderator:
-                return {
-                    "type": "question",
-                    "question": question.moderator_view(),
-                    "action": event.action,
-                    "by": event.by,
-                }
+                return protocol.question(question.moderator_view(), event.action, event.by, moderator=True)
             if question.status.is_public:
-                return {
-                    "type": "question",
-                    "question": question.public_view(),
-                    "action": event.action,
-                }
+                return protocol.question(question.public_view(), event.action)
             if event.was_public:
-                return {"type": "question_removed", "question_id": question.id}
+                return protocol.question_removed(question.id)
             return None
         case QuestionVoted():
             return CounterUpdate("votes", event.question_id, event.votes)
         case SettingsChanged(settings=settings):
-            return {
-                "type": "settings",
-                "settings": settings.public_view(),
-                "action": event.action,
-            }
+            return protocol.settings(settings.public_view(), event.action)
         case PollChanged(poll=poll):
             if moderator:
-                view = poll.moderator_view(event.tally, event.leaders, event.answers)
-                return {"type": "poll", "poll": view, "action": event.action}
+                return protocol.poll(poll.moderator_view(event.tally, event.leaders, event.answers), event.action)
             if poll.status.is_public:
-                return {"type": "poll", "poll": poll.public_view(event.tally, event.leaders), "action": event.action}
+                return protocol.poll(poll.public_view(event.tally, event.leaders), event.action)
             return None
         case PollDeleted():
             if moderator or event.was_public:
-                return {"type": "poll_removed", "poll_id": event.poll_id}
+                return protocol.poll_removed(event.poll_id)
             return None
         case PollVoted():
             if moderator and event.kind is PollKind.OPEN_TEXT:
                 answer = {"participant_id": event.participant_id, "text": event.choices[0], "status": "pending",
                           "at": event.at, "name": event.name}  # fmt: skip
-                return {"type": "poll_answer", "poll_id": event.poll_id, "answer": answer, "ballots": event.ballots}
+                return protocol.poll_answer(event.poll_id, answer, ballots=event.ballots)
             return CounterUpdate("polls", event.poll_id)
         case AnswerModerated():
             if moderator:
                 status = "approved" if event.approved else "dismissed"
                 answer = {"participant_id": event.participant_id, "text": event.text, "status": status}
-                return {"type": "poll_answer", "poll_id": event.poll_id, "answer": answer, "tally": event.tally}
+                return protocol.poll_answer(event.poll_id, answer, tally=event.tally)
             return CounterUpdate("polls", event.poll_id)
     raise TypeError(f"no projection for {type(event).__name__}")
 
@@ -100,10 +88,7 @@ def author_notice(event: Event) -> tuple[str, dict[str, Any]] | None:
     if not isinstance(event, QuestionChanged) or event.question.status.is_public or event.action == "asked":
         return None
     question = event.question
-    message = {"type": "my_question", "question": question.public_view(), "action": event.action}
-    if question.moved_to:
-        message["moved_to"] = question.moved_to
-    return question.author_id, message
+    return question.author_id, protocol.my_question(question.public_view(), event.action, question.moved_to)
 
 
 def _visible_questions(state: RoomState, audience: Audience, participant_id: str | None) -> list[dict[str, Any]]:
@@ -114,7 +99,7 @@ def _visible_questions(state: RoomState, audience: Audience, participant_id: str
     for question in state.questions.values():
         if visible(question):
             views.append(question.moderator_view() if audience is Audience.MODERATOR else question.public_view())
-        elif question.author_id == participant_id and question.status.value == "pending":
+        elif question.author_id == participant_id and question.status is QuestionStatus.PENDING:
             views.append(question.public_view())  # the asker sees their own question awaiting moderation
     return views
 

@@ -9,7 +9,8 @@ encoding. docs/VIDEO.md tells the whole story; the modules, by concept:
 - ``service.py``: every room's source, viewers, and live/offline announcements
 - ``directory.py``: which process hosts a room's stream (Redis)
 - ``demo.py``, ``pattern.py``: ``live serve --demo``
-- ``http.py``: the WHIP/WHEP endpoints
+
+Its HTTP endpoints (WHIP/WHEP) are a transport like the others: live/web/video.py.
 """
 
 from __future__ import annotations
@@ -21,17 +22,18 @@ from .service import MediaService
 
 if TYPE_CHECKING:
     from ..config import EventFile
-    from ..hub import Hub
     from ..settings import ServeSettings
+    from .service import Announce
 
 __all__ = ["MediaService", "create_media"]
 
 
-def create_media(settings: ServeSettings, event_file: EventFile, hub: Hub) -> MediaService:
+def create_media(settings: ServeSettings, event_file: EventFile, announce: Announce) -> MediaService:
+    """Every room's video; ``announce`` carries each room's video status to its pages."""
     rooms = {room.slug: room.name.en for room in event_file.rooms}
     directory = (
         RedisDirectory(settings.redis, event_file.event.slug, list(rooms), settings.own_url)
         if settings.redis
         else LocalDirectory()
     )
-    return MediaService(hub, rooms, directory, demo=settings.demo)
+    return MediaService(announce, rooms, directory, demo=settings.demo)

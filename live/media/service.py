@@ -15,12 +15,13 @@ import asyncio
 import contextlib
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis.exceptions import RedisError
 
-from ..hub import Hub
+from .. import protocol
 from ..ratelimit import Rate, RateLimiter
 from .demo import DemoSource
 from .directory import LocalDirectory
@@ -30,6 +31,9 @@ from .playback import Player
 from .relay import Relay
 
 log = logging.getLogger(__name__)
+
+# How a room's video status reaches its pages: (room, message, keep for newcomers). Hub.publish_status.
+Announce = Callable[[str, dict[str, Any], bool], None]
 
 DIRECTORY_INTERVAL = 1.0  # seconds between two refreshes of this process's claims
 
@@ -66,10 +70,11 @@ class RoomMedia:
 
 class MediaService:
     def __init__(
-        self, hub: Hub, rooms: dict[str, str], directory: LocalDirectory | None = None, demo: bool = False
+        self, announce: Announce, rooms: dict[str, str], directory: LocalDirectory | None = None, demo: bool = False
     ) -> None:
-        """``rooms`` maps each room's slug to the title the demo pattern shows."""
-        self.hub = hub
+        """``rooms`` maps each room's slug to the title the demo pattern shows; ``announce``
+        tells a room's pages its video status (the hub's ``publish_status``)."""
+        self._announce_status = announce
         self.limiter = RateLimiter({"whep": Rate(burst=20, per_second=2)})  # per client address
         self.directory = directory or LocalDirectory()
         self.rooms = {slug: RoomMedia() for slug in rooms}
@@ -112,15 +117,15 @@ class MediaService:
             return media.demo.relay
         return None
 
-    def status(self, room_id: str) -> dict[str, str]:
+    def status(self, room_id: str) -> dict[str, Any]:
         media = self.rooms[room_id]
         relay = self.relay(room_id)
         if relay is not None:
             stream = media.stream_ids.setdefault(id(relay), secrets.token_hex(4))
-            return {"type": "video", "status": "live", "stream": stream}
+            return protocol.video_live(stream)
         if media.remote is not None:
-            return {"type": "video", "status": "live", "stream": str(media.remote.get("stream", ""))}
-        return {"type": "video", "status": "offline"}
+            return protocol.video_live(str(media.remote.get("stream", "")))
+        return protocol.video_offline()
 
     def _announce(self, room_id: str) -> None:
         """Tell the room's pages if its status changed; end players of a source that is gone."""
@@ -134,7 +139,7 @@ class MediaService:
         status = self.status(room_id)
         if status != media.announced:
             media.announced = status
-            self.hub.publish_status(room_id, status, keep=status["status"] == "live")  # offline: the default
+            self._announce_status(room_id, status, status["status"] == "live")  # offline: the default, not kept
 
     # -- publishers ----------------------------------------------------------------------------
     async def publish(self, room_id: str, offer: Offer, software: str) -> tuple[str, str]:

@@ -18,15 +18,24 @@ from ..domain.questions import QuestionStatus
 from ..domain.roles import Audience, Role
 from ..engines.base import StorageUnavailable
 from ..export import poll_results, polls_to_csv, question_rows, to_csv
+from ..protocol import HTTP_STATUS, error_body
 from ..service import Service
 from . import identity
 
-STATUS = {"forbidden": 403, "not_found": 404, "invalid": 400, "conflict": 409, "rate_limited": 429, "no_identity": 403}
 MAX_BODY = 16 * 1024
 
 
-def error(code: str, message: str, status: int, **detail: object) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message, **detail}}, status_code=status)
+def error(
+    code: str,
+    message: str,
+    status: int | None = None,
+    headers: dict[str, str] | None = None,
+    detail: dict[str, object] | None = None,
+) -> JSONResponse:
+    """The API's one error response (its shape: live/protocol.py); the status follows the code
+    unless given."""
+    status = status or HTTP_STATUS.get(code, 400)
+    return JSONResponse(error_body(code, message, **(detail or {})), status_code=status, headers=headers)
 
 
 def _service(request: Request) -> Service:
@@ -121,7 +130,7 @@ async def run_command(request: Request) -> Response:
         payload = await _json_body(request)
         result = await service.run_command(room_id, identity.actor(request), payload)
     except CommandRefused as refused:
-        response = error(refused.code, refused.message, STATUS.get(refused.code, 400), **refused.detail)
+        response = error(refused.code, refused.message, detail=refused.detail)
         if isinstance(refused, RateLimited):  # for HTTP clients; pages read retry_after
             response.headers["retry-after"] = str(refused.retry_after)
         return response

@@ -14,16 +14,15 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Receive, Scope, Send
 from starlette.websockets import WebSocket
 
 from .. import metrics
-from ..media import http as media_http
 from ..service import Service
-from . import api, pages
+from . import api, pages, video
 from .pages import WEB_DIR
 from .stream import room_stream
 
@@ -43,8 +42,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if request.url.path.startswith("/api/"):
         code = {404: "not_found", 405: "invalid"}.get(exc.status_code, "invalid")
-        body = {"error": {"code": code, "message": str(exc.detail)}}
-        return JSONResponse(body, status_code=exc.status_code, headers=exc.headers)
+        return api.error(code, str(exc.detail), exc.status_code, dict(exc.headers or {}))
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
 
 
@@ -109,8 +107,7 @@ def create_app(service: Service) -> LiveApp:
         routes=[
             *pages.routes,
             *api.routes,
-            *media_http.routes,  # video: WHIP/WHEP (live/media/http.py)
-            WebSocketRoute("/ws/rooms/{room}", room_stream),  # reached this way only by the test client
+            *video.routes,  # WHIP/WHEP (live/web/video.py)
             Route("/favicon.ico", _favicon),  # what browsers ask for when a page names no icon
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],

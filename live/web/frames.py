@@ -24,6 +24,8 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 
+from ..outbox import Outgoing
+
 EXTENSION = "live.frames"
 
 
@@ -36,8 +38,18 @@ def close_frame(code: int, reason: str = "") -> bytes:
     return Frame(Opcode.CLOSE, Close(code, reason).serialize()).serialize(mask=False, extensions=[])
 
 
+def framed(text: str) -> bytes:
+    """A message's frame; an ``Outgoing`` (one text for a whole audience) is framed only once."""
+    if not isinstance(text, Outgoing):
+        return text_frame(text)
+    if text.frame is None:
+        text.frame = text_frame(text)
+    return text.frame
+
+
 class FrameWriter:
-    """Direct access to one client's socket, for whole frames only."""
+    """Direct access to one client's socket, for whole frames only (live/outbox.py's
+    ``FrameWriter``, for uvicorn)."""
 
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
@@ -51,15 +63,15 @@ class FrameWriter:
         """Bytes written but not yet accepted by the client's socket: a slow reader's backlog."""
         return self._protocol.transport.get_write_buffer_size()
 
-    def write(self, frame: bytes) -> None:
-        self._protocol.transport.write(frame)
+    def write_text(self, text: str) -> None:
+        self._protocol.transport.write(framed(text))
 
-    def close(self, last_frames: bytes, grace: float) -> None:
-        """Send the last frames, close, and cut the socket if the client will not take them."""
+    def close_after(self, text: str, code: int, grace: float) -> None:
+        """Send the last message, close, and cut the socket if the client will not take them."""
         transport = self._protocol.transport
         if transport.is_closing():
             return
-        transport.write(last_frames)
+        transport.write(framed(text) + close_frame(code))
         transport.close()  # flushes what it can first
         asyncio.get_running_loop().call_later(grace, transport.abort)
 

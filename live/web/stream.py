@@ -12,10 +12,12 @@ from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
+from .. import protocol
 from ..domain.errors import CommandRefused
 from ..domain.roles import Actor, Audience, Role
 from ..engines.base import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
+from ..protocol import encode
 from ..service import Service
 from . import identity
 from .frames import frame_writer
@@ -28,7 +30,7 @@ ROLES = {"viewer": (Role.VIEWER, Audience.PUBLIC), "screen": (Role.SCREEN, Audie
 
 
 def _error(code: str, message: str, ref: object = None, **detail: object) -> str:
-    return json.dumps({"type": "error", "code": code, "message": message, "ref": ref, **detail}, ensure_ascii=False)
+    return encode(protocol.error(code, message, ref, **detail))
 
 
 def _same_origin(websocket: WebSocket) -> bool:
@@ -43,29 +45,29 @@ def _resume_position(websocket: WebSocket) -> Position | None:
     return Position(epoch, int(offset))
 
 
-async def _refuse(websocket: WebSocket, code: str, message: str, close_code: int) -> None:
+async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
     await websocket.accept()
     await websocket.send_text(_error(code, message))
-    await websocket.close(close_code)
+    await websocket.close(protocol.CLOSE_CODES[code])
 
 
 async def room_stream(websocket: WebSocket) -> None:
     service: Service = websocket.app.state.service
     room_id = websocket.path_params["room"]
     if not service.has_room(room_id):
-        await _refuse(websocket, "not_found", f"no room {room_id!r} in this event", 4404)
+        await _refuse(websocket, "not_found", f"no room {room_id!r} in this event")
         return
     if not _same_origin(websocket):
-        await _refuse(websocket, "forbidden", "cross-site connections are not allowed", 4403)
+        await _refuse(websocket, "forbidden", "cross-site connections are not allowed")
         return
     actor = identity.actor(websocket)  # the session as it was at the handshake, for the whole connection
     role_name = websocket.query_params.get("as", "viewer")
     if role_name not in ROLES:
-        await _refuse(websocket, "invalid", f"unknown role {role_name!r}", 4400)
+        await _refuse(websocket, "invalid", f"unknown role {role_name!r}")
         return
     role, audience = ROLES[role_name]
     if not actor.has(role, room_id):
-        await _refuse(websocket, "forbidden", f"log in as {role_name} for this room first", 4403)
+        await _refuse(websocket, "forbidden", f"log in as {role_name} for this room first")
         return
     await websocket.accept()
 
@@ -117,7 +119,7 @@ async def _handle(service: Service, connection: Connection, room_id: str, actor:
     ref = request.get("ref") if isinstance(request.get("ref"), str | int) else None
     kind = request.get("type")
     if kind == "ping":
-        connection.push(json.dumps({"type": "pong", "ref": ref}))
+        connection.push(encode(protocol.pong(ref)))
     elif kind == "command":
         try:
             result = await service.run_command(room_id, actor, request.get("command"))
@@ -126,6 +128,6 @@ async def _handle(service: Service, connection: Connection, room_id: str, actor:
         except StorageUnavailable as error:
             connection.push(_error("unavailable", str(error), ref))
         else:
-            connection.push(json.dumps({"type": "ack", "ref": ref, "result": result}, ensure_ascii=False))
+            connection.push(encode(protocol.ack(ref, result)))
     else:
         connection.push(_error("unknown_type", f"unknown message type {str(kind)[:40]!r}", ref))

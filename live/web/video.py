@@ -20,10 +20,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from ..domain.roles import Role
+from ..media.offer import MAX_OFFER_BYTES, Offer, OfferRefused, read_offer
+from ..media.service import Busy, Elsewhere, MediaService, Offline
 from ..service import Service
-from ..web import identity
-from .offer import MAX_OFFER_BYTES, Offer, OfferRefused, read_offer
-from .service import Busy, Elsewhere, MediaService, Offline
+from . import api, identity
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -35,9 +35,7 @@ CORS = {
 
 
 def _error(code: str, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
-    return JSONResponse(
-        {"error": {"code": code, "message": message}}, status_code=status, headers={**CORS, **(headers or {})}
-    )
+    return api.error(code, message, status, {**CORS, **(headers or {})})
 
 
 def _service(request: Request) -> Service:
