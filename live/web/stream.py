@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from ..domain.errors import CommandRefused
 from ..domain.roles import Actor, Audience, Role
-from ..engines.base import Position, StorageUnavailable
+from ..engines.storage import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
 from ..service import Service
 from . import identity
