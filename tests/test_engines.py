@@ -409,3 +409,35 @@ async def test_redis_refusing_writes_is_a_clear_storage_error(make_engine: MakeE
         await storage._redis.config_set("maxmemory", "0")
     assert engine.position("main").offset == 0
     await ask_and_approve(engine)  # and it recovers with Redis
+
+
+async def test_the_storage_reads_back_what_the_engine_stored(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    await ask_and_approve(engine)
+    history = engine.history("main", Position(engine.position("main").epoch, 0))
+    assert await engine.storage.read_after("main", 0, 10) == history
+    assert [s.offset for s in await engine.storage.read_after("main", 1, 10)] == [2]
+    assert await engine.storage.read_after("hall-a", 0, 10) == []
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_redis_keeps_the_payloads_as_python_encoded_them(make_engine: MakeEngine) -> None:
+    """The Lua script only checks the offset, adds and publishes: the stream holds the payloads."""
+    engine = await make_engine()
+    await ask_and_approve(engine)
+    storage = engine.storage
+    assert isinstance(storage, RedisStorage)
+    entries = await storage._redis.xrange(storage._key("main", "events"))
+    history = engine.history("main", Position(engine.position("main").epoch, 0))
+    assert history is not None
+    assert [(entry_id, fields["p"]) for entry_id, fields in entries] == [(f"{s.offset}-0", s.payload) for s in history]
+
+
+def test_payloads_in_the_earlier_embedded_encoding_still_load() -> None:
+    """SQLite files written before the one encoding hold json.dumps of the whole envelope."""
+    stored = StoredEvent.from_payload(
+        '{"epoch": "e", "offset": 1, "event": {"type": "question_voted", "question_id": "q", '
+        '"participant_id": "\\u00fc", "voted": true, "votes": 1}}'
+    )
+    assert (stored.epoch, stored.offset, stored.event.type) == ("e", 1, "question_voted")
+    assert StoredEvent.from_payload(stored.payload) == stored
