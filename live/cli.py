@@ -9,9 +9,10 @@ from pathlib import Path
 
 from .access import load_or_create_keys, load_or_create_secret
 from .config import ConfigError, EventFile, parse_event_file
-from .engines.base import Engine
-from .engines.memory import MemoryEngine
-from .engines.redis import RedisEngine
+from .engines.engine import Engine
+from .engines.redis import RedisStorage
+from .engines.sqlite import SqliteStorage
+from .engines.storage import Storage
 from .hub import Hub
 from .media import create_media
 from .service import Service, initial_states
@@ -21,12 +22,13 @@ WS_MAX_SIZE = 64 * 1024  # protocol limit; the stream answers frames over 16 KiB
 
 
 def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
-    """The composition root: the engine, the hub over it, every room's video, the service."""
-    engine: Engine
+    """The composition root: the storage, the engine over it, the hub, every room's video, the service."""
+    storage: Storage
     if settings.redis:
-        engine = RedisEngine(initial_states(event_file), settings.redis, event_file.event.slug)
+        storage = RedisStorage(settings.redis, event_file.event.slug)
     else:
-        engine = MemoryEngine(initial_states(event_file), settings.data_dir / f"{event_file.event.slug}.sqlite3")
+        storage = SqliteStorage(settings.data_dir / f"{event_file.event.slug}.sqlite3")
+    engine = Engine(storage, initial_states(event_file))
     slugs = [room.slug for room in event_file.rooms]
     secret = settings.secret or load_or_create_secret(settings.data_dir / "secret")
     keyring = load_or_create_keys(settings.keys_path, slugs).with_tag_secret(secret)
@@ -48,7 +50,8 @@ def serve(settings: ServeSettings) -> int:
         print(f"\nFix the event file, or run 'live check {settings.config}' for the list.", file=sys.stderr)
         return 2
     service = build_service(settings, event_file)
-    engine = f"Redis at {settings.redis.split('@')[-1]}" if settings.redis else f"embedded ({service.engine._path})"  # type: ignore[attr-defined]
+    location = service.engine.storage.location
+    engine = f"Redis at {location}" if settings.redis else f"embedded ({location})"
     base = settings.base_url
     print(f"live: {event_file.event.name.en}")
     print(f"  engine: {engine}")

@@ -30,7 +30,8 @@ from .domain.projection import (
     room_view,
 )
 from .domain.roles import Audience
-from .engines.base import Engine, Position, StoredEvent
+from .engines.engine import Engine
+from .engines.storage import Position, StoredEvent
 from .outbox import RESYNC, Connection, Outgoing
 from .protocol import encode
 

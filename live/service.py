@@ -21,7 +21,8 @@ from .domain.filters import RoomPolicy, WordFilter
 from .domain.polls import PollKind
 from .domain.roles import Actor, Role
 from .domain.room import ModerationMode, RoomSettings, RoomState
-from .engines.base import CommandResult, Engine
+from .engines.batch import CommandResult
+from .engines.engine import Engine
 from .hub import Hub
 from .media import MediaService
 from .ratelimit import RateLimiter

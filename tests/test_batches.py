@@ -1,4 +1,4 @@
-"""Commands decided in one batch (group commit, live/engines/base.py) through the service, the
+"""Commands decided in one batch (group commit, live/engines/engine.py) through the service, the
 one place every transport goes through: each reply says what its own command did."""
 
 from __future__ import annotations

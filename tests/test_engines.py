@@ -14,10 +14,12 @@ from live.domain.commands import parse_command
 from live.domain.errors import CommandRefused, NotAllowed
 from live.domain.roles import Actor, Role
 from live.domain.room import RoomSettings, RoomState
-from live.engines import base
-from live.engines.base import Engine, Position, StoredEvent
-from live.engines.memory import MemoryEngine
-from live.engines.redis import RedisEngine
+from live.engines import batch
+from live.engines.batch import CommandResult
+from live.engines.engine import SNAPSHOT_EVERY, Engine
+from live.engines.redis import RedisStorage
+from live.engines.sqlite import SqliteStorage
+from live.engines.storage import HISTORY_SIZE, Position, StorageUnavailable, StoredEvent
 
 from .conftest import RedisServer
 
@@ -26,7 +28,7 @@ VIEWER = Actor("viewer-1", "Ann")
 OTHER_VIEWER = Actor("viewer-2")
 MODERATOR = Actor("mod-1", "Mo", frozenset({(Role.MODERATOR, "main"), (Role.MODERATOR, "hall-a")}))
 
-MakeEngine = Callable[[], Awaitable[Engine]]
+MakeEngine = Callable[..., Awaitable[Engine]]
 
 
 def initial_states() -> dict[str, RoomState]:
@@ -41,12 +43,13 @@ async def make_engine(
     engines: list[Engine] = []
     slug = f"test-{request.node.name}".replace("[", "-").replace("]", "")
 
-    async def make() -> Engine:
-        engine: Engine
+    async def make(history_size: int = HISTORY_SIZE, snapshot_every: int = SNAPSHOT_EVERY) -> Engine:
+        storage: RedisStorage | SqliteStorage
         if request.param == "embedded":
-            engine = MemoryEngine(initial_states(), tmp_path / "live.sqlite3")
+            storage = SqliteStorage(tmp_path / "live.sqlite3", history_size)
         else:
-            engine = RedisEngine(initial_states(), redis_server.url, slug)
+            storage = RedisStorage(redis_server.url, slug, history_size)
+        engine = Engine(storage, initial_states(), snapshot_every)
         await engine.start()
         engines.append(engine)
         return engine
@@ -56,7 +59,7 @@ async def make_engine(
         await engine.close()
 
 
-async def run(engine: Engine, actor: Actor, command: dict[str, Any], room: str = "main") -> base.CommandResult:
+async def run(engine: Engine, actor: Actor, command: dict[str, Any], room: str = "main") -> CommandResult:
     return await engine.execute(room, parse_command(command), actor, now=1000.0)
 
 
@@ -115,9 +118,8 @@ async def test_history_resumes_exactly_or_says_it_cannot(make_engine: MakeEngine
     assert engine.history("main", Position(epoch, 99)) is None  # from the future: reload
 
 
-async def test_history_too_old_asks_for_reload(make_engine: MakeEngine, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(base, "HISTORY_SIZE", 3)
-    engine = await make_engine()
+async def test_history_too_old_asks_for_reload(make_engine: MakeEngine) -> None:
+    engine = await make_engine(history_size=3)
     for n in range(6):
         await run(engine, VIEWER, {"type": "ask_question", "text": f"question {n}"})
     epoch = engine.position("main").epoch
@@ -146,12 +148,8 @@ async def test_restart_keeps_everything_accepted(make_engine: MakeEngine) -> Non
     assert resumed is not None and len(resumed) == position.offset - 1
 
 
-async def test_snapshots_bound_the_log_and_rebuild_the_room(
-    make_engine: MakeEngine, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(base, "SNAPSHOT_EVERY", 4)
-    monkeypatch.setattr(base, "HISTORY_SIZE", 3)
-    engine = await make_engine()
+async def test_snapshots_bound_the_log_and_rebuild_the_room(make_engine: MakeEngine) -> None:
+    engine = await make_engine(history_size=3, snapshot_every=4)
     question_id = await ask_and_approve(engine)
     voters = [Actor(f"voter-{n}") for n in range(11)]
     for voter in voters:
@@ -221,17 +219,17 @@ async def test_concurrent_writers_on_one_room_lose_nothing(make_engine: MakeEngi
 
 @pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
 async def test_restart_of_redis_with_append_only_keeps_data(make_engine: MakeEngine, own_redis: RedisServer) -> None:
-    engine = RedisEngine(initial_states(), own_redis.url, "restart")
+    engine = Engine(RedisStorage(own_redis.url, "restart"), initial_states())
     await engine.start()
     question_id = await ask_and_approve(engine)
     before = engine.state("main").to_snapshot()
     own_redis.stop()
-    with pytest.raises(base.StorageUnavailable):
+    with pytest.raises(StorageUnavailable):
         await run(engine, VIEWER, {"type": "upvote", "question_id": question_id})
     own_redis.start()
     await run(engine, VIEWER, {"type": "upvote", "question_id": question_id})  # the same process carries on
     await engine.close()
-    fresh = RedisEngine(initial_states(), own_redis.url, "restart")
+    fresh = Engine(RedisStorage(own_redis.url, "restart"), initial_states())
     await fresh.start()
     try:
         assert fresh.state("main").questions[question_id].votes == 1
@@ -248,8 +246,9 @@ async def test_a_lost_reply_does_not_record_a_command_twice(
     from redis.exceptions import ConnectionError as RedisConnectionError
 
     engine = await make_engine()
-    assert isinstance(engine, RedisEngine)
-    script = engine._append_script
+    storage = engine.storage
+    assert isinstance(storage, RedisStorage)
+    script = storage._append_script
     calls = 0
 
     async def commit_then_lose_the_reply(*args: Any, **kwargs: Any) -> Any:
@@ -260,7 +259,7 @@ async def test_a_lost_reply_does_not_record_a_command_twice(
             raise RedisConnectionError("the reply was lost")
         return result
 
-    monkeypatch.setattr(engine, "_append_script", commit_then_lose_the_reply)
+    monkeypatch.setattr(storage, "_append_script", commit_then_lose_the_reply)
     asked = await run(engine, VIEWER, {"type": "ask_question", "text": "Only once, please"})
     assert calls == 2
     assert [q.text for q in engine.state("main").questions.values()] == ["Only once, please"]
@@ -269,7 +268,7 @@ async def test_a_lost_reply_does_not_record_a_command_twice(
 
 def test_ids_are_plain_letters_and_digits() -> None:
     """An id that began with "-" was quoted in CSV exports (a formula guard) and no longer matched."""
-    ids = {base.new_id() for _ in range(5000)}
+    ids = {batch.new_id() for _ in range(5000)}
     assert len(ids) == 5000
     assert all(len(i) == 16 and i.isascii() and i.isalnum() for i in ids)
 
@@ -280,13 +279,13 @@ async def test_concurrent_commands_share_storage_writes(make_engine: MakeEngine)
     engine = await make_engine()
     question_id = await ask_and_approve(engine)
     writes: list[int] = []
-    append = engine._append
+    append = engine.storage.append
 
-    async def counting_append(room_id: str, replica: base.Replica, events: list[Any]) -> list[StoredEvent]:
+    async def counting_append(room_id: str, events: list[StoredEvent]) -> None:
         writes.append(len(events))
-        return await append(room_id, replica, events)
+        await append(room_id, events)
 
-    engine._append = counting_append  # type: ignore[method-assign]
+    engine.storage.append = counting_append  # type: ignore[method-assign]
     voters = [Actor(f"voter-{n}") for n in range(60)]
     results = await asyncio.gather(
         *(run(engine, voter, {"type": "upvote", "question_id": question_id}) for voter in voters),
@@ -330,7 +329,7 @@ async def test_a_caller_that_gives_up_leaves_the_others_answered(make_engine: Ma
     tasks[0].cancel()
     tasks[7].cancel()
     done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
-    assert sum(isinstance(d, base.CommandResult) for d in done) == 18
+    assert sum(isinstance(d, CommandResult) for d in done) == 18
     # the two that gave up were already handed over: they count, exactly once each
     for _ in range(50):
         if engine.state("main").questions[question_id].votes == 20:
@@ -352,9 +351,9 @@ async def test_a_command_whose_event_cannot_be_stored_fails_alone(make_engine: M
         *(run(engine, voter, {"type": "upvote", "question_id": question_id}) for voter in voters[3:]),
         return_exceptions=True,
     )
-    stored = isinstance(outcomes[3], base.CommandResult)  # SQLite keeps it as an escaped JSON string
-    assert engine.name == "embedded" or not stored  # Redis's JSON encoder refuses it
-    assert [isinstance(o, base.CommandResult) for i, o in enumerate(outcomes) if i != 3] == [True] * 5
+    stored = isinstance(outcomes[3], CommandResult)  # the event's JSON encoder (pydantic's) refuses it
+    assert engine.name == "embedded" or not stored  # the Redis engine never stored it
+    assert [isinstance(o, CommandResult) for i, o in enumerate(outcomes) if i != 3] == [True] * 5
     assert engine.state("main").questions[question_id].votes == 5
     assert len(engine.state("main").questions) == 1 + stored
 
@@ -369,21 +368,22 @@ async def test_closing_refuses_what_was_not_stored(make_engine: MakeEngine) -> N
     await asyncio.sleep(0)
     await engine.close()
     outcomes = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
-    assert all(isinstance(o, base.CommandResult | base.StorageUnavailable) for o in outcomes)
-    with pytest.raises(base.StorageUnavailable):
+    assert all(isinstance(o, CommandResult | StorageUnavailable) for o in outcomes)
+    with pytest.raises(StorageUnavailable):
         await run(engine, VIEWER, {"type": "ask_question", "text": "after closing"})
 
 
 @pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
 async def test_an_unreadable_or_old_style_message_keeps_the_subscription(make_engine: MakeEngine) -> None:
     first, second = await make_engine(), await make_engine()
-    assert isinstance(first, RedisEngine)
-    channel = first._channel("main")
-    await first._redis.publish(channel, "not an event at all")
+    storage = first.storage
+    assert isinstance(storage, RedisStorage)
+    channel = storage._channel("main")
+    await storage._redis.publish(channel, "not an event at all")
     question_id = await ask_and_approve(first)
     # a process from before batching publishes one bare event per message
     bare = json.dumps({"epoch": first.position("main").epoch, "offset": 3, "event": {"type": "nonsense"}})
-    await first._redis.publish(channel, bare)
+    await storage._redis.publish(channel, bare)
     await run(first, OTHER_VIEWER, {"type": "upvote", "question_id": question_id})
     for _ in range(100):
         if second.position("main").offset == 3:
@@ -391,19 +391,53 @@ async def test_an_unreadable_or_old_style_message_keeps_the_subscription(make_en
         await asyncio.sleep(0.02)
     assert second.position("main").offset == 3
     assert second.state("main").questions[question_id].votes == 1
-    assert isinstance(second, RedisEngine) and second._listener is not None and not second._listener.done()
+    assert isinstance(second.storage, RedisStorage)
+    assert second.storage._following is not None and not second.storage._following.done()
 
 
 @pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
 async def test_redis_refusing_writes_is_a_clear_storage_error(make_engine: MakeEngine) -> None:
     """Redis out of memory (or a read-only replica) answers with an error, not a lost connection."""
     engine = await make_engine()
-    assert isinstance(engine, RedisEngine)
-    await engine._redis.config_set("maxmemory", "1")  # every write is now refused: OOM
+    storage = engine.storage
+    assert isinstance(storage, RedisStorage)
+    await storage._redis.config_set("maxmemory", "1")  # every write is now refused: OOM
     try:
-        with pytest.raises(base.StorageUnavailable, match="refused"):
+        with pytest.raises(StorageUnavailable, match="refused"):
             await run(engine, VIEWER, {"type": "ask_question", "text": "Is anyone there?"})
     finally:
-        await engine._redis.config_set("maxmemory", "0")
+        await storage._redis.config_set("maxmemory", "0")
     assert engine.position("main").offset == 0
     await ask_and_approve(engine)  # and it recovers with Redis
+
+
+async def test_the_storage_reads_back_what_the_engine_stored(make_engine: MakeEngine) -> None:
+    engine = await make_engine()
+    await ask_and_approve(engine)
+    history = engine.history("main", Position(engine.position("main").epoch, 0))
+    assert await engine.storage.read_after("main", 0, 10) == history
+    assert [s.offset for s in await engine.storage.read_after("main", 1, 10)] == [2]
+    assert await engine.storage.read_after("hall-a", 0, 10) == []
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_redis_keeps_the_payloads_as_python_encoded_them(make_engine: MakeEngine) -> None:
+    """The Lua script only checks the offset, adds and publishes: the stream holds the payloads."""
+    engine = await make_engine()
+    await ask_and_approve(engine)
+    storage = engine.storage
+    assert isinstance(storage, RedisStorage)
+    entries = await storage._redis.xrange(storage._key("main", "events"))
+    history = engine.history("main", Position(engine.position("main").epoch, 0))
+    assert history is not None
+    assert [(entry_id, fields["p"]) for entry_id, fields in entries] == [(f"{s.offset}-0", s.payload) for s in history]
+
+
+def test_payloads_in_the_earlier_embedded_encoding_still_load() -> None:
+    """SQLite files written before the one encoding hold json.dumps of the whole envelope."""
+    stored = StoredEvent.from_payload(
+        '{"epoch": "e", "offset": 1, "event": {"type": "question_voted", "question_id": "q", '
+        '"participant_id": "\\u00fc", "voted": true, "votes": 1}}'
+    )
+    assert (stored.epoch, stored.offset, stored.event.type) == ("e", 1, "question_voted")
+    assert StoredEvent.from_payload(stored.payload) == stored

@@ -12,7 +12,8 @@ import pytest
 from live.domain.commands import parse_command
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import ModerationMode, RoomSettings, RoomState
-from live.engines.memory import MemoryEngine
+from live.engines.engine import Engine
+from live.engines.sqlite import SqliteStorage
 from live.hub import RESYNC, Connection, Hub
 
 MODERATOR = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
@@ -20,7 +21,8 @@ MODERATOR = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
 
 @pytest.fixture
 async def hub(tmp_path: Path) -> AsyncIterator[Hub]:
-    engine = MemoryEngine({"main": RoomState("main", RoomSettings(moderation=ModerationMode.POST))}, tmp_path / "db")
+    rooms = {"main": RoomState("main", RoomSettings(moderation=ModerationMode.POST))}
+    engine = Engine(SqliteStorage(tmp_path / "db"), rooms)
     await engine.start()
     hub = Hub(engine)  # no flush task: tests flush by hand
     yield hub

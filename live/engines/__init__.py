@@ -1,4 +1,4 @@
-"""Where rooms live: the embedded engine (one process, SQLite) and the Redis engine (many processes).
-
-Both implement ``Engine`` from ``base``; the contract tests run the same suite against each.
+"""Where rooms live: ``engine.Engine`` (replicas, group commit, history) over a ``storage.Storage``:
+``sqlite.SqliteStorage`` (the embedded engine: one process, a SQLite file) or ``redis.RedisStorage``
+(many processes). The contract tests run the same suite over each.
 """

@@ -1,15 +1,15 @@
-"""The Redis engine: rooms live in Redis, and any number of server processes share them.
+"""The Redis engine's storage: rooms live in Redis, and any number of server processes share them.
 
-Each process keeps a replica of every room, follows it through pub/sub, and decides commands on
-it. One Lua script per command (or per batch of commands that arrived together, see base.py)
-makes the change atomically: it checks that the replica was current (same epoch and offset, else
-the process catches up and decides again), assigns the next offsets, appends to the room's capped
-history stream and publishes. The stream is never trimmed
-past the room's last snapshot, so snapshot + stream always rebuild the room; with append-only
-files on, a Redis restart loses nothing.
+Each process keeps a replica of every room (engine.py), follows it through pub/sub, and decides
+commands on it. One Lua script per batch of commands makes the change atomically: it checks that
+the replica was current (same epoch and offset, else the process catches up and decides again),
+appends the already encoded events to the room's capped history stream and publishes them. The
+stream is never trimmed past the room's last snapshot, so snapshot + stream always rebuild the
+room; with append-only files on, a Redis restart loses nothing.
 
 Keys, for event E and room R: ``live:E:R:epoch``, ``:offset``, ``:events`` (stream, ids are
-``offset-0``), ``:snapshot`` (JSON with its offset). Channel: ``live:E:events:R``.
+``offset-0``, field ``p`` holds ``StoredEvent.payload``), ``:snapshot`` (JSON with its epoch and
+offset), ``:snapshot_offset``. Channel: ``live:E:events:R``.
 """
 
 from __future__ import annotations
@@ -25,15 +25,22 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from ..domain.events import Event
-from ..domain.room import RoomState
-from .base import HISTORY_SIZE, Engine, Replica, StaleReplica, StorageUnavailable, StoredEvent, new_epoch
+from .storage import (
+    HISTORY_SIZE,
+    Follower,
+    StaleReplica,
+    Storage,
+    StorageUnavailable,
+    StoredEvent,
+    StoredRoom,
+    new_epoch,
+)
 
 log = logging.getLogger(__name__)
 
-# KEYS: epoch, offset, events, snapshot-offset   ARGV: epoch, expected offset, history size, channel, events...
-# One message per command batch on the channel: a line "EPOCH LAST-OFFSET", then one stored event
-# per line (JSON has no raw newlines), so a process can skip its own writes without parsing them.
+# KEYS: epoch, offset, events, snapshot-offset   ARGV: epoch, expected offset, history size, channel, payloads...
+# One message per batch on the channel: a line "EPOCH LAST-OFFSET", then the batch's payloads, one
+# per line, so that a process can skip its own writes without parsing them.
 APPEND_SCRIPT = """
 local epoch = redis.call('GET', KEYS[1])
 if epoch ~= ARGV[1] then return {'epoch', epoch or ''} end
@@ -41,14 +48,11 @@ local offset = tonumber(redis.call('GET', KEYS[2]) or '0')
 if offset ~= tonumber(ARGV[2]) then return {'stale', tostring(offset)} end
 local keep = tonumber(ARGV[3])
 local snapshot_offset = tonumber(redis.call('GET', KEYS[4]) or '0')
-local lines = {}
 for i = 5, #ARGV do
   offset = offset + 1
-  local payload = '{"epoch": "' .. epoch .. '", "offset": ' .. offset .. ', "event": ' .. ARGV[i] .. '}'
-  redis.call('XADD', KEYS[3], offset .. '-0', 'p', payload)
-  lines[#lines + 1] = payload
+  redis.call('XADD', KEYS[3], offset .. '-0', 'p', ARGV[i])
 end
-redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. offset .. '\\n' .. table.concat(lines, '\\n'))
+redis.call('PUBLISH', ARGV[4], epoch .. ' ' .. offset .. '\\n' .. table.concat(ARGV, '\\n', 5))
 redis.call('SET', KEYS[2], offset)
 local oldest = math.min(snapshot_offset + 1, offset - keep + 1)
 if oldest > 1 then redis.call('XTRIM', KEYS[3], 'MINID', '~', oldest .. '-0') end
@@ -64,15 +68,15 @@ redis.call('SET', KEYS[3], ARGV[2])
 return 1
 """
 
-
 APPEND_ATTEMPTS = 3  # tries of one append when the connection fails
+StreamEntries = list[tuple[str, dict[str, str]]]
 
 
-class RedisEngine(Engine):
+class RedisStorage(Storage):
     name = "redis"
 
-    def __init__(self, initial_states: dict[str, RoomState], url: str, event_slug: str) -> None:
-        super().__init__(initial_states)
+    def __init__(self, url: str, event_slug: str, history_size: int = HISTORY_SIZE) -> None:
+        super().__init__(history_size)
         self._url = url
         self._prefix = f"live:{event_slug}"
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
@@ -80,10 +84,13 @@ class RedisEngine(Engine):
         )
         self._append_script = self._redis.register_script(APPEND_SCRIPT)
         self._snapshot_script = self._redis.register_script(SNAPSHOT_SCRIPT)
-        self._listener: asyncio.Task[None] | None = None
-        self._catching_up: dict[str, asyncio.Task[None]] = {}
-        self._needs_catch_up: set[str] = set()
+        self._rooms: set[str] = set()  # the rooms loaded, which are the ones followed
+        self._following: asyncio.Task[None] | None = None
         self._subscribed = asyncio.Event()
+
+    @property
+    def location(self) -> str:
+        return self._url.split("@")[-1]
 
     def _key(self, room_id: str, name: str) -> str:
         return f"{self._prefix}:{room_id}:{name}"
@@ -91,41 +98,14 @@ class RedisEngine(Engine):
     def _channel(self, room_id: str) -> str:
         return f"{self._prefix}:events:{room_id}"
 
-    async def start(self) -> None:
-        for room_id, initial in self._initial_states.items():
-            await self._load(room_id, initial)
-        self._listener = asyncio.create_task(self._follow(), name="redis-follow")
-        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
-        for room_id in self._replicas:  # whatever was written between loading and subscribing
-            await self._catch_up(room_id)
-
-    async def _load(self, room_id: str, initial: RoomState) -> None:
-        await self._redis.set(self._key(room_id, "epoch"), new_epoch(), nx=True)
-        epoch = str(await self._redis.get(self._key(room_id, "epoch")))
-        replica = self._replicas[room_id] = Replica(state=initial, epoch=epoch)
-        raw = await self._redis.get(self._key(room_id, "snapshot"))
-        if raw is not None:
-            snapshot = json.loads(raw)
-            if snapshot["epoch"] == epoch:
-                replica.state = RoomState.from_snapshot(snapshot["state"])
-                replica.offset = replica.snapshot_offset = snapshot["offset"]
-        recent: list[tuple[str, dict[str, str]]] = await self._redis.xrevrange(  # type: ignore[assignment]
-            self._key(room_id, "events"), count=HISTORY_SIZE
-        )
-        for _, fields in reversed(recent):
-            stored = StoredEvent.from_payload(fields["p"])
-            if stored.offset <= replica.offset:
-                replica.history.append(stored)
-        await self._catch_up(room_id)
+    async def open(self) -> None:
+        return  # the client connects on its first command
 
     async def close(self) -> None:
-        await self._stop_committers()
-        if self._listener is not None:
-            self._listener.cancel()
+        if self._following is not None:
+            self._following.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
-        for task in self._catching_up.values():
-            task.cancel()
+                await self._following
         await self._redis.aclose()
 
     async def health(self) -> dict[str, Any]:
@@ -133,13 +113,24 @@ class RedisEngine(Engine):
             reachable = bool(await asyncio.wait_for(self._redis.ping(), timeout=2))
         except (RedisError, OSError, TimeoutError):
             reachable = False
-        return {"engine": self.name, "redis": self._url.split("@")[-1], "redis_reachable": reachable, "ok": reachable}
+        return {"engine": self.name, "redis": self.location, "redis_reachable": reachable, "ok": reachable}
 
-    async def _append(self, room_id: str, replica: Replica, events: list[Event]) -> list[StoredEvent]:
+    async def load(self, room_id: str) -> StoredRoom:
+        await self._redis.set(self._key(room_id, "epoch"), new_epoch(), nx=True)
+        epoch = str(await self._redis.get(self._key(room_id, "epoch")))
+        self._rooms.add(room_id)
+        raw = await self._redis.get(self._key(room_id, "snapshot"))
+        if raw is not None:
+            snapshot = json.loads(raw)
+            if snapshot["epoch"] == epoch:
+                return StoredRoom(epoch, snapshot["offset"], snapshot["state"])
+        return StoredRoom(epoch)
+
+    async def append(self, room_id: str, events: list[StoredEvent]) -> None:
         keys = [self._key(room_id, n) for n in ("epoch", "offset", "events", "snapshot_offset")]
-        bodies = [event.model_dump_json() for event in events]
-        epoch, expected = replica.epoch, replica.offset  # the replica may move on while we wait
-        args: list[str | int] = [epoch, expected, HISTORY_SIZE, self._channel(room_id), *bodies]
+        epoch, expected = events[0].epoch, events[0].offset - 1
+        payloads = [stored.payload for stored in events]
+        args: list[str | int] = [epoch, expected, self.history_size, self._channel(room_id), *payloads]
         retried = False
         try:
             for attempt in range(APPEND_ATTEMPTS):
@@ -152,7 +143,7 @@ class RedisEngine(Engine):
                     if attempt == APPEND_ATTEMPTS - 1:
                         raise
                     retried = True
-            if status == "stale" and retried and await self._already_appended(room_id, expected, bodies):
+            if status == "stale" and retried and await self._already_appended(room_id, expected, payloads):
                 status = "ok"  # the first attempt ran, only its reply was lost: do not decide it again
         except (RedisConnectionError, RedisTimeoutError, OSError) as error:
             raise StorageUnavailable("Redis cannot be reached; the command was not applied") from error
@@ -163,60 +154,48 @@ class RedisEngine(Engine):
             raise StaleReplica(value)
         if status == "epoch":
             raise StorageUnavailable(f"room {room_id} lost its history in Redis (epoch {value!r}); restart the server")
-        return [StoredEvent(epoch, expected + i, e) for i, e in enumerate(events, start=1)]
 
-    async def _already_appended(self, room_id: str, expected: int, bodies: list[str]) -> bool:
+    async def _already_appended(self, room_id: str, expected: int, payloads: list[str]) -> bool:
         """Whether the events right after ``expected`` are these very ones: events carry the state
         they set (and new things fresh ids), so equal events mean the change is already made."""
-        entries: list[tuple[str, dict[str, str]]] = await self._redis.xrange(  # type: ignore[assignment]
-            self._key(room_id, "events"), min=f"({expected}-0", count=len(bodies)
+        entries: StreamEntries = await self._redis.xrange(  # type: ignore[assignment]
+            self._key(room_id, "events"), min=f"({expected}-0", count=len(payloads)
         )
         found = [json.loads(fields["p"])["event"] for _, fields in entries]
-        return found == [json.loads(body) for body in bodies]
+        return found == [json.loads(payload)["event"] for payload in payloads]
 
-    async def _catch_up(self, room_id: str) -> None:
-        replica = self._replicas[room_id]
-        while True:
-            entries: list[tuple[str, dict[str, str]]] = await self._redis.xrange(  # type: ignore[assignment]
-                self._key(room_id, "events"), min=f"({replica.offset}-0", count=1000
+    async def read_after(self, room_id: str, offset: int, limit: int) -> list[StoredEvent]:
+        try:
+            entries: StreamEntries = await self._redis.xrange(  # type: ignore[assignment]
+                self._key(room_id, "events"), min=f"({offset}-0", count=limit
             )
-            if not entries:
-                return
-            if not self._advance(room_id, (StoredEvent.from_payload(fields["p"]) for _, fields in entries)):
-                log.error("room %s: history stream has a gap after offset %d", room_id, replica.offset)
-                return
+        except (RedisError, OSError) as error:
+            raise StorageUnavailable("Redis cannot be reached") from error
+        return [StoredEvent.from_payload(fields["p"]) for _, fields in entries]
 
-    def _on_message(self, room_id: str, message: str) -> None:
-        replica = self._replicas.get(room_id)
-        if replica is None:
+    async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
+        document = json.dumps({"epoch": epoch, "offset": offset, "state": snapshot})
+        keys = [self._key(room_id, n) for n in ("epoch", "snapshot", "snapshot_offset")]
+        try:
+            await self._snapshot_script(keys=keys, args=[epoch, offset, document])
+        except (RedisError, OSError):
+            log.warning("room %s: snapshot at %d not saved; the stream still holds the events", room_id, offset)
+
+    async def follow(self, follower: Follower) -> None:
+        self._following = asyncio.create_task(self._follow(follower), name="redis-follow")
+        await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+
+    def _on_message(self, follower: Follower, room_id: str, message: str) -> None:
+        if room_id not in self._rooms:
             return
         header, _, lines = message.partition("\n")
         epoch, _, last = header.partition(" ")
-        if epoch == replica.epoch and last.isdigit() and int(last) <= replica.offset:
+        position = follower.position(room_id)
+        if epoch == position.epoch and last.isdigit() and int(last) <= position.offset:
             return  # already applied: this process's own write, echoed back
-        stored = [StoredEvent.from_payload(line) for line in lines.split("\n")]
-        if not self._advance(room_id, stored):
-            self._request_catch_up(room_id)
+        follower.receive_appended(room_id, [StoredEvent.from_payload(line) for line in lines.split("\n")])
 
-    def _request_catch_up(self, room_id: str) -> None:
-        """Catch up in the background; requests made while one runs make it run again."""
-        self._needs_catch_up.add(room_id)
-        if room_id in self._catching_up:
-            return
-
-        async def run() -> None:
-            try:
-                while room_id in self._needs_catch_up:
-                    self._needs_catch_up.discard(room_id)
-                    await self._catch_up(room_id)
-            except (RedisError, OSError):
-                log.warning("room %s: catch-up failed; will retry on the next event", room_id)
-            finally:
-                self._catching_up.pop(room_id, None)
-
-        self._catching_up[room_id] = asyncio.create_task(run())
-
-    async def _follow(self) -> None:
+    async def _follow(self, follower: Follower) -> None:
         """Follow every room's channel; after a lost connection, resubscribe and catch up."""
         pattern = f"{self._prefix}:events:*"
         prefix_length = len(pattern) - 1
@@ -225,8 +204,8 @@ class RedisEngine(Engine):
             try:
                 await pubsub.psubscribe(pattern)
                 if self._subscribed.is_set():
-                    for room_id in self._replicas:
-                        self._request_catch_up(room_id)
+                    for room_id in self._rooms:
+                        follower.catch_up_later(room_id)
                 self._subscribed.set()
                 while True:
                     # A bounded wait, not listen(): an idle room must not look like a dead socket.
@@ -234,10 +213,10 @@ class RedisEngine(Engine):
                     if message is not None and message["type"] == "pmessage":
                         room_id = message["channel"][prefix_length:]
                         try:
-                            self._on_message(room_id, message["data"])
+                            self._on_message(follower, room_id, message["data"])
                         except Exception:  # one unreadable message must not end the subscription
                             log.exception("room %s: unreadable event message; catching up", room_id)
-                            self._request_catch_up(room_id)
+                            follower.catch_up_later(room_id)
             except asyncio.CancelledError:
                 await pubsub.aclose()
                 raise
@@ -250,11 +229,3 @@ class RedisEngine(Engine):
                 with contextlib.suppress(Exception):
                     await self._redis.connection_pool.disconnect()
                 await asyncio.sleep(0.5)
-
-    async def _save_snapshot(self, room_id: str, replica: Replica, snapshot: dict[str, Any]) -> None:
-        document = json.dumps({"epoch": replica.epoch, "offset": replica.offset, "state": snapshot})
-        keys = [self._key(room_id, n) for n in ("epoch", "snapshot", "snapshot_offset")]
-        try:
-            await self._snapshot_script(keys=keys, args=[replica.epoch, replica.offset, document])
-        except (RedisError, OSError):
-            log.warning("room %s: snapshot at %d not saved; the stream still holds the events", room_id, replica.offset)

@@ -16,7 +16,7 @@ from ..domain.errors import CommandRefused, InvalidInput, RateLimited
 from ..domain.projection import snapshot
 from ..domain.questions import QuestionStatus
 from ..domain.roles import Audience, Role
-from ..engines.base import StorageUnavailable
+from ..engines.storage import StorageUnavailable
 from ..export import poll_results, polls_to_csv, question_rows, to_csv
 from ..protocol import HTTP_STATUS, error_body
 from ..service import Service

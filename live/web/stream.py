@@ -15,7 +15,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import protocol
 from ..domain.errors import CommandRefused
 from ..domain.roles import Actor, Audience, Role
-from ..engines.base import Position, StorageUnavailable
+from ..engines.storage import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
 from ..protocol import encode
 from ..service import Service

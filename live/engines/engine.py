@@ -1,82 +1,40 @@
-"""What every engine does the same way: decide a room's commands in order, keep a replica of
-each room's state, number events with (epoch, offset), keep recent history for resume, notify.
+"""Rooms over any storage: decide a room's commands in order, keep a replica of each room's
+state, number events with (epoch, offset), keep recent history for resume, notify listeners.
 
 Commands that arrive while a room's storage write is in flight are decided together and stored
 in one write when it returns (group commit): a vote storm costs a round trip to storage per
 batch, not per vote, and each command still sees the state its predecessors left.
 
-An engine only supplies durable storage: ``_append`` makes events durable and numbers them, or
-raises ``StaleReplica`` when another process got there first; ``_catch_up`` reads what it missed.
+The storage (``storage.Storage``: SQLite or Redis) only stores; when another process wrote to
+the room first, its append says so (``StaleReplica``), and the batch is decided again here.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import random
-import secrets
-from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
-from ..domain.decide import AnyCommand, Context, decide
-from ..domain.errors import CommandRefused
-from ..domain.events import Event, event_from_data
+from ..domain.decide import AnyCommand
+from ..domain.events import Event
 from ..domain.evolve import evolve
 from ..domain.filters import RoomPolicy
 from ..domain.roles import Actor
 from ..domain.room import RoomState
+from .batch import CommandResult, Waiting, decide_batch
+from .storage import Position, StaleReplica, Storage, StorageUnavailable, StoredEvent
 
 log = logging.getLogger(__name__)
 
-HISTORY_SIZE = 2000  # events kept per room for resume; older clients reload a snapshot
 SNAPSHOT_EVERY = 500  # events between two durable snapshots of a room
 MAX_ATTEMPTS = 50  # optimistic retries when other processes keep writing to the same room
 MAX_BATCH = 100  # commands decided together and stored in one write
-
-
-@dataclass(frozen=True)
-class StoredEvent:
-    """An event as the room's log holds it: numbered, and serialised once."""
-
-    epoch: str
-    offset: int
-    event: Event
-
-    @cached_property
-    def payload(self) -> str:
-        return json.dumps({"epoch": self.epoch, "offset": self.offset, "event": self.event.model_dump(mode="json")})
-
-    @classmethod
-    def from_payload(cls, payload: str | bytes) -> StoredEvent:
-        data = json.loads(payload)
-        return cls(data["epoch"], data["offset"], event_from_data(data["event"]))
-
-
-@dataclass(frozen=True)
-class Position:
-    epoch: str
-    offset: int
-
-
-@dataclass
-class CommandResult:
-    events: list[StoredEvent]
-    created_id: str | None = None  # the id of what the command created (a question, a poll)
-
-
-class StaleReplica(Exception):
-    """The room moved on in storage since this process last saw it."""
-
-
-class StorageUnavailable(Exception):
-    """The engine's storage cannot be reached; the command was not applied."""
-
+READ_PAGE = 1000  # events read from storage at a time, when loading or catching up
 
 Listener = Callable[[str, StoredEvent], None]
 
@@ -85,82 +43,77 @@ Listener = Callable[[str, StoredEvent], None]
 class Replica:
     state: RoomState
     epoch: str
+    history: deque[StoredEvent]
     offset: int = 0
-    history: deque[StoredEvent] = field(default_factory=lambda: deque(maxlen=HISTORY_SIZE))
     snapshot_offset: int = 0
     waiting: list[Waiting] = field(default_factory=list)  # commands not yet decided, in arrival order
     committer: asyncio.Task[None] | None = None  # decides and stores the waiting commands, batch by batch
 
 
-@dataclass
-class Waiting:
-    """A command waiting for its room's committer, and the caller waiting for its outcome."""
-
-    command: AnyCommand
-    actor: Actor
-    now: float
-    policy: RoomPolicy
-    outcome: asyncio.Future[CommandResult]
-    events: list[Event] = field(default_factory=list)
-    created_id: str | None = None
-    refused: BaseException | None = None
-
-    def settle(self, result: CommandResult | None = None, error: BaseException | None = None) -> None:
-        if self.outcome.done():  # the caller gave up waiting (its client went away)
-            return
-        if error is not None:
-            self.outcome.set_exception(error)
-        else:
-            assert result is not None
-            self.outcome.set_result(result)
-
-
-def new_id() -> str:
-    """16 hex digits (64 bits): safe in URLs, file names and CSV cells, and cheap (one is made
-    for every command). URL-safe base64 ids began with "-" one time in 64, which a spreadsheet
-    reads as a formula, so the CSV export quoted them and the exported id no longer matched."""
-    return secrets.token_hex(8)
-
-
-def new_epoch() -> str:
-    return secrets.token_hex(6)
-
-
-class Engine(ABC):
-    name: str = "abstract"
-
-    def __init__(self, initial_states: dict[str, RoomState]) -> None:
+class Engine:
+    def __init__(
+        self, storage: Storage, initial_states: dict[str, RoomState], snapshot_every: int = SNAPSHOT_EVERY
+    ) -> None:
+        self.storage = storage
         self._initial_states = initial_states
+        self._snapshot_every = snapshot_every
         self._replicas: dict[str, Replica] = {}
         self._listeners: list[Listener] = []
+        self._catching_up: dict[str, asyncio.Task[None]] = {}
+        self._needs_catch_up: set[str] = set()
         self._closing = False
 
-    # -- what engines provide -------------------------------------------------------------
-    @abstractmethod
-    async def start(self) -> None: ...
+    @property
+    def name(self) -> str:
+        return self.storage.name
 
-    @abstractmethod
-    async def close(self) -> None: ...
-
-    @abstractmethod
-    async def health(self) -> dict[str, Any]: ...
-
-    @abstractmethod
-    async def _append(self, room_id: str, replica: Replica, events: list[Event]) -> list[StoredEvent]:
-        """Durably append events after ``replica.offset``, or raise StaleReplica."""
-
-    @abstractmethod
-    async def _catch_up(self, room_id: str) -> None:
-        """Read events this process has not seen yet and pass them to ``_advance``."""
-
-    async def _save_snapshot(self, room_id: str, replica: Replica, snapshot: dict[str, Any]) -> None:  # noqa: B027
-        """Store the state at ``replica.offset``; engines whose log is unbounded may skip it."""
-
-    # -- the shared machinery -------------------------------------------------------------
     @property
     def room_ids(self) -> list[str]:
         return list(self._initial_states)
 
+    # -- life cycle -----------------------------------------------------------------------
+    async def start(self) -> None:
+        await self.storage.open()
+        for room_id, initial in self._initial_states.items():
+            await self._load(room_id, initial)
+        await self.storage.follow(self)
+        for room_id in self._replicas:  # whatever was written between loading and following
+            await self._catch_up(room_id)
+
+    async def _load(self, room_id: str, initial: RoomState) -> None:
+        """The last snapshot, the history before it (for resume), and every event after it."""
+        stored = await self.storage.load(room_id)
+        state = initial if stored.snapshot is None else RoomState.from_snapshot(stored.snapshot)
+        history: deque[StoredEvent] = deque(maxlen=self.storage.history_size)
+        replica = Replica(state, stored.epoch, history, stored.snapshot_offset, stored.snapshot_offset)
+        self._replicas[room_id] = replica
+        after = max(0, replica.offset - self.storage.history_size)
+        while after < replica.offset:
+            page = await self.storage.read_after(room_id, after, READ_PAGE)
+            earlier = [event for event in page if event.offset <= replica.offset]
+            history.extend(earlier)  # already in the snapshot: history only
+            if not earlier or len(earlier) < len(page):
+                break
+            after = earlier[-1].offset
+        await self._catch_up(room_id)
+
+    async def close(self) -> None:
+        """Commands not yet stored are refused, and no task outlives the engine."""
+        self._closing = True
+        for replica in self._replicas.values():
+            if replica.committer is not None and not replica.committer.done():
+                replica.committer.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await replica.committer
+            self._refuse_waiting(replica)
+        for task in self._catching_up.values():
+            task.cancel()
+        await self.storage.close()
+
+    async def health(self) -> dict[str, Any]:
+        return await self.storage.health()
+
+    # -- reading ----------------------------------------------------------------------------
     def listen(self, listener: Listener) -> None:
         self._listeners.append(listener)
 
@@ -183,6 +136,7 @@ class Engine(ABC):
             return None
         return [stored for stored in replica.history if stored.offset > after.offset]
 
+    # -- writing: group commit ----------------------------------------------------------------
     async def execute(
         self, room_id: str, command: AnyCommand, actor: Actor, now: float, policy: RoomPolicy | None = None
     ) -> CommandResult:
@@ -199,16 +153,6 @@ class Engine(ABC):
         if replica.committer is None or replica.committer.done():
             replica.committer = asyncio.create_task(self._commit_waiting(room_id, replica), name=f"commit-{room_id}")
         return await waiting.outcome
-
-    async def _stop_committers(self) -> None:
-        """On close: commands not yet stored are refused, and no committer outlives the engine."""
-        self._closing = True
-        for replica in self._replicas.values():
-            if replica.committer is not None and not replica.committer.done():
-                replica.committer.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await replica.committer
-            self._refuse_waiting(replica)
 
     @staticmethod
     def _refuse_waiting(replica: Replica, batch: Iterable[Waiting] = ()) -> None:
@@ -256,11 +200,12 @@ class Engine(ABC):
         batch is then decided again on the caught-up state, as a single command would be.
         """
         for attempt in range(MAX_ATTEMPTS):
-            events = self._decide_batch(replica.state, batch)
+            events = decide_batch(replica.state, batch)
             if not events:
                 break
+            stored = self._number(replica, events)
             try:
-                stored = await self._append(room_id, replica, events)
+                await self.storage.append(room_id, stored)
             except StaleReplica:
                 await self._catch_up(room_id)
                 # Jitter, so that two processes writing one room stop colliding in lockstep.
@@ -285,30 +230,16 @@ class Engine(ABC):
             log.exception("room %s: snapshot at offset %d failed", room_id, replica.offset)
 
     @staticmethod
-    def _decide_batch(state: RoomState, batch: list[Waiting]) -> list[Event]:
-        """Each command decided on the state its predecessors in the batch left, without changing
-        ``state``: a lone command is decided on it directly, a batch on a copy."""
-        scratch = state if len(batch) == 1 else state.clone()
-        events: list[Event] = []
-        for waiting in batch:
-            context = Context(actor=waiting.actor, now=waiting.now, new_id=new_id(), policy=waiting.policy)
-            waiting.refused, waiting.events, waiting.created_id = None, [], context.new_id
-            try:
-                decided = decide(scratch, waiting.command, context)
-            except CommandRefused as refused:
-                waiting.refused = refused
-                continue
-            except Exception as error:  # a bug in one command must not fail the others in its batch
-                log.exception("room %s: deciding %s failed", state.room_id, waiting.command.type)
-                waiting.refused = error
-                continue
-            waiting.events = decided
-            events.extend(decided)
-            if scratch is not state:
-                for event in decided:
-                    evolve(scratch, event)
-        return events
+    def _number(replica: Replica, events: list[Event]) -> list[StoredEvent]:
+        return [StoredEvent(replica.epoch, replica.offset + i, event) for i, event in enumerate(events, start=1)]
 
+    async def _maybe_snapshot(self, room_id: str, replica: Replica) -> None:
+        if replica.offset - replica.snapshot_offset < self._snapshot_every:
+            return
+        replica.snapshot_offset = replica.offset
+        await self.storage.save_snapshot(room_id, replica.epoch, replica.offset, replica.state.to_snapshot())
+
+    # -- following: events in order, from this process or others ------------------------------
     def _advance(self, room_id: str, stored_events: Iterable[StoredEvent]) -> bool:
         """Apply events in offset order; returns False at a gap (the caller must catch up)."""
         replica = self._replicas[room_id]
@@ -330,8 +261,33 @@ class Engine(ABC):
                     log.exception("listener failed on room %s offset %d", room_id, stored.offset)
         return True
 
-    async def _maybe_snapshot(self, room_id: str, replica: Replica) -> None:
-        if replica.offset - replica.snapshot_offset < SNAPSHOT_EVERY:
+    async def _catch_up(self, room_id: str) -> None:
+        """Read and apply what this process has not seen yet."""
+        replica = self._replicas[room_id]
+        while page := await self.storage.read_after(room_id, replica.offset, READ_PAGE):
+            if not self._advance(room_id, page):
+                log.error("room %s: the stored log has a gap after offset %d", room_id, replica.offset)
+                return
+
+    def receive_appended(self, room_id: str, events: list[StoredEvent]) -> None:
+        """Events another process appended (``storage.Follower``)."""
+        if not self._advance(room_id, events):
+            self.catch_up_later(room_id)
+
+    def catch_up_later(self, room_id: str) -> None:
+        """Catch up in the background; requests made while one runs make it run again."""
+        self._needs_catch_up.add(room_id)
+        if room_id in self._catching_up:
             return
-        replica.snapshot_offset = replica.offset
-        await self._save_snapshot(room_id, replica, replica.state.to_snapshot())
+
+        async def run() -> None:
+            try:
+                while room_id in self._needs_catch_up:
+                    self._needs_catch_up.discard(room_id)
+                    await self._catch_up(room_id)
+            except StorageUnavailable:
+                log.warning("room %s: catch-up failed; will retry on the next event", room_id)
+            finally:
+                self._catching_up.pop(room_id, None)
+
+        self._catching_up[room_id] = asyncio.create_task(run())
