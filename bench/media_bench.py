@@ -70,8 +70,7 @@ def publisher(whip_url: str, seconds: float) -> subprocess.Popen[bytes]:
 # -- viewers (a separate process) ---------------------------------------------------------------
 async def watch(url: str, count: int, seconds: float) -> dict[str, Any]:
     import httpx
-
-    from live.media.watch import Watcher
+    from whep_watcher import Watcher  # beside this script
 
     watchers = [Watcher(url) for _ in range(count)]
     limits = httpx.Limits(max_connections=20)

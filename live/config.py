@@ -27,7 +27,8 @@ from pydantic import (
 )
 
 from .domain.errors import InvalidInput
-from .domain.polls import PollKind, clean_correct, clean_options
+from .domain.polls import PollKind, ResultsVisibility, clean_correct, clean_options
+from .domain.room import ModerationMode
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
 
@@ -76,17 +77,17 @@ class Session(Strict):
 class PlannedPoll(Strict):
     """A poll prepared in advance for a planned session: created once as a draft in its room."""
 
-    kind: Literal["single_choice", "multiple_choice", "rating", "word_cloud", "open_text", "quiz"]
+    kind: PollKind
     question: str = Field(min_length=1, max_length=300)
     options: list[str] = Field(default_factory=list, max_length=12)
     correct: list[str] = Field(default_factory=list, max_length=1)
-    visibility: Literal["live", "after_vote", "on_reveal"] = "live"
+    visibility: ResultsVisibility = ResultsVisibility.LIVE
 
     @model_validator(mode="after")
     def _valid_for_its_kind(self) -> PlannedPoll:
         try:
-            options = clean_options(PollKind(self.kind), self.options)
-            clean_correct(PollKind(self.kind), options, self.correct)
+            options = clean_options(self.kind, self.options)
+            clean_correct(self.kind, options, self.correct)
         except InvalidInput as error:
             raise ValueError(error.message) from None
         return self
@@ -98,7 +99,7 @@ class Room(Strict):
     name: Text
     topic: Text | None = None
     location: Text | None = None
-    moderation: Literal["pre", "post"] = "pre"
+    moderation: ModerationMode = ModerationMode.PRE
     require_name: bool = False
     screen_language: Literal["zh-CN", "en", "both"] = "both"
     blocked_words: list[str] = Field(default_factory=list, max_length=1000)  # added to the event's list

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from .domain.polls import PollKind
 from .domain.room import RoomState
 
 COLUMNS = (
@@ -92,7 +93,7 @@ def poll_results(states: Iterable[RoomState], zone: ZoneInfo) -> list[dict[str, 
         for poll in sorted(state.polls.values(), key=lambda p: p.created_at):
             answers = [
                 {"text": a["text"], "status": a["status"], "name": a["name"]} for a in state.poll_answers(poll.id)
-            ] if poll.kind.value == "open_text" else []  # fmt: skip
+            ] if poll.kind is PollKind.OPEN_TEXT else []  # fmt: skip
             polls.append(
                 {
                     "room": state.room_id,

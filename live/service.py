@@ -20,7 +20,7 @@ from .domain.events import QuestionChanged, QuestionVoted
 from .domain.filters import RoomPolicy, WordFilter
 from .domain.polls import PollKind
 from .domain.roles import Actor, Role
-from .domain.room import ModerationMode, RoomSettings, RoomState
+from .domain.room import RoomSettings, RoomState
 from .engines.batch import CommandResult
 from .engines.engine import Engine
 from .hub import Hub
@@ -39,9 +39,7 @@ def room_policies(event_file: EventFile) -> dict[str, RoomPolicy]:
 def initial_states(event_file: EventFile) -> dict[str, RoomState]:
     """Each room as the event file sets it up before anyone has acted in it."""
     return {
-        room.slug: RoomState(
-            room.slug, RoomSettings(moderation=ModerationMode(room.moderation), require_name=room.require_name)
-        )
+        room.slug: RoomState(room.slug, RoomSettings(moderation=room.moderation, require_name=room.require_name))
         for room in event_file.rooms
     }
 

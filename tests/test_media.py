@@ -18,10 +18,10 @@ from pathlib import Path
 import httpx
 import pytest
 
+from bench.whep_watcher import Watcher
 from live.media.offer import OfferRefused, read_offer
 from live.media.pattern import text_spans
 from live.media.relay import ForwardTrack, Relay, Viewer, is_keyframe
-from live.media.watch import Watcher
 from tests.conftest import ADMIN_KEY, LiveServer
 from tests.livetools import Person
 
@@ -279,7 +279,7 @@ def admin_cookie(server: LiveServer) -> str:
 
 VANISHING_VIEWER = """
 import asyncio, sys, httpx
-from live.media.watch import Watcher
+from bench.whep_watcher import Watcher
 async def main():
     async with httpx.AsyncClient() as client:
         watcher = Watcher(sys.argv[1])

@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from live.media.watch import Watcher
+from bench.whep_watcher import Watcher
 from tests.conftest import LiveServer
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher, video_status
 

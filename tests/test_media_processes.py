@@ -11,7 +11,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from live.media.watch import Watcher
+from bench.whep_watcher import Watcher
 from tests.conftest import LiveServer, RedisServer
 from tests.livetools import Person
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher, offer

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from .errors import InvalidInput, NotAllowed
+
 
 class Role(StrEnum):
     VIEWER = "viewer"
@@ -43,3 +45,24 @@ class Actor:
 
     def moderates(self, room: str) -> bool:
         return self.has(Role.MODERATOR, room)
+
+
+# Who may open a room as what, and which audience that is: the one place that decides it, for the
+# stream (``?as=``), the JSON API (``?as=``) and the room pages alike (commands: ``decide``).
+READERS = {
+    "viewer": (Role.VIEWER, Audience.PUBLIC),
+    "screen": (Role.SCREEN, Audience.PUBLIC),
+    "publisher": (Role.PUBLISHER, Audience.PUBLIC),  # the broadcast page
+    "moderator": (Role.MODERATOR, Audience.MODERATOR),
+}
+
+
+def reader_audience(actor: Actor, room: str, reader: str) -> Audience:
+    """The audience ``actor`` joins when opening ``room`` as ``reader`` (a name in READERS);
+    raises InvalidInput for another name and NotAllowed without the role."""
+    if reader not in READERS:
+        raise InvalidInput(f"unknown role {reader!r}")
+    role, audience = READERS[reader]
+    if not actor.has(role, room):
+        raise NotAllowed(f"log in as {reader} for this room first")
+    return audience

@@ -15,7 +15,7 @@ from ..config import Room, Session, now_and_next
 from ..domain.errors import CommandRefused, InvalidInput, RateLimited
 from ..domain.projection import snapshot
 from ..domain.questions import QuestionStatus
-from ..domain.roles import Audience, Role
+from ..domain.roles import Role, reader_audience
 from ..engines.storage import StorageUnavailable
 from ..export import poll_results, polls_to_csv, question_rows, to_csv
 from ..protocol import HTTP_STATUS, error_body
@@ -110,9 +110,10 @@ async def room_info(request: Request) -> Response:
     if room is None:
         return error("not_found", "no such room in this event", 404)
     actor = identity.actor(request)
-    audience = Audience.MODERATOR if request.query_params.get("as") == "moderator" else Audience.PUBLIC
-    if audience is Audience.MODERATOR and not actor.moderates(room.slug):
-        return error("forbidden", "log in as a moderator of this room first", 403)
+    try:
+        audience = reader_audience(actor, room.slug, request.query_params.get("as", "viewer"))
+    except CommandRefused as refused:
+        return error(refused.code, refused.message)
     position = service.engine.position(room.slug)
     view = room_view(service, room, dt.datetime.now(dt.UTC))
     view["live"] = {

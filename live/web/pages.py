@@ -17,7 +17,9 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
-from ..domain.roles import Role
+from ..domain.errors import NotAllowed
+from ..domain.questions import QuestionStatus
+from ..domain.roles import Role, reader_audience
 from ..service import Service
 from . import identity
 from .api import room_view
@@ -101,29 +103,32 @@ async def lobby(request: Request) -> Response:
     return render(request, "lobby.html", room_views=views)
 
 
-async def _room_page(request: Request, template: str, role: Role, **extra: Any) -> Response:
-    """A room's page for one role: 404 for an unknown room, the login form without the role."""
+async def _room_page(request: Request, template: str, reader: str, **extra: Any) -> Response:
+    """A room's page for one reader (domain/roles.py's READERS): 404 for an unknown room, the
+    login form without the role."""
     found = _room_or_404(request)
     if isinstance(found, Response):
         return found
     service, room = found
-    if not identity.actor(request).has(role, room.slug):
+    try:
+        reader_audience(identity.actor(request), room.slug, reader)
+    except NotAllowed:
         return _login_redirect(request)
     info = room_view(service, room, dt.datetime.now(dt.UTC))
     return render(request, template, room=room, room_info=info, **extra)
 
 
 async def viewer(request: Request) -> Response:
-    return await _room_page(request, "viewer.html", Role.VIEWER)
+    return await _room_page(request, "viewer.html", "viewer")
 
 
 async def moderator(request: Request) -> Response:
-    return await _room_page(request, "moderator.html", Role.MODERATOR)
+    return await _room_page(request, "moderator.html", "moderator")
 
 
 async def screen(request: Request) -> Response:
     room = request.path_params["room"]
-    return await _room_page(request, "screen.html", Role.SCREEN, join_qr=join_qr_code(room_url(request, room)))
+    return await _room_page(request, "screen.html", "screen", join_qr=join_qr_code(room_url(request, room)))
 
 
 async def lobby_screen(request: Request) -> Response:
@@ -141,7 +146,7 @@ async def lobby_screen(request: Request) -> Response:
 
 
 async def broadcast(request: Request) -> Response:
-    return await _room_page(request, "broadcast.html", Role.PUBLISHER)
+    return await _room_page(request, "broadcast.html", "publisher")
 
 
 async def admin(request: Request) -> Response:
@@ -155,7 +160,7 @@ async def admin(request: Request) -> Response:
         rows.append(
             {
                 **room_view(service, room, at),
-                "pending": sum(1 for q in state.questions.values() if q.status.value == "pending"),
+                "pending": sum(1 for q in state.questions.values() if q.status is QuestionStatus.PENDING),
                 "answering": state.questions.get(state.settings.answering_question_id or ""),
                 "active_poll": state.polls.get(state.settings.active_poll_id or ""),
             }

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import protocol
 from ..domain.errors import CommandRefused
-from ..domain.roles import Actor, Audience, Role
+from ..domain.roles import Actor, reader_audience
 from ..engines.storage import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
 from ..protocol import encode
@@ -25,8 +25,6 @@ from .frames import frame_writer
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE = 16 * 1024  # larger text frames are answered with an error; the socket stays open
-ROLES = {"viewer": (Role.VIEWER, Audience.PUBLIC), "screen": (Role.SCREEN, Audience.PUBLIC),
-         "moderator": (Role.MODERATOR, Audience.MODERATOR)}  # fmt: skip
 
 
 def _error(code: str, message: str, ref: object = None, **detail: object) -> str:
@@ -62,12 +60,10 @@ async def room_stream(websocket: WebSocket) -> None:
         return
     actor = identity.actor(websocket)  # the session as it was at the handshake, for the whole connection
     role_name = websocket.query_params.get("as", "viewer")
-    if role_name not in ROLES:
-        await _refuse(websocket, "invalid", f"unknown role {role_name!r}")
-        return
-    role, audience = ROLES[role_name]
-    if not actor.has(role, room_id):
-        await _refuse(websocket, "forbidden", f"log in as {role_name} for this room first")
+    try:
+        audience = reader_audience(actor, room_id, role_name)
+    except CommandRefused as refused:
+        await _refuse(websocket, refused.code, refused.message)
         return
     await websocket.accept()
 

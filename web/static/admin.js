@@ -53,8 +53,8 @@
     setCell(row, "poll", room.active_poll ? room.active_poll.question : "—");
     setCell(row, "moderation", room.moderation === "pre" ? t("Approve first") : t("Publish at once"));
     var video = room.video;
-    var videoText = !video ? t("Not set up") : video.live || video.status === "live" ? t("Live") : t("Offline");
-    setCell(row, "video", el("span", { class: "badge " + (video && (video.live || video.status === "live") ? "badge-live" : "badge-done"), text: videoText }));
+    var videoText = !video ? t("Not set up") : video.live ? t("Live") : t("Offline");
+    setCell(row, "video", el("span", { class: "badge " + (video && video.live ? "badge-live" : "badge-done"), text: videoText }));
   }
 
   function send(room, question, action, parts) {

@@ -1,4 +1,5 @@
-"""A WHEP viewer in Python: what the tests and ``bench/media_bench.py`` watch a room with.
+"""A WHEP viewer in Python: what the tests and ``bench/media_bench.py`` watch a room with (a
+measuring tool, not part of the service).
 
 By default it counts encoded frames as they leave its jitter buffer, without decoding, so that a
 benchmark's hundreds of viewers measure the server rather than their own decoders; ``decode=True``
@@ -18,8 +19,8 @@ from aiortc import RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
-from .passthrough import tap_encoded_frames
-from .relay import is_keyframe
+from live.media.passthrough import tap_encoded_frames
+from live.media.relay import is_keyframe
 
 if TYPE_CHECKING:
     import httpx  # a test dependency: only this tool uses it
