@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from live.domain.commands import PreparePoll, parse_command
+from live.domain.commands import ChangePoll, PreparePoll, parse_command
 from live.domain.decide import Context, apply
 from live.domain.errors import Conflict, InvalidInput, NotFound
 from live.domain.projection import CounterUpdate, counters, poll_counters, project, snapshot
@@ -199,3 +199,15 @@ def test_opening_a_poll_closes_the_one_that_was_open() -> None:
     assert state.settings.active_poll_id == second_id
     with pytest.raises(Conflict):
         vote(state, "v2", first, ["B"])
+
+
+def test_an_unknown_poll_action_is_refused_not_taken_for_a_reveal() -> None:
+    """Parsing refuses it; a command built in code (skipping validation) is refused by the rule too."""
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="single_choice", options=["A", "B"], visibility="on_reveal")
+    with pytest.raises(InvalidInput):
+        parse_command({"type": "change_poll", "poll_id": poll_id, "action": "shuffle"})
+    unchecked = ChangePoll.model_construct(poll_id=poll_id, action="shuffle")
+    with pytest.raises(InvalidInput, match="unknown poll action"):
+        apply(state, unchecked, Context(MOD, 1002.0, next(ids)))
+    assert not state.polls[poll_id].revealed

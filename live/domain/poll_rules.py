@@ -1,0 +1,191 @@
+"""The rules for polls: creating (by a moderator, or planned in the event file), opening,
+closing, revealing and deleting them, voting, and moderating open-text answers. Pure functions
+of (state, command, context) that return the events they decide."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable
+
+from . import commands as c
+from .context import Context
+from .errors import Conflict, InvalidInput, NotFound
+from .events import AnswerModerated, Event, PollChanged, PollDeleted, PollVoted, SettingsChanged
+from .polls import (
+    MAX_POLL_QUESTION_LENGTH,
+    Poll,
+    PollKind,
+    PollStatus,
+    clean_choices,
+    clean_correct,
+    clean_options,
+)
+from .polls import tally as poll_tally
+from .room import RoomState
+from .text import clean_text
+
+
+def _poll(state: RoomState, poll_id: str) -> Poll:
+    poll = state.polls.get(poll_id)
+    if poll is None:
+        raise NotFound("no such poll in this room")
+    return poll
+
+
+def _poll_changed(state: RoomState, after: Poll, action: str, context: Context) -> PollChanged:
+    """A poll's new state with its results as they stand, so the event alone can be shown."""
+    return PollChanged(
+        poll=after,
+        tally=state.poll_tally(after.id),
+        leaders=state.poll_leaders(after.id),
+        answers=state.poll_answers(after.id) if after.kind is PollKind.OPEN_TEXT else [],
+        action=action,
+        by=context.actor.participant_id,
+    )
+
+
+def _closed(state: RoomState, poll: Poll, context: Context) -> PollChanged:
+    after = poll.model_copy(update={"status": PollStatus.CLOSED, "closed_at": context.now})
+    return _poll_changed(state, after, "closed", context)
+
+
+def create_poll(state: RoomState, command: c.CreatePoll, context: Context) -> list[Event]:
+    options = clean_options(command.kind, command.options)
+    poll = Poll(
+        id=context.new_id,
+        kind=command.kind,
+        question=clean_text(command.question, field="poll question", max_length=MAX_POLL_QUESTION_LENGTH),
+        options=options,
+        correct=clean_correct(command.kind, options, command.correct),
+        visibility=command.visibility,
+        created_at=context.now,
+    )
+    return [
+        PollChanged(
+            poll=poll,
+            tally=poll_tally(poll, Counter()),
+            action="created",
+            by=context.actor.participant_id,
+        )
+    ]
+
+
+def prepare_poll(state: RoomState, command: c.PreparePoll, context: Context) -> list[Event]:
+    if command.planned_id in state.settings.prepared_polls:
+        return []  # created before (and perhaps deleted since, which is the moderator's choice)
+    events = create_poll(state, command, context)
+    prepared = (*state.settings.prepared_polls, command.planned_id)
+    settings = state.settings.model_copy(update={"prepared_polls": prepared})
+    return [*events, SettingsChanged(settings=settings, action="poll_prepared", by=None)]
+
+
+def open_poll(state: RoomState, poll: Poll, context: Context) -> list[Event]:
+    if poll.status is PollStatus.OPEN:
+        return []
+    after = poll.model_copy(
+        update={
+            "status": PollStatus.OPEN,
+            "opened_at": context.now,
+            "revealed": False,  # reopened: its results (a quiz's answer) are hidden again until revealed
+            "closed_at": None,
+        }
+    )
+    settings = state.settings.model_copy(update={"active_poll_id": poll.id})
+    # One poll at a time: the room shows one, so another left open would take votes unseen.
+    closing = [_closed(state, other, context) for other in state.polls.values() if other.status is PollStatus.OPEN]
+    return [
+        *closing,
+        _poll_changed(state, after, "opened", context),
+        SettingsChanged(settings=settings, action="poll_shown", by=context.actor.participant_id),
+    ]
+
+
+def close_poll(state: RoomState, poll: Poll, context: Context) -> list[Event]:
+    if poll.status is not PollStatus.OPEN:
+        raise Conflict(f"the poll is {poll.status.value}, not open")
+    return [_closed(state, poll, context)]
+
+
+def reveal_poll(state: RoomState, poll: Poll, context: Context) -> list[Event]:
+    if poll.status is PollStatus.DRAFT:
+        raise Conflict("open the poll before revealing its results")
+    if poll.revealed:
+        return []
+    return [_poll_changed(state, poll.model_copy(update={"revealed": True}), "revealed", context)]
+
+
+def delete_poll(state: RoomState, poll: Poll, context: Context) -> list[Event]:
+    by = context.actor.participant_id
+    events: list[Event] = [PollDeleted(poll_id=poll.id, was_public=poll.status.is_public, by=by)]
+    if state.settings.active_poll_id == poll.id:  # off the pages first, then gone
+        settings = state.settings.model_copy(update={"active_poll_id": None})
+        events.insert(0, SettingsChanged(settings=settings, action="poll_hidden", by=by))
+    return events
+
+
+POLL_ACTIONS: dict[str, Callable[[RoomState, Poll, Context], list[Event]]] = {
+    "open": open_poll,
+    "close": close_poll,
+    "reveal": reveal_poll,
+    "delete": delete_poll,
+}
+
+
+def change_poll(state: RoomState, command: c.ChangePoll, context: Context) -> list[Event]:
+    action = POLL_ACTIONS.get(command.action)
+    if action is None:  # parsing refuses it already; a command built in code is refused here too
+        raise InvalidInput(f"unknown poll action {command.action!r}")
+    return action(state, _poll(state, command.poll_id), context)
+
+
+def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[Event]:
+    poll = state.polls.get(command.poll_id)
+    if poll is None or not poll.status.is_public:
+        raise NotFound("no such poll in this room")
+    if poll.status is not PollStatus.OPEN:
+        raise Conflict("the poll is closed")
+    choices = clean_choices(poll, command.choices)
+    who = context.actor.participant_id
+    previous = state.ballots.get(poll.id, {}).get(who)
+    if previous is not None and previous.choices == choices:
+        return []
+    # No tally here: a vote is the hot path of a vote storm, and a word cloud's tally is a sort of
+    # every distinct word. Pages get tallies from the state, conflated, a few times a second.
+    return [
+        PollVoted(
+            poll_id=poll.id,
+            kind=poll.kind,
+            participant_id=who,
+            choices=choices,
+            at=context.now,
+            name=context.actor.display_name,
+            ballots=poll.ballots + (0 if previous else 1),
+        )
+    ]
+
+
+def moderate_answer(state: RoomState, command: c.ModerateAnswer, context: Context) -> list[Event]:
+    poll = state.polls.get(command.poll_id)
+    if poll is None or poll.kind is not PollKind.OPEN_TEXT:
+        raise NotFound("no such open-text poll in this room")
+    ballot = state.ballots.get(poll.id, {}).get(command.participant_id)
+    if ballot is None:
+        raise NotFound("no such answer in this poll")
+    approved = command.action == "approve"
+    if ballot.approved is approved:
+        return []
+    counts = Counter(state.counts.get(poll.id, Counter()))
+    if approved:
+        counts.update(ballot.choices)
+    elif ballot.approved:
+        counts.subtract(ballot.choices)
+    return [
+        AnswerModerated(
+            poll_id=poll.id,
+            participant_id=command.participant_id,
+            text=ballot.choices[0],
+            approved=approved,
+            tally=poll_tally(poll, +counts),
+            by=context.actor.participant_id,
+        )
+    ]
