@@ -126,3 +126,33 @@ def test_bulk_moderation_skips_what_is_already_done() -> None:
         do(state, MOD, {"type": "moderate_questions", "question_ids": [questions[0].id], "action": "approve"})
     with pytest.raises(NotAllowed):
         do(state, ANN, {"type": "moderate_questions", "question_ids": [questions[1].id], "action": "dismiss"})
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {"type": "moderate_question", "question_id": "{id}", "action": "dismiss"},
+        {"type": "moderate_question", "question_id": "{id}", "action": "mark_answered"},
+        {"type": "moderate_questions", "question_ids": ["{id}"], "action": "dismiss"},
+        {"type": "merge_questions", "question_id": "{other}", "duplicate_ids": ["{id}"]},
+        {"type": "move_question", "question_id": "{id}", "to_room": "hall-a"},
+    ],
+)
+def test_a_highlighted_question_that_stops_being_live_leaves_the_screen(command: dict[str, Any]) -> None:
+    state = post_room()
+    highlighted, other = ask(state, ANN, "On screen?"), ask(state, BOB, "Another?")
+    do(state, MOD, {"type": "highlight_question", "question_id": highlighted.id})
+    filled = {
+        key: [v.format(id=highlighted.id, other=other.id) for v in value]
+        if isinstance(value, list)
+        else value.format(id=highlighted.id, other=other.id)
+        for key, value in command.items()
+    }
+    events = do(state, BOTH_ROOMS, filled)
+    assert state.settings.answering_question_id is None
+    cleared = events[-1]
+    assert (cleared.type, cleared.action, cleared.by) == (
+        "settings_changed",
+        "highlight_cleared",
+        BOTH_ROOMS.participant_id,
+    )
