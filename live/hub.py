@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import metrics, protocol
+from .domain.polls import tally_earned_by_voting
 from .domain.projection import (
     CounterUpdate,
     Projection,
@@ -187,8 +188,7 @@ class Hub:
                     value = poll_counters(state, poll_id, audience, voted=False)
                     if value is not None:
                         polls[poll_id] = value
-                        poll = state.polls[poll_id]
-                        if audience is Audience.PUBLIC and poll.tally_for_voters and not poll.tally_is_public:
+                        if tally_earned_by_voting(state.polls[poll_id], audience):
                             voter_only.append(poll_id)
                 texts: dict[frozenset[str], Outgoing] = {frozenset(): self._serialise({**head, "polls": polls})}
                 for connection in channel.connections[audience]:

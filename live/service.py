@@ -18,8 +18,8 @@ from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote,
 from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
 from .domain.events import QuestionChanged, QuestionVoted
 from .domain.filters import RoomPolicy, WordFilter
-from .domain.polls import PollKind
-from .domain.roles import Actor, Role
+from .domain.polls import PollKind, tally_visible
+from .domain.roles import Actor, Audience, Role
 from .domain.room import RoomSettings, RoomState
 from .engines.batch import CommandResult
 from .engines.engine import Engine
@@ -136,7 +136,7 @@ class Service:
         elif isinstance(command, VotePoll):
             state = self.engine.state(room_id)
             poll = state.polls.get(command.poll_id)  # a later command in the batch may have deleted it
-            shown = poll is not None and (poll.tally_is_public or poll.tally_for_voters)  # after_vote: earned
+            shown = poll is not None and tally_visible(poll, Audience.PUBLIC, voted=True)  # after_vote: earned
             if shown and poll and poll.kind not in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):  # those: counters
                 reply["tally"] = state.poll_tally(poll.id)
         elif result.created_id is not None:

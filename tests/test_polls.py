@@ -10,6 +10,15 @@ import pytest
 from live.domain.commands import ChangePoll, PreparePoll, parse_command
 from live.domain.decide import Context, apply
 from live.domain.errors import Conflict, InvalidInput, NotFound
+from live.domain.polls import (
+    RATING_SCALE,
+    Poll,
+    PollKind,
+    PollStatus,
+    ResultsVisibility,
+    tally_hidden_until,
+    tally_visible,
+)
 from live.domain.projection import CounterUpdate, counters, poll_counters, project, snapshot
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import RoomSettings, RoomState
@@ -211,3 +220,49 @@ def test_an_unknown_poll_action_is_refused_not_taken_for_a_reveal() -> None:
     with pytest.raises(InvalidInput, match="unknown poll action"):
         apply(state, unchecked, Context(MOD, 1002.0, next(ids)))
     assert not state.polls[poll_id].revealed
+
+
+HIDDEN_UNTIL_CASES = [
+    # kind, visibility, status, revealed, voted -> what will show the public audience the tally
+    ("single_choice", "live", "open", False, False, None),
+    ("word_cloud", "after_vote", "open", False, False, "vote"),
+    ("open_text", "after_vote", "open", False, True, None),  # their vote earned it
+    ("rating", "after_vote", "closed", False, False, None),  # everyone's once closed
+    ("single_choice", "on_reveal", "closed", False, True, "reveal"),
+    ("single_choice", "on_reveal", "open", True, False, None),
+    ("quiz", "live", "open", False, True, "reveal"),  # a quiz keeps its results for the reveal
+    ("quiz", "after_vote", "closed", False, True, "reveal"),
+    ("quiz", "live", "closed", True, False, None),
+    ("single_choice", "live", "draft", False, False, "reveal"),  # never sent: drafts are private
+]
+
+
+@pytest.mark.parametrize(("kind", "visibility", "status", "revealed", "voted", "expected"), HIDDEN_UNTIL_CASES)
+def test_who_may_see_a_tally_is_decided_in_one_place(
+    kind: str, visibility: str, status: str, revealed: bool, voted: bool, expected: str | None
+) -> None:
+    options = ("A", "B") if kind in ("single_choice", "quiz") else RATING_SCALE if kind == "rating" else ()
+    correct = ("A",) if kind == "quiz" else ()
+    poll = Poll(id="p", kind=PollKind(kind), question="?", options=options, correct=correct,
+                visibility=ResultsVisibility(visibility), status=PollStatus(status), revealed=revealed, created_at=1.0)  # fmt: skip
+    assert tally_hidden_until(poll, Audience.PUBLIC, voted) == expected
+    assert tally_visible(poll, Audience.PUBLIC, voted) is (expected is None)
+    assert tally_hidden_until(poll, Audience.MODERATOR, voted) is None  # moderators always see it
+    view = poll.public_view({"A": 1})
+    shared = tally_hidden_until(poll, Audience.PUBLIC)  # the shared view: as if not voted
+    assert view["tally_hidden_until"] == shared and (view["tally"] is None) is (shared is not None)
+
+
+def test_a_live_quiz_sends_no_tally_before_its_reveal() -> None:
+    """Pages used to hide it themselves; the server now keeps it, and says until when."""
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="quiz", options=["2030", "2060"], correct=["2060"], visibility="live")
+    vote(state, "a", poll_id, ["2060"])
+    public = snapshot(state, Audience.PUBLIC, "a")
+    assert public["polls"][0]["tally"] is None and public["polls"][0]["tally_hidden_until"] == "reveal"
+    assert public["mine"]["tallies"] == {}
+    assert poll_counters(state, poll_id, Audience.PUBLIC, voted=True) == {"ballots": 1, "tally": None}
+    (revealed,) = do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"})
+    message = project(revealed, Audience.PUBLIC)
+    assert isinstance(message, dict) and message["poll"]["tally"] == {"2030": 0, "2060": 1}
+    assert message["poll"]["tally_hidden_until"] is None

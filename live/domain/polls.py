@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .errors import InvalidInput
+from .roles import Audience
 from .text import clean_text, normalise_word
 
 MAX_OPTIONS = 12
@@ -49,6 +50,13 @@ class ResultsVisibility(StrEnum):
     ON_REVEAL = "on_reveal"  # hidden until a moderator reveals it
 
 
+class TallyHiddenUntil(StrEnum):
+    """What will show a hidden tally to the public audience; pages word their note from it."""
+
+    VOTE = "vote"  # after_vote and open: the participant's own vote, or the poll's close
+    REVEAL = "reveal"  # a moderator's reveal
+
+
 @dataclass(frozen=True, slots=True)
 class Ballot:
     """One participant's current vote in a poll."""
@@ -85,22 +93,11 @@ class Poll(BaseModel):
     opened_at: float | None = None
     closed_at: float | None = None
 
-    @property
-    def tally_is_public(self) -> bool:
-        """Whether every viewer may see the tally now (after_vote: voters see it sooner)."""
-        if not self.status.is_public:
-            return False
-        if self.visibility is ResultsVisibility.LIVE or self.revealed:
-            return True
-        return self.visibility is ResultsVisibility.AFTER_VOTE and self.status is PollStatus.CLOSED
-
-    @property
-    def tally_for_voters(self) -> bool:
-        return self.status.is_public and self.visibility is ResultsVisibility.AFTER_VOTE
-
     def public_view(self, tally: dict[str, int], leaders: list[dict[str, Any]] | None = None) -> dict[str, Any]:
         view = self.model_dump(mode="json", exclude={"created_at", "correct"})
-        view["tally"] = tally if self.tally_is_public else None
+        hidden = tally_hidden_until(self, Audience.PUBLIC)  # the view every viewer shares: as if not voted
+        view["tally"] = None if hidden else tally
+        view["tally_hidden_until"] = hidden.value if hidden else None  # pages say what will show it
         if self.kind is PollKind.QUIZ and self.revealed:
             view["correct"] = list(self.correct)
             view["leaders"] = leaders or []
@@ -119,6 +116,33 @@ class Poll(BaseModel):
         if self.kind is PollKind.OPEN_TEXT:
             view["answers"] = answers or []
         return view
+
+
+def tally_hidden_until(poll: Poll, audience: Audience, voted: bool = False) -> TallyHiddenUntil | None:
+    """Why this audience may not see the poll's tally now, or None if it may; ``voted``: the
+    participant has a ballot in it. The one place this is decided: room views, counters, command
+    replies and the hub's texts for voters all ask here, and pages show what they were sent."""
+    if audience is Audience.MODERATOR or poll.revealed:
+        return None
+    if not poll.status.is_public:
+        return TallyHiddenUntil.REVEAL  # a draft (the public audience is never sent one anyway)
+    if poll.kind is PollKind.QUIZ:
+        return TallyHiddenUntil.REVEAL  # a quiz keeps its results for the reveal, whatever its visibility
+    if poll.visibility is ResultsVisibility.LIVE:
+        return None
+    if poll.visibility is ResultsVisibility.AFTER_VOTE:
+        return None if voted or poll.status is PollStatus.CLOSED else TallyHiddenUntil.VOTE
+    return TallyHiddenUntil.REVEAL
+
+
+def tally_visible(poll: Poll, audience: Audience, voted: bool = False) -> bool:
+    return tally_hidden_until(poll, audience, voted) is None
+
+
+def tally_earned_by_voting(poll: Poll, audience: Audience) -> bool:
+    """Whether the tally is shown to this audience's voters only (an open after_vote poll): the
+    hub then sends voters a text of their own, and their snapshot carries it."""
+    return tally_visible(poll, audience, voted=True) and not tally_visible(poll, audience, voted=False)
 
 
 def clean_options(kind: PollKind, options: Iterable[str]) -> tuple[str, ...]:

@@ -21,7 +21,7 @@ from .events import (
     QuestionVoted,
     SettingsChanged,
 )
-from .polls import PollKind
+from .polls import PollKind, tally_earned_by_voting, tally_visible
 from .questions import Question, QuestionStatus
 from .roles import Audience
 from .room import RoomState
@@ -141,7 +141,8 @@ def personal_view(state: RoomState, audience: Audience, participant_id: str | No
     mine["tallies"] = {
         poll.id: state.poll_tally(poll.id)
         for poll in state.polls.values()
-        if poll.tally_for_voters and not poll.tally_is_public and _voted(state, poll.id, participant_id)
+        # as a viewer would earn it, whatever the audience: the API lists them for moderators too
+        if tally_earned_by_voting(poll, Audience.PUBLIC) and _voted(state, poll.id, participant_id)
     }
     return mine
 
@@ -162,8 +163,8 @@ def poll_counters(state: RoomState, poll_id: str, audience: Audience, voted: boo
     poll = state.polls.get(poll_id)
     if poll is None or not (audience is Audience.MODERATOR or poll.status.is_public):
         return None
-    visible = audience is Audience.MODERATOR or poll.tally_is_public or (poll.tally_for_voters and voted)
-    return {"ballots": poll.ballots, "tally": state.poll_tally(poll_id) if visible else None}
+    shown = tally_visible(poll, audience, voted)
+    return {"ballots": poll.ballots, "tally": state.poll_tally(poll_id) if shown else None}
 
 
 def counters(state: RoomState, audience: Audience, participant_id: str | None = None) -> dict[str, dict[str, Any]]:

@@ -141,10 +141,9 @@
       parts.label.replaceChildren(say.t(kindLabel, true));
     }
 
-    var quizHidden = poll.kind === "quiz" && !poll.correct;
-    var tally = quizHidden ? null : poll.tally;
+    var tally = poll.tally; // null while the server keeps it hidden (tally_hidden_until says till when)
     // hidden results: the choices are drawn once, and again only when what the note says changes
-    var shape = tally ? poll.kind : ["hidden", poll.visibility, poll.status].join("|");
+    var shape = tally ? poll.kind : "hidden|" + poll.tally_hidden_until;
     var current = parts.results.firstChild;
     if (shape !== parts.shape) current = null;
     parts.shape = shape;
@@ -197,10 +196,10 @@
   var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "rating"];
 
   /* Results not shown yet: the choices, without counts, so the hall knows what it votes on, and a
-   * line saying when results appear. The screen never votes, so an "after voting" poll's results
-   * reach it when the poll closes (or when a moderator reveals them). */
+   * line saying when results appear, as the server says. The screen never votes, so results that
+   * wait for a vote reach it when the poll closes (or when a moderator reveals them). */
   function pendingChoices(poll) {
-    var afterVote = poll.kind !== "quiz" && poll.visibility === "after_vote" && poll.status === "open";
+    var afterVote = poll.tally_hidden_until === "vote";
     var note = el("p", { class: "screen-poll-hidden" },
       say.t(afterVote ? "Results appear when the poll closes." : "Results are shown when the moderator reveals them."));
     var options = CHOICE_KINDS.indexOf(poll.kind) >= 0 ? poll.options || [] : [];

@@ -337,7 +337,7 @@
   function answerStatus(poll, ballot) {
     var status = document.getElementById("my-answer-status");
     if (!status || !ballot || poll.kind !== "open_text") return;
-    var tally = tallyFor(poll, ballot);
+    var tally = tallyFor(poll);
     var approved = tally && Object.prototype.hasOwnProperty.call(tally, ballot[0]);
     status.textContent = approved ? t("Approved: everyone can see it.") : t("Your answer awaits moderation.");
     status.className = "form-feedback " + (approved ? "form-feedback-ok" : "form-feedback-pending");
@@ -356,15 +356,15 @@
       el("span", { class: "my-vote-choice", dir: "auto", text: shown.join(", ") }));
   }
 
-  function tallyFor(poll, ballot) {
-    if (poll.tally) return poll.tally;
-    return ballot && state.tallies[poll.id] ? state.tallies[poll.id] : null;
+  /* The tally as the server sent it: in the poll when every viewer may see it, or the one this
+   * participant's vote earned (snapshot, vote reply). The server decides; the page only shows. */
+  function tallyFor(poll) {
+    return poll.tally || state.tallies[poll.id] || null;
   }
 
   function pollResults(poll, ballot, previous) {
     var box = el("div", { id: "poll-results", class: "poll-results" });
-    var tally = tallyFor(poll, ballot);
-    if (poll.kind === "quiz" && !poll.correct) tally = null; // a quiz keeps its results for the reveal
+    var tally = tallyFor(poll);
     if (poll.kind === "quiz" && poll.correct) {
       var right = ballot && poll.correct.indexOf(ballot[0]) >= 0;
       box.appendChild(el("p", { class: "quiz-answer" },
@@ -381,7 +381,7 @@
       box.appendChild(L.pollResults(poll, tally, { into: poll.kind === "rating" ? previous && previous.querySelector(".rating") : old, mine: ballot }));
     } else if (poll.kind === "quiz") {
       box.appendChild(el("p", { class: "muted small", text: t("The answer is revealed at the end.") }));
-    } else if (poll.visibility === "after_vote" && !ballot && poll.status === "open") {
+    } else if (poll.tally_hidden_until === "vote") {
       box.appendChild(el("p", { class: "muted small", text: t("Results after vote") }));
     } else {
       box.appendChild(el("p", { class: "muted small", text: t("Results are shown when the moderator reveals them.") }));
