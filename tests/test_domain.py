@@ -328,3 +328,22 @@ def test_a_clone_copies_a_room_s_voters_and_ballots_only_when_it_changes_them() 
     assert copy.upvotes[first] == {"bob"} and state.upvotes[first] == {"bob"}
     do(state, ANN, {"type": "upvote", "question_id": second})  # the original is never borrowed from
     assert state.upvotes[second] == {"ann", "bob"}
+
+
+def test_a_tally_is_worked_out_once_until_its_counts_change() -> None:
+    state = room()
+    (created,) = do(state, MOD, {"type": "create_poll", "kind": "word_cloud", "question": "One word?"})
+    poll_id = created.poll.id
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+    do(state, ANN, {"type": "vote_poll", "poll_id": poll_id, "choices": ["hydrogen"]})
+    first = state.poll_tally(poll_id)
+    assert state.poll_tally(poll_id) is first == {"hydrogen": 1}  # every reply of a batch reads this one
+    copy = state.clone()
+    do(copy, BOB, {"type": "vote_poll", "poll_id": poll_id, "choices": ["Hydrogen", "grid"]})
+    assert copy.poll_tally(poll_id) == {"hydrogen": 2, "grid": 1}
+    assert state.poll_tally(poll_id) is first == {"hydrogen": 1}  # the original's counts did not change
+    do(state, ANN, {"type": "vote_poll", "poll_id": poll_id, "choices": ["batteries"]})  # a changed vote
+    assert state.poll_tally(poll_id) == {"batteries": 1}
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "delete"})
+    with pytest.raises(KeyError):
+        state.poll_tally(poll_id)

@@ -37,9 +37,7 @@ def evolve(state: RoomState, event: Event) -> None:
         case PollChanged(poll=poll):
             state.polls[poll.id] = poll
         case PollDeleted(poll_id=poll_id):
-            state.polls.pop(poll_id, None)
-            state.ballots.pop(poll_id, None)
-            state.counts.pop(poll_id, None)
+            state.remove_poll(poll_id)
         case PollVoted():
             poll = state.polls[event.poll_id]
             ballot = Ballot(event.choices, event.at, event.name, None)

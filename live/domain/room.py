@@ -60,9 +60,16 @@ class RoomState:
     ballots: dict[str, dict[str, Ballot]] = field(default_factory=dict)  # poll -> participant -> ballot
     counts: dict[str, Counter[str]] = field(default_factory=dict)  # poll -> option/word -> counted ballots
     _borrowed: set[int] = field(default_factory=set, repr=False, compare=False)  # see clone()
+    _tallies: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
     def poll_tally(self, poll_id: str) -> dict[str, int]:
-        return tally(self.polls[poll_id], self.counts.get(poll_id, Counter()))
+        """Worked out once until the poll's counts next change: every vote reply of a batch, and
+        the hub's flush, read the same one (a word cloud's is a sort of every distinct word).
+        Shared, so never changed by its readers."""
+        cached = self._tallies.get(poll_id)
+        if cached is None:
+            cached = self._tallies[poll_id] = tally(self.polls[poll_id], self.counts.get(poll_id, Counter()))
+        return cached
 
     def poll_leaders(self, poll_id: str) -> list[dict[str, Any]]:
         return quiz_leaders(self.polls[poll_id], self.ballots.get(poll_id, {}))
@@ -102,7 +109,12 @@ class RoomState:
         return self._own(self.ballots, poll_id, dict)
 
     def counts_to_change(self, poll_id: str) -> Counter[str]:
+        self._tallies.pop(poll_id, None)
         return self._own(self.counts, poll_id, Counter)
+
+    def remove_poll(self, poll_id: str) -> None:
+        for table in (self.polls, self.ballots, self.counts, self._tallies):
+            table.pop(poll_id, None)
 
     def _own(self, table: dict[str, _Inner], key: str, make: Callable[..., _Inner]) -> _Inner:
         """The container at ``key``, made if missing, copied first if it is borrowed."""
