@@ -14,14 +14,13 @@ from typing import Any
 from . import metrics
 from .access import Keyring
 from .config import EventFile
-from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
+from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, parse_command
 from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
-from .domain.events import QuestionChanged, QuestionVoted
+from .domain.events import QuestionChanged
 from .domain.filters import RoomPolicy, WordFilter
-from .domain.polls import PollKind, tally_visible
-from .domain.roles import Actor, Audience, Role
+from .domain.replies import command_reply
+from .domain.roles import Actor, Role
 from .domain.room import RoomSettings, RoomState
-from .engines.batch import CommandResult
 from .engines.engine import Engine
 from .hub import Hub
 from .media import MediaService
@@ -60,17 +59,6 @@ class Service:
 
     def __post_init__(self) -> None:
         self.policies = room_policies(self.event_file)
-
-    def _upvote_reply(self, room_id: str, command: Upvote, actor: Actor, result: CommandResult) -> dict[str, Any]:
-        """From the command's own event: commands decided in the same batch after it (the same
-        person's next tap) are already in the state, and must not show in this reply."""
-        for stored in result.events:
-            if isinstance(stored.event, QuestionVoted):
-                return {"votes": stored.event.votes, "voted": stored.event.voted}
-        state = self.engine.state(room_id)  # nothing changed: the state says what this tap found
-        question = state.questions.get(command.question_id)
-        voted = actor.participant_id in state.upvotes.get(command.question_id, ())
-        return {"votes": question.votes if question else 0, "voted": voted}
 
     async def _receive_moved(
         self, from_room: str, command: MoveQuestion, actor: Actor, moved: QuestionChanged
@@ -128,21 +116,6 @@ class Service:
             raise
         finally:
             metrics.COMMANDS.labels(command=command.type, outcome=outcome).observe(time.monotonic() - started)
-        reply: dict[str, Any] = {"offset": result.events[-1].offset if result.events else None}
-        if isinstance(command, MoveQuestion):
-            reply["moved_to"] = {"room": command.to_room, "question_id": result.created_id}
-        elif isinstance(command, Upvote):  # the page learns the count it now shows, merges included
-            reply.update(self._upvote_reply(room_id, command, actor, result))
-        elif isinstance(command, VotePoll):
-            state = self.engine.state(room_id)
-            poll = state.polls.get(command.poll_id)  # a later command in the batch may have deleted it
-            shown = poll is not None and tally_visible(poll, Audience.PUBLIC, voted=True)  # after_vote: earned
-            if shown and poll and poll.kind not in (PollKind.WORD_CLOUD, PollKind.OPEN_TEXT):  # those: counters
-                reply["tally"] = state.poll_tally(poll.id)
-        elif result.created_id is not None:
-            state = self.engine.state(room_id)
-            if result.created_id in state.questions:
-                reply["question"] = state.questions[result.created_id].public_view()
-            elif result.created_id in state.polls:
-                reply["poll_id"] = result.created_id
-        return reply
+        own = [stored.event for stored in result.events]
+        reply = command_reply(command, own, self.engine.state(room_id), actor.participant_id, result.created_id)
+        return {"offset": result.events[-1].offset if result.events else None, **reply}

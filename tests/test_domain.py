@@ -12,6 +12,7 @@ from live.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from live.domain.events import QuestionChanged
 from live.domain.polls import PollKind
 from live.domain.projection import CounterUpdate, poll_counters, project, snapshot
+from live.domain.replies import command_reply
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import ModerationMode, RoomSettings, RoomState
 from live.domain.text import clean_text, normalise_word
@@ -328,6 +329,34 @@ def test_a_clone_copies_a_room_s_voters_and_ballots_only_when_it_changes_them() 
     assert copy.upvotes[first] == {"bob"} and state.upvotes[first] == {"bob"}
     do(state, ANN, {"type": "upvote", "question_id": second})  # the original is never borrowed from
     assert state.upvotes[second] == {"ann", "bob"}
+
+
+def test_a_reply_says_what_its_own_command_did_not_what_its_batch_did_after() -> None:
+    """Group commit: the state a reply is built from already holds the commands decided after it
+    in the same batch, so what the command did comes from its own events."""
+    state = room(ModerationMode.POST)
+    ask_command = parse_command({"type": "ask_question", "text": "Hydrogen buses?"})
+    asked = apply(state, ask_command, Context(ANN, 100.0, "q1"))
+    tap = parse_command({"type": "upvote", "question_id": "q1"})
+    tapped = apply(state, tap, Context(BOB, 100.0, next(ids)))
+    untap = parse_command({"type": "upvote", "question_id": "q1", "voted": False})
+    apply(state, untap, Context(BOB, 100.0, next(ids)))  # Bob's next tap, later in the batch
+    do(state, MOD, {"type": "moderate_question", "question_id": "q1", "action": "dismiss"})
+    reply = command_reply(ask_command, asked, state, ANN.participant_id, "q1")
+    assert reply["question"]["id"] == "q1" and reply["question"]["status"] == "live"  # as it was asked
+    assert command_reply(tap, tapped, state, BOB.participant_id, None) == {"votes": 1, "voted": True}
+    # a tap that changed nothing is answered from the state: what the tap found
+    assert command_reply(untap, [], state, BOB.participant_id, None) == {"votes": 0, "voted": False}
+    create = parse_command({"type": "create_poll", "kind": "rating", "question": "Rate it"})
+    created = apply(state, create, Context(MOD, 100.0, "p1"))
+    do(state, MOD, {"type": "change_poll", "poll_id": "p1", "action": "delete"})
+    assert command_reply(create, created, state, MOD.participant_id, "p1") == {"poll_id": "p1"}
+    move = parse_command({"type": "move_question", "question_id": "q1", "to_room": "hall-a"})
+    assert command_reply(move, [], state, MOD.participant_id, "q9") == {
+        "moved_to": {"room": "hall-a", "question_id": "q9"}
+    }
+    settings = parse_command({"type": "set_moderation", "mode": "pre"})
+    assert command_reply(settings, do(state, MOD, {"type": "set_moderation", "mode": "pre"}), state, "mod", "x") == {}
 
 
 def test_a_tally_is_worked_out_once_until_its_counts_change() -> None:

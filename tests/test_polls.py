@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from live.domain.commands import ChangePoll, PreparePoll, parse_command
+from live.domain.commands import ChangePoll, Command, PreparePoll, parse_command
 from live.domain.decide import Context, apply
 from live.domain.errors import Conflict, InvalidInput, NotFound
 from live.domain.polls import (
@@ -20,6 +20,7 @@ from live.domain.polls import (
     tally_visible,
 )
 from live.domain.projection import CounterUpdate, counters, poll_counters, project, snapshot
+from live.domain.replies import command_reply
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import RoomSettings, RoomState
 
@@ -262,7 +263,28 @@ def test_a_live_quiz_sends_no_tally_before_its_reveal() -> None:
     assert public["polls"][0]["tally"] is None and public["polls"][0]["tally_hidden_until"] == "reveal"
     assert public["mine"]["tallies"] == {}
     assert poll_counters(state, poll_id, Audience.PUBLIC, voted=True) == {"ballots": 1, "tally": None}
+    assert command_reply(vote_command(poll_id, ["2060"]), [], state, "a", None) == {}
     (revealed,) = do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"})
     message = project(revealed, Audience.PUBLIC)
     assert isinstance(message, dict) and message["poll"]["tally"] == {"2030": 0, "2060": 1}
     assert message["poll"]["tally_hidden_until"] is None
+
+
+def vote_command(poll_id: str, choices: list[str]) -> Command:
+    return parse_command({"type": "vote_poll", "poll_id": poll_id, "choices": choices})
+
+
+@pytest.mark.parametrize("kind", ["single_choice", "rating", "word_cloud", "open_text"])
+def test_a_vote_reply_carries_the_tally_the_voter_earned_whatever_the_kind(kind: str) -> None:
+    """Word clouds and open text included: their replies used to leave it for the next counters."""
+    state = RoomState("main")
+    options = ["A", "B"] if kind == "single_choice" else []
+    choices = {"single_choice": ["A"], "rating": ["4"], "word_cloud": ["hydrogen"], "open_text": ["More trains"]}[kind]
+    poll_id = open_poll(state, kind=kind, options=options, visibility="after_vote")
+    events = vote(state, "a", poll_id, choices)
+    reply = command_reply(vote_command(poll_id, choices), events, state, "a", None)
+    assert reply == {"tally": state.poll_tally(poll_id)}
+    assert kind == "open_text" or sum(reply["tally"].values()) == 1  # an open answer counts once approved
+    hidden = open_poll(state, kind=kind, options=options, visibility="on_reveal")
+    events = vote(state, "a", hidden, choices)
+    assert command_reply(vote_command(hidden, choices), events, state, "a", None) == {}
