@@ -96,10 +96,6 @@ Event = Annotated[
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
 
 
-def event_from_json(data: str | bytes) -> Event:
-    return EVENT_ADAPTER.validate_json(data)
-
-
 def event_from_data(data: object) -> Event:
     """From parsed JSON: a stored event's payload is parsed once, with its envelope."""
     return EVENT_ADAPTER.validate_python(data)
