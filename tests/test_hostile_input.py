@@ -30,10 +30,9 @@ async def test_hostile_text_is_kept_as_text_and_escaped_everywhere(start_live: S
     admin.login(ADMIN_KEY)
     moderator.ok("main", {"type": "set_moderation", "mode": "post"})
     ids = []
-    for number, text in enumerate(HOSTILE):
+    for text in HOSTILE:
         asker = Person(server)  # each its own participant: asking is rate-limited per person
         ids.append(asker.ok("main", {"type": "ask_question", "text": text})["question"]["id"])
-        assert number < len(HOSTILE)
     flipped = viewer.ok("main", {"type": "ask_question", "text": "abc\u202edef\u2066"})["question"]
     assert flipped["text"] == "abcdef"  # bidi overrides removed, so no one can reverse text around theirs
     stored = {q["id"]: q["text"] for q in viewer.http.get("/api/rooms/main").json()["live"]["questions"]}
