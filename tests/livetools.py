@@ -1,16 +1,39 @@
-"""Small clients for tests that talk to a real ``live serve`` process: HTTP (httpx) and the
-live stream (websockets), each with its own session cookie like a separate browser."""
+"""Small clients for tests that talk to a real ``live serve``: HTTP (httpx) and the live stream
+(websockets), each with its own session cookie like a separate browser; and ``until``, the one
+way tests wait for something to happen."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import time
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
 import websockets
 
 from .conftest import LiveServer
+
+
+async def until(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10, what: str = "", every: float = 0.05
+) -> float:
+    """Wait for ``condition`` to hold, checking it every ``every`` seconds, for ``timeout`` seconds
+    at most (then fail, naming ``what``); returns the seconds it took. Instead of a fixed sleep
+    followed by a count: as fast as the system allows, and as patient as a slow machine needs."""
+    started = time.monotonic()
+    deadline = started + timeout
+    while True:
+        held = condition()
+        if inspect.isawaitable(held):
+            held = await held
+        if held:
+            return time.monotonic() - started
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or 'the condition'}")
+        await asyncio.sleep(every)
 
 
 class Person:
