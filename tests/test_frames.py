@@ -7,11 +7,9 @@ import asyncio
 import contextlib
 import inspect
 import json
-from collections.abc import AsyncIterator
 from importlib.metadata import version
 
 import pytest
-import uvicorn
 import websockets
 from starlette.applications import Starlette
 from starlette.routing import WebSocketRoute
@@ -19,9 +17,9 @@ from starlette.websockets import WebSocket
 from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIOProtocol
 
 from live.outbox import Outgoing
-from live.web.frames import LiveWebSocketProtocol, close_frame, frame_writer, text_frame
+from live.web.frames import close_frame, frame_writer, text_frame
 
-from .conftest import free_port
+from .livetools import serve_with_frames
 
 
 def test_the_pinned_version() -> None:
@@ -41,22 +39,6 @@ def test_frames_are_what_a_websocket_client_expects() -> None:
     assert message.frame is message.frame  # framed once, however many clients
 
 
-@contextlib.asynccontextmanager
-async def uvicorn_server(app: Starlette) -> AsyncIterator[int]:
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=LiveWebSocketProtocol, log_level="warning",
-                            ws_per_message_deflate=False, lifespan="off")  # fmt: skip
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.01)
-    try:
-        yield port
-    finally:
-        server.should_exit = True
-        await task
-
-
 async def test_frames_written_directly_arrive_in_order_between_asgi_messages() -> None:
     seen: dict[str, object] = {}
 
@@ -73,7 +55,7 @@ async def test_frames_written_directly_arrive_in_order_between_asgi_messages() -
         await websocket.close()
 
     app = Starlette(routes=[WebSocketRoute("/", endpoint)])
-    async with uvicorn_server(app) as port, websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+    async with serve_with_frames(app) as port, websockets.connect(f"ws://127.0.0.1:{port}/") as client:
         received = [await client.recv() for _ in range(5)]
         await client.send("bye")
     assert received[0] == "via asgi" and received[-1] == "via asgi again"
@@ -91,7 +73,7 @@ async def test_closing_with_last_frames_delivers_them_then_ends_the_connection()
             await websocket.receive()
 
     app = Starlette(routes=[WebSocketRoute("/", endpoint)])
-    async with uvicorn_server(app) as port, websockets.connect(f"ws://127.0.0.1:{port}/") as client:
+    async with serve_with_frames(app) as port, websockets.connect(f"ws://127.0.0.1:{port}/") as client:
         assert json.loads(await client.recv()) == {"type": "resync"}
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await client.recv()
