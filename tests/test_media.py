@@ -145,6 +145,13 @@ def server(start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatc
     return start_live()
 
 
+@pytest.fixture
+def endpoints(serve_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch) -> LiveServer:
+    """The same, served in the test process: for the tests that only talk HTTP to the endpoints."""
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    return serve_live()
+
+
 def ffmpeg_publisher(
     url: str, key: str, seconds: float, size: str = "320x180", rate: int = 15, extra: tuple[str, ...] = ()
 ) -> subprocess.Popen[bytes]:
@@ -167,7 +174,8 @@ def sdp_post(server: LiveServer, path: str, body: bytes, **headers: str) -> http
     return httpx.post(f"{server.url}{path}", content=body, headers={"Content-Type": "application/sdp", **headers})
 
 
-def test_whip_and_whep_errors(server: LiveServer) -> None:
+def test_whip_and_whep_errors(endpoints: LiveServer) -> None:
+    server = endpoints
     bearer = {"Authorization": f"Bearer {PUBLISHER_KEY}"}
     cases = [
         (sdp_post(server, "/api/rooms/nowhere/whip", offer(), **bearer), 404, "not_found"),
@@ -368,8 +376,9 @@ async def test_a_publisher_with_an_rsa_certificate_connects(server: LiveServer, 
 
 
 def test_whip_without_ice_credentials_is_a_clear_400_and_playback_is_rate_limited_per_address(
-    server: LiveServer,
+    endpoints: LiveServer,
 ) -> None:
+    server = endpoints
     bearer = {"Authorization": f"Bearer {PUBLISHER_KEY}"}
     no_credentials = "\n".join(line for line in OFFER.splitlines() if not line.startswith(("a=ice-ufrag", "a=ice-pwd")))
     refused = sdp_post(server, "/api/rooms/main/whip", offer(text=no_credentials + "\n"), **bearer)
