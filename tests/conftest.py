@@ -1,4 +1,5 @@
-"""Shared fixtures: a private redis-server on a free port, and engines of both kinds."""
+"""Shared fixtures: a private redis-server on a free port, and ``live serve`` as separate processes
+(start_live) or in the test process (serve_live)."""
 
 from __future__ import annotations
 
@@ -187,9 +188,16 @@ class InProcessServer(LiveServer):
         def run(app: Any, **options: Any) -> None:  # instead of uvicorn.run: keep what it was given
             captured.update(app=app, options=options)
 
+        def serve_here(*args: Any, **kwargs: Any) -> None:  # fail, rather than serve on this thread for ever
+            raise AssertionError("live.cli no longer serves through uvicorn.run: update InProcessServer")
+
         self.data_dir.mkdir(parents=True, exist_ok=True)
         environment = {**TEST_ENVIRONMENT, **self.environment}
-        with mock.patch.dict(os.environ, environment), mock.patch.object(uvicorn, "run", run):
+        with (
+            mock.patch.dict(os.environ, environment),
+            mock.patch.object(uvicorn, "run", run),
+            mock.patch.object(uvicorn.Server, "run", serve_here),
+        ):
             assert cli.main(["serve", *self.arguments()]) == 0
         self.server = uvicorn.Server(uvicorn.Config(captured["app"], **captured["options"]))
         self.thread = threading.Thread(target=self.server.run, name=f"live-serve-{self.port}", daemon=True)
