@@ -1,14 +1,17 @@
-"""Shared fixtures: a private redis-server on a free port, and engines of both kinds."""
+"""Shared fixtures: a private redis-server on a free port, and ``live serve`` as separate processes
+(start_live) or in the test process (serve_live)."""
 
 from __future__ import annotations
 
 import shutil
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
@@ -84,6 +87,15 @@ METRICS_KEY = "metrics-key-for-tests"
 REPO = Path(__file__).resolve().parent.parent
 
 
+TEST_ENVIRONMENT = {
+    "LIVE_ADMIN_KEY": ADMIN_KEY,
+    "LIVE_MODERATOR_KEY": MODERATOR_KEY,
+    "LIVE_SCREEN_KEY": SCREEN_KEY,
+    "LIVE_METRICS_KEY": METRICS_KEY,
+    "LIVE_SECRET": "secret-shared-by-test-servers",
+}
+
+
 @dataclass
 class LiveServer:
     """A real ``live serve`` process, as an organiser would start it."""
@@ -105,24 +117,20 @@ class LiveServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def arguments(self) -> list[str]:
+        """What follows ``live serve`` on its command line."""
+        arguments = ["--port", str(self.port), "--data-dir", str(self.data_dir), "--config", str(self.config),
+                     "--log-level", "warning", *self.extra]  # fmt: skip
+        if self.redis_url:
+            arguments += ["--redis", self.redis_url]
+        return arguments
+
     def start(self) -> None:
         import os
         import sys
-        import urllib.request
 
-        environment = {
-            **os.environ,
-            "LIVE_ADMIN_KEY": ADMIN_KEY,
-            "LIVE_MODERATOR_KEY": MODERATOR_KEY,
-            "LIVE_SCREEN_KEY": SCREEN_KEY,
-            "LIVE_METRICS_KEY": METRICS_KEY,
-            "LIVE_SECRET": "secret-shared-by-test-servers",
-            **self.environment,
-        }
-        command = [sys.executable, "-m", "live", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-                   "--config", str(self.config), "--log-level", "warning", *self.extra]  # fmt: skip
-        if self.redis_url:
-            command += ["--redis", self.redis_url]
+        environment = {**os.environ, **TEST_ENVIRONMENT, **self.environment}
+        command = [sys.executable, "-m", "live", "serve", *self.arguments()]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"server-{self.port}.log"
         with self.log_path.open("ab") as log:
@@ -131,13 +139,19 @@ class LiveServer:
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"live serve exited: {self.log_path.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
-                    if response.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.1)
+            if self.healthy():
+                return
+            time.sleep(0.1)
         raise RuntimeError(f"live serve did not become healthy: {self.log_path.read_text()}")
+
+    def healthy(self) -> bool:
+        import urllib.request
+
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=1) as response:
+                return bool(response.status == 200)
+        except OSError:
+            return False
 
     def stop(self) -> None:
         if self.process is not None:
@@ -150,13 +164,66 @@ class LiveServer:
             self.process = None
 
 
-@pytest.fixture
-def start_live(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
-    """Starts ``live serve`` processes for a test and stops them after it."""
-    servers: list[LiveServer] = []
+@dataclass
+class InProcessServer(LiveServer):
+    """``live serve`` run inside the test process, on a thread of its own: the same command line,
+    settings, app and uvicorn options (taken from ``live.cli`` as it calls uvicorn), the same real
+    HTTP and WebSocket on loopback, without the second or so a new Python process costs. For tests
+    where a separate process is not the point; several processes sharing a Redis still use
+    ``start_live``. Prometheus metrics are the test process's own, shared by every server in it."""
 
-    def start(redis_url: str | None = None, data_dir: Path | None = None, extra: tuple[str, ...] = ()) -> LiveServer:
-        server = LiveServer(free_port(), data_dir or tmp_path / f"data-{len(servers)}", redis_url, extra=extra)
+    server: Any = None  # a uvicorn.Server while running
+    thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        import os
+        from unittest import mock
+
+        import uvicorn
+
+        from live import cli
+
+        captured: dict[str, Any] = {}
+
+        def run(app: Any, **options: Any) -> None:  # instead of uvicorn.run: keep what it was given
+            captured.update(app=app, options=options)
+
+        def serve_here(*args: Any, **kwargs: Any) -> None:  # fail, rather than serve on this thread for ever
+            raise AssertionError("live.cli no longer serves through uvicorn.run: update InProcessServer")
+
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        environment = {**TEST_ENVIRONMENT, **self.environment}
+        with (
+            mock.patch.dict(os.environ, environment),
+            mock.patch.object(uvicorn, "run", run),
+            mock.patch.object(uvicorn.Server, "run", serve_here),
+        ):
+            assert cli.main(["serve", *self.arguments()]) == 0
+        self.server = uvicorn.Server(uvicorn.Config(captured["app"], **captured["options"]))
+        self.thread = threading.Thread(target=self.server.run, name=f"live-serve-{self.port}", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not (self.server.started and self.healthy()):
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("live serve (in process) did not start: see the captured log")
+            time.sleep(0.02)
+
+    def stop(self) -> None:
+        if self.server is not None and self.thread is not None:
+            self.server.should_exit = True
+            self.thread.join(timeout=15)
+            assert not self.thread.is_alive(), "live serve (in process) did not stop"
+            self.server = self.thread = None
+
+
+Server = TypeVar("Server", bound=LiveServer)
+
+
+def servers_for_one_test(kind: type[Server], tmp_path: Path) -> Iterator[Callable[..., Server]]:
+    servers: list[Server] = []
+
+    def start(redis_url: str | None = None, data_dir: Path | None = None, extra: tuple[str, ...] = ()) -> Server:
+        server = kind(free_port(), data_dir or tmp_path / f"data-{len(servers)}", redis_url, extra=extra)
         server.start()
         servers.append(server)
         return server
@@ -164,3 +231,15 @@ def start_live(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     yield start
     for server in servers:
         server.stop()
+
+
+@pytest.fixture
+def start_live(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
+    """Starts ``live serve`` processes for a test and stops them after it."""
+    yield from servers_for_one_test(LiveServer, tmp_path)
+
+
+@pytest.fixture
+def serve_live(tmp_path: Path) -> Iterator[Callable[..., InProcessServer]]:
+    """Starts ``live serve`` in this process (InProcessServer) for a test and stops it after it."""
+    yield from servers_for_one_test(InProcessServer, tmp_path)

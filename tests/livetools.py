@@ -1,16 +1,64 @@
-"""Small clients for tests that talk to a real ``live serve`` process: HTTP (httpx) and the
-live stream (websockets), each with its own session cookie like a separate browser."""
+"""Small clients for tests that talk to a real ``live serve``: HTTP (httpx) and the live stream
+(websockets), each with its own session cookie like a separate browser; and ``until``, the one
+way tests wait for something to happen."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import inspect
 import json
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
 import websockets
 
-from .conftest import LiveServer
+from .conftest import LiveServer, free_port
+
+
+async def until(
+    condition: Callable[[], bool | Awaitable[bool]], timeout: float = 10, what: str = "", every: float = 0.05
+) -> float:
+    """Wait for ``condition`` to hold, checking it every ``every`` seconds, for ``timeout`` seconds
+    at most (then fail, naming ``what``); returns the seconds it took. Instead of a fixed sleep
+    followed by a count: as fast as the system allows, and as patient as a slow machine needs."""
+    started = time.monotonic()
+    deadline = started + timeout
+    while True:
+        held = condition()
+        if inspect.isawaitable(held):
+            held = await held
+        if held:
+            return time.monotonic() - started
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout} s waiting for {what or 'the condition'}")
+        await asyncio.sleep(every)
+
+
+@contextlib.asynccontextmanager
+async def serve_with_frames(app: Any) -> AsyncIterator[int]:
+    """A tiny ASGI app served by uvicorn on loopback, in this event loop, with the protocol that
+    ``live serve`` uses (direct frame writes); yields the port."""
+    import uvicorn
+
+    from live.web.frames import LiveWebSocketProtocol
+
+    port = free_port()
+    config = uvicorn.Config(app, host="127.0.0.1", port=port, ws=LiveWebSocketProtocol, log_level="warning",
+                            ws_per_message_deflate=False, lifespan="off")  # fmt: skip
+    server = uvicorn.Server(config)
+    task = asyncio.create_task(server.serve())
+    await until(lambda: server.started or task.done(), timeout=10, what="uvicorn to start", every=0.01)
+    if not server.started:
+        await task  # raises what stopped it, if anything did
+        raise RuntimeError("uvicorn exited before it started")
+    try:
+        yield port
+    finally:
+        server.should_exit = True
+        await task
 
 
 class Person:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import count
 
 import pytest
 
@@ -17,30 +17,21 @@ from live.domain.roles import Actor, Audience, Role
 from live.domain.room import ModerationMode, RoomSettings, RoomState
 from live.domain.text import clean_text, normalise_word
 
-ANN = Actor("ann", "Ann")
+from .rooms import ANN, MOD, ask, do
+
 BOB = Actor("bob")
-MOD = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
 OTHER_ROOM_MOD = Actor("mod2", None, frozenset({(Role.MODERATOR, "hall-a")}))
 ADMIN = Actor("admin", None, frozenset({(Role.ADMIN, "*")}))
-ids = iter(f"id{n}" for n in range(10_000))
-
-
-def do(state: RoomState, actor: Actor, command: dict[str, Any]) -> list[Any]:
-    return apply(state, parse_command(command), Context(actor, 100.0, next(ids)))
+ids = (f"id{n}" for n in count())  # new ids for commands applied directly
 
 
 def room(mode: ModerationMode = ModerationMode.PRE, require_name: bool = False) -> RoomState:
     return RoomState("main", RoomSettings(moderation=mode, require_name=require_name))
 
 
-def ask(state: RoomState, actor: Actor = ANN, text: str = "Why?", **extra: Any) -> str:
-    (event,) = do(state, actor, {"type": "ask_question", "text": text, **extra})
-    return str(event.question.id)
-
-
 def test_pre_moderation_holds_questions_until_approved() -> None:
     state = room()
-    qid = ask(state)
+    qid = ask(state).id
     assert state.questions[qid].status == "pending"
     (event,) = do(state, MOD, {"type": "moderate_question", "question_id": qid, "action": "approve"})
     assert state.questions[qid].status == "live" and event.action == "approved" and not event.was_public
@@ -48,9 +39,9 @@ def test_pre_moderation_holds_questions_until_approved() -> None:
 
 def test_post_moderation_publishes_at_once_and_can_be_switched_live() -> None:
     state = room(ModerationMode.POST)
-    assert state.questions[ask(state)].status == "live"
+    assert state.questions[ask(state).id].status == "live"
     do(state, MOD, {"type": "set_moderation", "mode": "pre"})
-    assert state.questions[ask(state)].status == "pending"
+    assert state.questions[ask(state).id].status == "pending"
 
 
 @pytest.mark.parametrize(
@@ -64,7 +55,7 @@ def test_post_moderation_publishes_at_once_and_can_be_switched_live() -> None:
 )
 def test_moderation_paths(path: list[str], expected: str) -> None:
     state = room()
-    qid = ask(state)
+    qid = ask(state).id
     for action in path:
         do(state, MOD, {"type": "moderate_question", "question_id": qid, "action": action})
     assert state.questions[qid].status == expected
@@ -72,7 +63,7 @@ def test_moderation_paths(path: list[str], expected: str) -> None:
 
 def test_concurrent_moderators_get_one_clear_result() -> None:
     state = room()
-    qid = ask(state)
+    qid = ask(state).id
     do(state, MOD, {"type": "moderate_question", "question_id": qid, "action": "dismiss"})
     with pytest.raises(Conflict, match="dismissed"):  # the second moderator's approve arrives late
         do(state, ADMIN, {"type": "moderate_question", "question_id": qid, "action": "approve"})
@@ -81,7 +72,7 @@ def test_concurrent_moderators_get_one_clear_result() -> None:
 
 def test_roles_are_checked_per_room() -> None:
     state = room()
-    qid = ask(state)
+    qid = ask(state).id
     for actor in (ANN, OTHER_ROOM_MOD):
         with pytest.raises(NotAllowed):
             do(state, actor, {"type": "moderate_question", "question_id": qid, "action": "approve"})
@@ -90,7 +81,7 @@ def test_roles_are_checked_per_room() -> None:
 
 def test_upvotes_once_per_participant_and_can_be_taken_back() -> None:
     state = room(ModerationMode.POST)
-    qid = ask(state)
+    qid = ask(state).id
     do(state, BOB, {"type": "upvote", "question_id": qid})
     assert do(state, BOB, {"type": "upvote", "question_id": qid}) == []  # stuffing changes nothing
     do(state, ANN, {"type": "upvote", "question_id": qid})
@@ -101,14 +92,14 @@ def test_upvotes_once_per_participant_and_can_be_taken_back() -> None:
 
 def test_pending_questions_cannot_be_upvoted_by_guessing_ids() -> None:
     state = room()
-    qid = ask(state)
+    qid = ask(state).id
     with pytest.raises(NotFound):
         do(state, BOB, {"type": "upvote", "question_id": qid})
 
 
 def test_highlight_is_one_per_room_and_cleared_when_answered() -> None:
     state = room(ModerationMode.POST)
-    first, second = ask(state), ask(state, text="Second")
+    first, second = ask(state).id, ask(state, text="Second").id
     do(state, MOD, {"type": "highlight_question", "question_id": first})
     do(state, MOD, {"type": "highlight_question", "question_id": second})
     assert state.settings.answering_question_id == second
@@ -120,7 +111,7 @@ def test_highlight_is_one_per_room_and_cleared_when_answered() -> None:
 
 def test_edit_keeps_the_original_and_reply_star_labels() -> None:
     state = room(ModerationMode.POST)
-    qid = ask(state, text="speling")
+    qid = ask(state, text="speling").id
     do(state, MOD, {"type": "edit_question", "question_id": qid, "text": "spelling"})
     do(state, MOD, {"type": "edit_question", "question_id": qid, "text": "Spelling?"})
     question = state.questions[qid]
@@ -139,7 +130,7 @@ def test_questions_are_bounded_and_cleaned() -> None:
         with pytest.raises(InvalidInput):
             ask(state, text=text)
     assert state.questions == {}
-    qid = ask(state, text="  <script>alert(1)</script>\u202e 氢能 🚗  ")
+    qid = ask(state, text="  <script>alert(1)</script>\u202e 氢能 🚗  ").id
     assert state.questions[qid].text == "<script>alert(1)</script> 氢能 🚗"  # kept as text; pages escape it
 
 
@@ -149,9 +140,9 @@ def test_names_are_shown_only_when_given_and_can_be_required() -> None:
         ask(state, actor=BOB)
     with pytest.raises(InvalidInput):
         ask(state, actor=ANN, anonymous=True)
-    assert state.questions[ask(state, actor=ANN)].author_name == "Ann"
+    assert state.questions[ask(state, actor=ANN).id].author_name == "Ann"
     other = room()
-    assert other.questions[ask(other, actor=ANN, anonymous=True)].author_name is None
+    assert other.questions[ask(other, actor=ANN, anonymous=True).id].author_name is None
 
 
 def test_unknown_commands_and_fields_are_refused() -> None:
@@ -245,7 +236,7 @@ def test_results_hidden_until_revealed() -> None:
 
 def test_projection_never_leaks_pending_questions_or_identities() -> None:
     state = room()
-    qid = ask(state, actor=BOB)
+    qid = ask(state, actor=BOB).id
     asked = QuestionChanged(question=state.questions[qid], action="asked", was_public=False)
     assert project(asked, Audience.PUBLIC) is None
     moderator_view = project(asked, Audience.MODERATOR)
@@ -274,7 +265,7 @@ def test_deleting_a_draft_poll_tells_viewers_nothing() -> None:
 
 def test_repeated_moderator_actions_are_no_ops() -> None:
     state = room(ModerationMode.POST)
-    qid = ask(state)
+    qid = ask(state).id
     do(state, MOD, {"type": "reply_to_question", "question_id": qid, "reply": "Yes"})
     assert do(state, MOD, {"type": "reply_to_question", "question_id": qid, "reply": "Yes"}) == []
     do(state, MOD, {"type": "label_question", "question_id": qid, "labels": ["a"]})
@@ -284,7 +275,7 @@ def test_repeated_moderator_actions_are_no_ops() -> None:
 def test_a_clone_evolves_apart_from_its_original() -> None:
     """Engines decide a batch of commands on a clone; the replica must not see them until stored."""
     state = room(ModerationMode.POST)
-    qid = ask(state)
+    qid = ask(state).id
     do(state, BOB, {"type": "upvote", "question_id": qid})
     (created,) = do(state, MOD, {"type": "create_poll", "kind": "open_text", "question": "Ideas?"})
     poll_id = created.poll.id
@@ -317,7 +308,7 @@ def test_lone_surrogates_are_removed_from_text() -> None:
 def test_a_clone_copies_a_room_s_voters_and_ballots_only_when_it_changes_them() -> None:
     """Cloning a big room for a batch costs its outer dicts, not every voter and ballot in it."""
     state = room(ModerationMode.POST)
-    first, second = ask(state), ask(state, text="And storage?")
+    first, second = ask(state).id, ask(state, text="And storage?").id
     do(state, BOB, {"type": "upvote", "question_id": first})
     do(state, BOB, {"type": "upvote", "question_id": second})
     copy = state.clone()

@@ -22,6 +22,7 @@ from live.engines.sqlite import SqliteStorage
 from live.engines.storage import HISTORY_SIZE, Position, StorageUnavailable, StoredEvent
 
 from .conftest import RedisServer
+from .livetools import until
 
 ROOMS = ("main", "hall-a")
 VIEWER = Actor("viewer-1", "Ann")
@@ -188,10 +189,7 @@ async def test_processes_sharing_redis_see_each_others_changes(make_engine: Make
     received: list[int] = []
     second.listen(lambda room, stored: received.append(stored.offset))
     question_id = await ask_and_approve(first)
-    for _ in range(50):
-        if second.position("main").offset == 2:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: second.position("main").offset == 2, timeout=5, what="the second process to catch up")
     assert second.state("main").questions[question_id].status == "live"
     assert received == [1, 2]
 
@@ -200,7 +198,7 @@ async def test_processes_sharing_redis_see_each_others_changes(make_engine: Make
 async def test_concurrent_writers_on_one_room_lose_nothing(make_engine: MakeEngine) -> None:
     first, second = await make_engine(), await make_engine()
     question_id = await ask_and_approve(first)
-    await asyncio.sleep(0.1)
+    await until(lambda: second.position("main") == first.position("main"), timeout=5, what="the second to catch up")
     voters = [Actor(f"voter-{n}") for n in range(80)]
     await asyncio.gather(
         *(
@@ -208,10 +206,7 @@ async def test_concurrent_writers_on_one_room_lose_nothing(make_engine: MakeEngi
             for n, voter in enumerate(voters)
         )
     )
-    for _ in range(100):
-        if first.position("main") == second.position("main"):
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: first.position("main") == second.position("main"), timeout=5, what="both to agree")
     assert first.state("main").questions[question_id].votes == 80
     assert first.state("main").to_snapshot() == second.state("main").to_snapshot()
     assert first.position("main").offset == 82
@@ -331,10 +326,7 @@ async def test_a_caller_that_gives_up_leaves_the_others_answered(make_engine: Ma
     done = await asyncio.wait_for(asyncio.gather(*tasks, return_exceptions=True), timeout=10)
     assert sum(isinstance(d, CommandResult) for d in done) == 18
     # the two that gave up were already handed over: they count, exactly once each
-    for _ in range(50):
-        if engine.state("main").questions[question_id].votes == 20:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: engine.state("main").questions[question_id].votes == 20, timeout=5, what="20 votes")
     assert engine.state("main").questions[question_id].votes == 20
 
 
@@ -385,10 +377,7 @@ async def test_an_unreadable_or_old_style_message_keeps_the_subscription(make_en
     bare = json.dumps({"epoch": first.position("main").epoch, "offset": 3, "event": {"type": "nonsense"}})
     await storage._redis.publish(channel, bare)
     await run(first, OTHER_VIEWER, {"type": "upvote", "question_id": question_id})
-    for _ in range(100):
-        if second.position("main").offset == 3:
-            break
-        await asyncio.sleep(0.02)
+    await until(lambda: second.position("main").offset == 3, timeout=5, what="the second to catch up")
     assert second.position("main").offset == 3
     assert second.state("main").questions[question_id].votes == 1
     assert isinstance(second.storage, RedisStorage)

@@ -1,5 +1,5 @@
 """Export for the record, the admin's overview, and moving questions between rooms, through a
-real server on each engine."""
+real server (in the test process) on each engine."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ StartLive = Callable[..., LiveServer]
 
 
 @pytest.fixture(params=["embedded", "redis"])
-def server(request: pytest.FixtureRequest, start_live: StartLive) -> LiveServer:
+def server(request: pytest.FixtureRequest, serve_live: StartLive) -> LiveServer:
     if request.param == "redis":
         own: RedisServer = request.getfixturevalue("own_redis")  # a fresh Redis: nothing shared between tests
-        return start_live(redis_url=own.url)
-    return start_live()
+        return serve_live(redis_url=own.url)
+    return serve_live()
 
 
 def test_export_has_every_field_a_record_needs(server: LiveServer) -> None:
@@ -122,9 +122,9 @@ def test_a_moved_question_arrives_as_it_left(server: LiveServer) -> None:
     assert public["mine"]["upvoted"] == [arrived["id"]]  # the voter's vote came along
 
 
-def test_metrics_need_the_metrics_key_or_the_admin(start_live: StartLive) -> None:
+def test_metrics_need_the_metrics_key_or_the_admin(serve_live: StartLive) -> None:
     """Room names and audience sizes are not for anyone who finds the URL."""
-    server = start_live()
+    server = serve_live()
     stranger, moderator, admin = Person(server), Person(server), Person(server)
     moderator.login(MODERATOR_KEY)
     admin.login(ADMIN_KEY)

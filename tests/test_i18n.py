@@ -77,8 +77,8 @@ def fetch(url: str, **headers: str) -> str:
         return response.read().decode("utf-8")
 
 
-def test_pages_follow_the_language(start_live: Callable[..., LiveServer]) -> None:
-    server = start_live()
+def test_pages_follow_the_language(serve_live: Callable[..., LiveServer]) -> None:
+    server = serve_live()
     chinese = fetch(f"{server.url}/r/main", **{"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8"})
     assert '<html lang="zh-CN">' in chinese
     assert "提问" in chinese and "匿名提问" in chinese

@@ -12,7 +12,6 @@ import queue
 from importlib.metadata import version
 
 import aioice.ice
-import pytest
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
 from aiortc.codecs.base import Encoder
 from aiortc.codecs.h264 import H264Encoder
@@ -107,20 +106,20 @@ async def test_certificates_and_cipher_list() -> None:
     await pc.close()
 
 
-def test_consent_freshness_task() -> None:
+async def test_consent_freshness_task() -> None:
     assert "self._query_consent_task = asyncio.create_task(self.query_consent())" in inspect.getsource(
         aioice.ice.Connection.connect
     )
-    assert "_connection" in inspect.getsource(RTCIceTransport.__init__) or "_connection" in inspect.getsource(
-        RTCIceTransport
-    )
+    pc = RTCPeerConnection()
+    pc.addTransceiver("video", direction="recvonly")
+    ice = pc.getTransceivers()[0].receiver.transport.transport
+    assert isinstance(ice, RTCIceTransport) and isinstance(ice._connection, aioice.ice.Connection)
+    await pc.close()
 
 
-@pytest.mark.parametrize("name", ["CONSENT_FAILURES", "CONSENT_INTERVAL"])
-def test_consent_would_drop_a_silent_peer_after_about_30_seconds(name: str) -> None:
+def test_consent_would_drop_a_silent_peer_after_about_30_seconds() -> None:
     # Why publishers need passthrough.stop_consent_checks: FFmpeg never answers these checks.
     assert aioice.ice.CONSENT_FAILURES * aioice.ice.CONSENT_INTERVAL == 30
-    assert hasattr(aioice.ice, name)
 
 
 async def test_stop_consent_checks_cancels_the_task() -> None:

@@ -4,7 +4,6 @@ when the room goes live and offline."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 from collections.abc import Callable
 
@@ -13,7 +12,7 @@ import pytest
 
 from bench.whep_watcher import Watcher
 from tests.conftest import LiveServer, RedisServer
-from tests.livetools import Person
+from tests.livetools import Person, until
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher, offer
 
 
@@ -42,8 +41,8 @@ async def test_a_viewer_on_the_other_process_is_redirected(
             watcher = Watcher(f"{far.url}/api/rooms/main/whep")
             assert await watcher.start(client) == 201
             assert watcher.resource is not None and watcher.resource.startswith(near.url)
-            await asyncio.sleep(2)
-            assert watcher.video_frames > 15 and watcher.first_frame is not None and watcher.first_frame < 1.0
+            await until(lambda: watcher.video_frames > 15, what="frames through the other process's redirect")
+            assert watcher.first_frame is not None and watcher.first_frame < 1.0
             await watcher.stop(client)
     finally:
         publisher.send_signal(signal.SIGINT)

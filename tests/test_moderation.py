@@ -15,24 +15,15 @@ from live.domain.projection import project
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import ModerationMode, RoomSettings, RoomState
 
-ANN, BOB, CAT = Actor("ann", "Ann"), Actor("bob", "Bob"), Actor("cat")
-MOD = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
+from .rooms import ANN, MOD, ask, do
+
+BOB, CAT = Actor("bob", "Bob"), Actor("cat")
 BOTH_ROOMS = Actor("mod2", None, frozenset({(Role.MODERATOR, "main"), (Role.MODERATOR, "hall-a")}))
 POLICY = RoomPolicy(word_filter=WordFilter.of(["spam", "代开发票", "Ｂａｄ ｗｏｒｄ"]))
-ids = iter(f"q{n}" for n in range(10_000))
-
-
-def do(state: RoomState, actor: Actor, command: dict[str, Any], policy: RoomPolicy = POLICY) -> list[Any]:
-    return apply(state, parse_command(command), Context(actor, 100.0, next(ids), policy))
 
 
 def post_room(room_id: str = "main") -> RoomState:
     return RoomState(room_id, RoomSettings(moderation=ModerationMode.POST))
-
-
-def ask(state: RoomState, actor: Actor, text: str) -> Any:
-    (event,) = do(state, actor, {"type": "ask_question", "text": text})
-    return event.question
 
 
 @pytest.mark.parametrize(
@@ -47,7 +38,7 @@ def ask(state: RoomState, actor: Actor, text: str) -> Any:
     ],
 )
 def test_word_filter_holds_questions_even_in_post_moderation(text: str, held: bool) -> None:
-    question = ask(post_room(), ANN, text)
+    question = ask(post_room(), ANN, text, policy=POLICY)
     assert (question.status == "pending") is held
     assert (question.flags == ("word_filter",)) is held
 

@@ -3,7 +3,7 @@ closing, moderation of open answers, quizzes and who may see results when."""
 
 from __future__ import annotations
 
-from typing import Any
+from itertools import count
 
 import pytest
 
@@ -24,25 +24,11 @@ from live.domain.replies import command_reply
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import RoomSettings, RoomState
 
-MOD = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
+from .rooms import MOD, do, open_poll, vote
+
+ids = (f"id{n}" for n in count())  # new ids for commands applied directly
+
 SYSTEM = Actor("system", None, frozenset({(Role.ADMIN, "*")}))
-ids = iter(f"p{n}" for n in range(10_000))
-
-
-def do(state: RoomState, actor: Actor, command: dict[str, Any], now: float = 100.0) -> list[Any]:
-    return apply(state, parse_command(command), Context(actor, now, next(ids)))
-
-
-def open_poll(state: RoomState, **spec: Any) -> str:
-    (created,) = do(state, MOD, {"type": "create_poll", "question": "?", **spec})
-    do(state, MOD, {"type": "change_poll", "poll_id": created.poll.id, "action": "open"}, now=1000.0)
-    return str(created.poll.id)
-
-
-def vote(
-    state: RoomState, who: str, poll_id: str, choices: list[str], now: float = 1001.0, name: str | None = None
-) -> list[Any]:
-    return do(state, Actor(who, name), {"type": "vote_poll", "poll_id": poll_id, "choices": choices}, now=now)
 
 
 def test_word_cloud_folds_case_width_and_spacing_in_both_languages() -> None:

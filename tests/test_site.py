@@ -9,8 +9,8 @@ import httpx
 from .conftest import LiveServer
 
 
-def test_every_page_names_its_icon_and_the_default_path_leads_there(start_live: Callable[..., LiveServer]) -> None:
-    server = start_live()
+def test_every_page_names_its_icon_and_the_default_path_leads_there(serve_live: Callable[..., LiveServer]) -> None:
+    server = serve_live()
     for path in ("/", "/r/main", "/r/main/moderate", "/login"):  # (a screen or console redirects to /login)
         page = httpx.get(server.url + path, follow_redirects=True).text
         assert '<link rel="icon" href="/static/favicon.svg"' in page, path

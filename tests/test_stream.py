@@ -1,24 +1,26 @@
-"""The live stream over WebSocket against real ``live serve`` processes: snapshot, events, resume,
-reload, restart, several processes on one Redis, bad input, and dead-client detection."""
+"""The live stream over WebSocket against a real ``live serve``: snapshot, events, resume, reload,
+restart, bad input, and dead-client detection (served in the test process), and several
+processes on one Redis (separate processes, as in production)."""
 
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import Callable
 
 import httpx
 
 from .conftest import METRICS_KEY, MODERATOR_KEY, LiveServer, RedisServer
-from .livetools import Person
+from .livetools import Person, until
 
 METRICS_AUTH = {"authorization": f"Bearer {METRICS_KEY}"}
 
 StartLive = Callable[..., LiveServer]
 
 
-async def test_viewer_snapshot_hides_what_is_not_public(start_live: StartLive) -> None:
-    server = start_live()
+async def test_viewer_snapshot_hides_what_is_not_public(serve_live: StartLive) -> None:
+    server = serve_live()
     asker, other, moderator = Person(server), Person(server), Person(server)
     moderator.login(MODERATOR_KEY)
     pending = asker.ok("main", {"type": "ask_question", "text": "Pending question"})["question"]
@@ -46,8 +48,8 @@ async def test_viewer_snapshot_hides_what_is_not_public(start_live: StartLive) -
         await stream.close()
 
 
-async def test_resume_delivers_exactly_the_missed_events(start_live: StartLive) -> None:
-    server = start_live()
+async def test_resume_delivers_exactly_the_missed_events(serve_live: StartLive) -> None:
+    server = serve_live()
     viewer, moderator = Person(server), Person(server)
     moderator.login(MODERATOR_KEY)
     moderator.ok("main", {"type": "set_moderation", "mode": "post"})
@@ -79,9 +81,9 @@ async def test_resume_delivers_exactly_the_missed_events(start_live: StartLive) 
     await stale.close()
 
 
-async def test_accepted_data_survives_a_restart(start_live: StartLive, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_accepted_data_survives_a_restart(serve_live: StartLive, tmp_path) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
-    server = start_live(data_dir=data)
+    server = serve_live(data_dir=data)
     viewer, moderator = Person(server), Person(server)
     moderator.login(MODERATOR_KEY)
     question = viewer.ok("main", {"type": "ask_question", "text": "Will it survive?"})["question"]
@@ -126,8 +128,8 @@ async def test_two_processes_on_one_redis_share_the_room(start_live: StartLive, 
     await stream.close()
 
 
-async def test_bad_input_gets_a_clear_error_and_changes_nothing(start_live: StartLive) -> None:
-    server = start_live()
+async def test_bad_input_gets_a_clear_error_and_changes_nothing(serve_live: StartLive) -> None:
+    server = serve_live()
     viewer = Person(server)
     stream = await viewer.connect("main")
     before = await stream.receive()
@@ -170,8 +172,8 @@ async def test_bad_input_gets_a_clear_error_and_changes_nothing(start_live: Star
     assert httpx.get(f"{server.url}/healthz").status_code == 200  # the server keeps working
 
 
-async def test_server_pings_drop_a_dead_client(start_live: StartLive) -> None:
-    server = start_live(extra=("--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.3"))
+async def test_server_pings_drop_a_dead_client(serve_live: StartLive) -> None:
+    server = serve_live(extra=("--ws-ping-interval", "0.3", "--ws-ping-timeout", "0.3"))
     # A client that completes the handshake and then never reads or answers a ping again.
     dead = socket.create_connection(("127.0.0.1", server.port))
     dead.sendall(
@@ -185,11 +187,7 @@ async def test_server_pings_drop_a_dead_client(start_live: StartLive) -> None:
         return int(next(r for r in rooms if r["slug"] == "main")["connections"])
 
     assert connections() == 1
-    for _ in range(50):
-        if connections() == 0:
-            break
-        await asyncio.sleep(0.1)
-    assert connections() == 0
+    await until(lambda: connections() == 0, timeout=5, what="the server to drop the dead client")
     dead.close()
 
 
@@ -211,10 +209,7 @@ async def test_redis_restart_keeps_data_and_the_processes_recover(
     assert refused.status_code == 503 and refused.json()["error"]["code"] == "unavailable"
     own_redis.start()  # same port, same append-only file
 
-    for _ in range(50):
-        if httpx.get(f"{first.url}/healthz").status_code == 200:
-            break
-        await asyncio.sleep(0.1)
+    await until(lambda: httpx.get(f"{first.url}/healthz").status_code == 200, what="Redis to be reachable again")
     moderator.ok("main", {"type": "moderate_question", "question_id": kept["id"], "action": "approve"})
     event = await stream.receive_until("question", timeout=10)  # the second process resubscribed
     assert event[-1]["question"]["text"] == "Before the restart"
@@ -225,8 +220,8 @@ async def test_redis_restart_keeps_data_and_the_processes_recover(
     assert [q["text"] for q in questions] == ["Before the restart"]
 
 
-async def test_api_errors_are_json_everywhere(start_live: StartLive) -> None:
-    server = start_live()
+async def test_api_errors_are_json_everywhere(serve_live: StartLive) -> None:
+    server = serve_live()
     unknown = httpx.get(f"{server.url}/api/nothing-here")
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
     wrong_method = httpx.get(f"{server.url}/api/rooms/main/commands")
@@ -238,10 +233,10 @@ async def test_api_errors_are_json_everywhere(start_live: StartLive) -> None:
 
 
 async def test_planned_polls_are_ready_once_and_after_vote_results_follow_the_vote(
-    start_live: StartLive, tmp_path
+    serve_live: StartLive, tmp_path
 ) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "planned"
-    server = start_live(data_dir=data)
+    server = serve_live(data_dir=data)
     moderator, viewer, other = Person(server), Person(server), Person(server)
     moderator.login(MODERATOR_KEY)
     polls = moderator.http.get("/api/rooms/hydrogen-storage?as=moderator").json()["live"]["polls"]
@@ -267,8 +262,8 @@ async def test_planned_polls_are_ready_once_and_after_vote_results_follow_the_vo
     assert other.http.get("/api/rooms/hydrogen-storage").json()["live"]["mine"]["tallies"] == {}
 
 
-async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_up(start_live: StartLive) -> None:
-    server = start_live(extra=("--outbox-limit", "20"))  # 20 KiB of backlog at most, for a short test
+async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_up(serve_live: StartLive) -> None:
+    server = serve_live(extra=("--outbox-limit", "20"))  # 20 KiB of backlog at most, for a short test
     moderator, reader = Person(server), Person(server)
     moderator.login(MODERATOR_KEY)
     moderator.ok("main", {"type": "set_moderation", "mode": "post"})
@@ -287,32 +282,42 @@ async def test_a_client_that_stops_reading_is_dropped_and_the_others_keep_up(sta
         return int(next(r for r in rooms if r["slug"] == "main")["connections"])
 
     assert connections() == 2
+    resyncs_before = slow_client_resyncs(server)
     text = "氢能与储能的长问题，填满一个不再读取的客户端的缓冲区。" * 18  # about 1.4 KB per event
-    received = 0
+    received: list[int] = []  # the numbers of the questions the reading client got, in order
+
+    def take(message: dict[str, object]) -> None:
+        if message["type"] == "question":
+            received.append(int(str(message["question"]["text"]).split()[0]))  # type: ignore[index]
+
     for n in range(500):
         moderator.ok("main", {"type": "ask_question", "text": f"{n} {text}"[:500]})
         while True:
             try:
-                message = await stream.receive(timeout=0.001)
+                take(await stream.receive(timeout=0.001))
             except TimeoutError:
                 break
-            received += message["type"] == "question"
-    received += sum(m["type"] == "question" for m in await stream.quiet(1.0))
-    assert received == 500  # the reading client missed nothing
-    assert 'live_resyncs_total{reason="slow_client"} 1.0' in httpx.get(f"{server.url}/metrics", headers=METRICS_AUTH).text
-    for _ in range(100):  # cut after a short grace, since it will not read its last messages
-        if connections() == 1:
-            break
-        await asyncio.sleep(0.1)
-    assert connections() == 1  # only the reader is left
+    while len(received) < 500:  # the rest, each within a deadline
+        take(await stream.receive(timeout=5))
+    assert received == list(range(500))  # the reading client missed nothing, in order, nothing twice
+    assert slow_client_resyncs(server) == resyncs_before + 1  # the stuck one was told to resync, once
+    # cut after a short grace (CLOSE_GRACE), since it will not read its last messages
+    await until(lambda: connections() == 1, timeout=10, what="only the reader to be left")
     stuck.close()
     await stream.close()
 
 
-async def test_a_burst_of_votes_gives_a_screen_few_updates_and_exact_counts(start_live: StartLive) -> None:
+def slow_client_resyncs(server: LiveServer) -> float:
+    """The resync counter as /metrics shows it (shared by every server in this process)."""
+    text = httpx.get(f"{server.url}/metrics", headers=METRICS_AUTH).text
+    found = re.search(r'^live_resyncs_total\{reason="slow_client"\} (\S+)$', text, re.MULTILINE)
+    return float(found.group(1)) if found else 0.0
+
+
+async def test_a_burst_of_votes_gives_a_screen_few_updates_and_exact_counts(serve_live: StartLive) -> None:
     from .conftest import SCREEN_KEY
 
-    server = start_live()
+    server = serve_live()
     moderator, screen = Person(server), Person(server)
     moderator.login(MODERATOR_KEY)
     screen.login(SCREEN_KEY)
@@ -328,7 +333,11 @@ async def test_a_burst_of_votes_gives_a_screen_few_updates_and_exact_counts(star
     for n, voter in enumerate(voters):
         voter.ok("main", {"type": "vote_poll", "poll_id": poll_id, "choices": ["ABC"[n % 3]]})
     seconds = asyncio.get_running_loop().time() - started
-    updates = [m for m in await stream.quiet(1.0) if m["type"] == "counters"]
+    updates: list[dict[str, object]] = []
+    while not updates or updates[-1]["polls"][poll_id]["ballots"] < 120:  # type: ignore[index]
+        message = await stream.receive(timeout=5)  # until the last vote is counted, within a deadline
+        if message["type"] == "counters":
+            updates.append(message)
     assert len(updates) <= seconds * 4 + 3  # conflated: at most ~4 a second, not 120
     assert updates[-1]["polls"][poll_id] == {"ballots": 120, "tally": {"A": 40, "B": 40, "C": 40}}
     moderator.ok("main", {"type": "change_poll", "poll_id": poll_id, "action": "close"})
