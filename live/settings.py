@@ -54,6 +54,9 @@ SETTINGS = (
     Setting(
         "advertise_url", "--advertise-url", "LIVE_ADVERTISE_URL", None, "this process's own URL, for video redirects"
     ),
+    Setting(
+        "webrtc_seats", "--webrtc-seats", "LIVE_WEBRTC_SEATS", 300, "WebRTC viewers per process; the rest get HLS", int
+    ),
 )
 
 
@@ -75,6 +78,7 @@ class ServeSettings:
     forwarded_allow_ips: str = "127.0.0.1"
     demo: bool = False
     advertise_url: str | None = None
+    webrtc_seats: int = 300
 
     @property
     def base_url(self) -> str:

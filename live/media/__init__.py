@@ -36,4 +36,4 @@ def create_media(settings: ServeSettings, event_file: EventFile, announce: Annou
         if settings.redis
         else LocalDirectory()
     )
-    return MediaService(announce, rooms, directory, demo=settings.demo)
+    return MediaService(announce, rooms, directory, demo=settings.demo, seats=settings.webrtc_seats)

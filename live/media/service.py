@@ -39,6 +39,7 @@ DIRECTORY_INTERVAL = 1.0  # seconds between two refreshes of this process's clai
 
 
 MAX_VIEWERS_PER_ROOM = 2000  # players one process serves a room; more viewers: more processes
+DEFAULT_SEATS = 300  # WebRTC players per process (about 150-195 per core: docs/CAPACITY.md); the rest get HLS
 MAX_CONNECTING = 64  # sessions still setting up, all rooms together: each costs DTLS and ICE work
 
 
@@ -48,6 +49,14 @@ class Offline(Exception):
 
 class Busy(Exception):
     """Too many viewers, or too many sessions still connecting: try again shortly."""
+
+    code = "busy"
+
+
+class SeatsFull(Busy):
+    """Every WebRTC seat of this process is taken: players use HLS instead (docs/VIDEO.md)."""
+
+    code = "seats_full"
 
 
 class Elsewhere(Exception):
@@ -70,11 +79,18 @@ class RoomMedia:
 
 class MediaService:
     def __init__(
-        self, announce: Announce, rooms: dict[str, str], directory: LocalDirectory | None = None, demo: bool = False
+        self,
+        announce: Announce,
+        rooms: dict[str, str],
+        directory: LocalDirectory | None = None,
+        demo: bool = False,
+        seats: int = DEFAULT_SEATS,
     ) -> None:
         """``rooms`` maps each room's slug to the title the demo pattern shows; ``announce``
-        tells a room's pages its video status (the hub's ``publish_status``)."""
+        tells a room's pages its video status (the hub's ``publish_status``); ``seats`` is how
+        many WebRTC players this process serves, all rooms together."""
         self._announce_status = announce
+        self.seats = seats
         self.limiter = RateLimiter({"whep": Rate(burst=20, per_second=2)})  # per client address
         self.directory = directory or LocalDirectory()
         self.rooms = {slug: RoomMedia() for slug in rooms}
@@ -205,6 +221,8 @@ class MediaService:
                 raise Elsewhere(str(claim["url"]))
             raise Offline(room_id)
         players = self.rooms[room_id].players
+        if self.players() >= self.seats:
+            raise SeatsFull(f"all {self.seats} WebRTC seats of this process are taken: watch over HLS")
         if len(players) >= MAX_VIEWERS_PER_ROOM:
             raise Busy(f"this process already serves {MAX_VIEWERS_PER_ROOM} viewers of the room")
         if self.connecting() >= MAX_CONNECTING:
@@ -224,6 +242,10 @@ class MediaService:
         if self.relay(room_id) is not relay:  # the source changed while we answered
             await player.stop("the room's source changed")
         return player.id, answer
+
+    def players(self) -> int:
+        """WebRTC players in every room: the seats taken."""
+        return sum(len(media.players) for media in self.rooms.values())
 
     def connecting(self) -> int:
         """Players whose connection is not up yet, in every room."""

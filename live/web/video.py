@@ -111,7 +111,13 @@ async def whep(request: Request) -> Response:
     address = request.client.host if request.client else "unknown"
     wait = media.limiter.allow(address, "whep", time.monotonic())
     if wait:  # playback is public: bound what one address can make the server set up
-        return _error("rate_limited", f"too many players from this address: try again in {math.ceil(wait)} s", 429)
+        seconds = math.ceil(wait)
+        return _error(
+            "rate_limited",
+            f"too many players from this address: try again in {seconds} s",
+            429,
+            {"Retry-After": str(seconds)},
+        )
     offer = await _offer(request, sending=False)
     if isinstance(offer, Response):
         return offer
@@ -123,7 +129,7 @@ async def whep(request: Request) -> Response:
     except Offline:
         return _error("offline", "the room is not live now; its event stream says when it is", 409)
     except Busy as busy:
-        return _error("busy", str(busy), 503, {"Retry-After": "3"})
+        return _error(busy.code, str(busy), 503, {"Retry-After": "3"})
     except OfferRefused as refused_offer:
         return _error("invalid", str(refused_offer), 400)
     return _created(request, "whep", session_id, answer)

@@ -1,10 +1,20 @@
-/* player.js: the room's live video on the viewer page, over WHEP.
+/* player.js: the room's live video on the viewer page, over WebRTC (WHEP) when it can, over HLS
+ * when it cannot.
  *
  * The room's event stream says whether the room is live ({"type": "video", "status": "live",
  * "stream": id} or "offline"); viewer.js passes those messages on as "live:video" events. A new
  * stream id (re)connects; "offline" tears the connection down and shows the offline card, never a
- * frozen frame. A connection that fails is retried while the room is live. The video starts muted
- * (browsers only autoplay muted video) until the viewer unmutes it.
+ * frozen frame. The video starts muted (browsers only autoplay muted video) until the viewer
+ * unmutes it.
+ *
+ * Two modes, and the player picks (docs/VIDEO.md):
+ * - "low latency": WebRTC from the process hosting the room's stream, about 0.1 s behind;
+ * - "standard": HLS, a few seconds behind, through any HTTP cache, for everyone WebRTC cannot
+ *   reach: a browser without RTCPeerConnection, ICE that does not connect within ICE_DEADLINE
+ *   (UDP blocked on company and hotel networks), or a WHEP 503 (the process's WebRTC seats are
+ *   full, or too many viewers are connecting): HLS at once, not after a timeout. Safari plays HLS
+ *   natively; other browsers through hls.js (web/static/vendor/).
+ * The viewer can switch; the choice is remembered on this device.
  */
 (function () {
   "use strict";
@@ -15,45 +25,98 @@
   var video = document.getElementById("video-player");
   var offlineCard = document.getElementById("video-offline");
   var statusLabel = document.getElementById("video-status");
+  var modeLabel = document.getElementById("video-mode");
+  var switchButton = document.getElementById("video-switch");
   var unmute = document.getElementById("video-unmute");
   var labels = JSON.parse(document.getElementById("video-messages").textContent);
+  var base = "/api/rooms/" + encodeURIComponent(room);
+  var hlsUrl = base + "/hls/index.m3u8";
+
+  var ICE_DEADLINE = 4000; // ms for WebRTC to connect before the player falls back to HLS
+  var PREFERENCE_KEY = "live.video.mode";
+  var canWebRTC = typeof window.RTCPeerConnection === "function";
+  var nativeHls = !!video.canPlayType && video.canPlayType("application/vnd.apple.mpegurl") !== "";
+  var canHls = nativeHls || !!(window.Hls && window.Hls.isSupported());
 
   var wanted = null; // the stream id the room says is live, or null when offline
   var playing = null; // the stream id of the current connection
+  var mode = null; // "webrtc" or "hls" while connected or connecting
   var pc = null;
   var resource = null;
+  var hls = null;
   var retryTimer = null;
+  var iceTimer = null;
   var backoff = 1000;
+
+  function preference() {
+    try { return localStorage.getItem(PREFERENCE_KEY) === "standard" ? "standard" : "auto"; } catch (e) { return "auto"; }
+  }
+
+  function remember(value) {
+    try { localStorage.setItem(PREFERENCE_KEY, value); } catch (e) { /* private mode: this page only */ }
+  }
 
   function show(state) {
     section.dataset.state = state; // "offline", "connecting", "live"
+    section.dataset.mode = mode || "";
     statusLabel.textContent = labels[state];
     var live = state === "live";
     video.style.display = live ? "block" : "none";
     offlineCard.style.display = live ? "none" : "grid";
     unmute.hidden = !live; // nothing to unmute while there is no video
+    modeLabel.hidden = !live;
+    modeLabel.textContent = mode === "hls" ? labels.standard : labels.low_latency;
+    // Switching needs both: WebRTC in this browser and an HLS player.
+    switchButton.hidden = !live || !canWebRTC || !canHls;
+    switchButton.textContent = mode === "hls" ? labels.switch_low_latency : labels.switch_standard;
+  }
+
+  function clearTimers() {
+    if (retryTimer !== null) { clearTimeout(retryTimer); retryTimer = null; }
+    if (iceTimer !== null) { clearTimeout(iceTimer); iceTimer = null; }
   }
 
   function teardown() {
+    clearTimers();
     var connection = pc;
+    var session = resource;
     pc = null;
-    playing = null;
-    if (connection) connection.close();
-    if (resource) fetch(resource, { method: "DELETE", keepalive: true }).catch(function () {});
     resource = null;
+    playing = null;
+    mode = null;
+    // End the WHEP session first: closing the connection first ends it on the server, and the
+    // DELETE would find nothing (404).
+    var ended = session ? fetch(session, { method: "DELETE", keepalive: true }).catch(function () {}) : Promise.resolve();
+    if (connection) ended.then(function () { connection.close(); });
+    if (hls) { hls.destroy(); hls = null; }
+    if (video.getAttribute("src")) { video.removeAttribute("src"); video.load(); }
     video.srcObject = null; // no frozen last frame
   }
 
-  function retry() {
+  function retry(start) {
     if (retryTimer !== null || wanted === null) return;
     var wait = backoff * (0.75 + Math.random() * 0.5);
     backoff = Math.min(backoff * 2, 15000);
-    retryTimer = setTimeout(function () { retryTimer = null; if (wanted !== null && !pc) connect(); }, wait);
+    retryTimer = setTimeout(function () { retryTimer = null; if (wanted !== null && !mode) start(); }, wait);
   }
 
-  async function connect() {
+  function start() {
+    if (wanted === null) { teardown(); show("offline"); return; }
+    if (canWebRTC && (preference() === "auto" || !canHls)) connectWebRTC();
+    else if (canHls) playHls();
+    else { teardown(); show("offline"); }
+  }
+
+  function fallBackToHls() {
+    if (!canHls) return false;
     teardown();
-    if (wanted === null) { show("offline"); return; }
+    playHls();
+    return true;
+  }
+
+  async function connectWebRTC() {
+    teardown();
+    mode = "webrtc";
     show("connecting");
     var stream = wanted;
     var connection = new RTCPeerConnection();
@@ -70,16 +133,25 @@
     connection.onconnectionstatechange = function () {
       if (pc !== connection) return;
       var state = connection.connectionState;
-      if (state === "connected") { backoff = 1000; show("live"); }
-      else if (state === "failed" || state === "closed") { teardown(); show(wanted ? "connecting" : "offline"); retry(); }
+      if (state === "connected") { clearTimers(); backoff = 1000; show("live"); }
+      else if (state === "failed" || state === "closed") {
+        if (fallBackToHls()) return;
+        teardown(); show(wanted ? "connecting" : "offline"); retry(start);
+      }
     };
+    // UDP blocked: ICE never connects. Do not make the viewer wait for ICE's own 30 s.
+    iceTimer = setTimeout(function () {
+      iceTimer = null;
+      if (pc === connection && connection.connectionState !== "connected") fallBackToHls();
+    }, ICE_DEADLINE);
     try {
       await connection.setLocalDescription(await connection.createOffer());
       // fetch follows a 307 to the process that hosts the stream; Location is relative to it.
-      var response = await fetch("/api/rooms/" + encodeURIComponent(room) + "/whep", {
+      var response = await fetch(base + "/whep", {
         method: "POST", headers: { "Content-Type": "application/sdp" }, body: connection.localDescription.sdp,
       });
       if (pc !== connection) return;
+      if (response.status === 503 && fallBackToHls()) return; // seats full or too many connecting
       if (response.status !== 201) throw new Error("HTTP " + response.status);
       resource = new URL(response.headers.get("Location"), response.url).toString();
       await connection.setRemoteDescription({ type: "answer", sdp: await response.text() });
@@ -87,20 +159,65 @@
       if (pc !== connection) return;
       teardown();
       show(wanted ? "connecting" : "offline");
-      retry();
+      retry(start);
     }
+  }
+
+  function playHls() {
+    teardown();
+    mode = "hls";
+    playing = wanted;
+    show("connecting");
+    var onPlaying = function () { if (mode === "hls") { backoff = 1000; show("live"); } };
+    if (nativeHls) {
+      video.src = hlsUrl;
+      video.onplaying = onPlaying;
+      video.onerror = function () { if (mode === "hls") { teardown(); show("connecting"); retry(playHls); } };
+      video.play().catch(function () {});
+      return;
+    }
+    var player = new window.Hls({
+      // A second behind the newest segment and a little more: about 2-3 s glass to glass with
+      // 1 s segments (bench/ measures it). A player that falls behind catches up by playing faster.
+      liveSyncDurationCount: 2,
+      liveMaxLatencyDurationCount: 6,
+      maxLiveSyncPlaybackRate: 1.25,
+      manifestLoadingMaxRetry: 6,
+      manifestLoadingRetryDelay: 500,
+    });
+    hls = player;
+    video.onplaying = onPlaying;
+    video.onerror = null;
+    player.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
+    player.on(window.Hls.Events.ERROR, function (event, data) {
+      if (hls !== player || !data.fatal) return;
+      // The playlist is not there yet (the packager starts at the next keyframe) or the network
+      // dropped: start again shortly, while the room is live.
+      teardown();
+      show(wanted ? "connecting" : "offline");
+      retry(playHls);
+    });
+    player.loadSource(hlsUrl);
+    player.attachMedia(video);
   }
 
   document.addEventListener("live:video", function (event) {
     var message = event.detail || {};
     if (message.status === "live") {
       wanted = message.stream || "live";
-      if (playing !== wanted) { backoff = 1000; connect(); }
+      if (playing !== wanted) { backoff = 1000; start(); }
     } else {
       wanted = null;
       teardown();
       show("offline");
     }
+  });
+
+  switchButton.addEventListener("click", function () {
+    var toStandard = mode !== "hls";
+    remember(toStandard ? "standard" : "auto");
+    backoff = 1000;
+    if (toStandard) playHls(); else connectWebRTC();
   });
 
   unmute.addEventListener("click", function () {
