@@ -58,7 +58,9 @@ def test_broadcast_page_goes_live_and_a_viewer_plays_it(
     viewer.screenshot(path=str(SHOTS / "video-viewer-live.png"))
     venue.screenshot(path=str(SHOTS / "video-broadcast-live.png"))
 
-    venue.locator("#broadcast-stop").click()
+    with venue.expect_response(lambda response: response.request.method == "DELETE") as ended:
+        venue.locator("#broadcast-stop").click()
+    assert ended.value.status == 200, "the WHIP session was gone before its DELETE (closed first?)"
     expect(venue.locator("#broadcast-status")).to_have_attribute("data-state", "idle")
     expect(viewer.locator("#video")).to_have_attribute("data-state", "offline", timeout=5_000)
     expect(viewer.locator("#video-player")).to_be_hidden()

@@ -123,10 +123,13 @@
   function stop(tellServer) {
     var connection = pc;
     pc = null;
-    if (connection) connection.close();
+    // End the WHIP session first: closing the connection first ends it on the server, and the
+    // DELETE would find nothing (404).
+    var ended = Promise.resolve();
     if (resource && tellServer !== false) {
-      fetch(resource, { method: "DELETE", credentials: "same-origin", keepalive: true }).catch(function () {});
+      ended = fetch(resource, { method: "DELETE", credentials: "same-origin", keepalive: true }).catch(function () {});
     }
+    if (connection) ended.then(function () { connection.close(); });
     resource = null;
   }
 
