@@ -22,7 +22,7 @@ from .events import (
     SettingsChanged,
 )
 from .polls import PollKind, tally_earned_by_voting, tally_visible
-from .questions import Question, QuestionStatus
+from .questions import MODERATOR_ONLY_ACTIONS, Question, QuestionStatus
 from .roles import Audience
 from .room import RoomState
 
@@ -48,6 +48,8 @@ def project(event: Event, audience: Audience) -> Projection:
         case QuestionChanged(question=question):
             if moderator:
                 return protocol.question(question.moderator_view(), event.action, event.by, moderator=True)
+            if event.action in MODERATOR_ONLY_ACTIONS:
+                return None  # a star or a label: nothing viewers can see changed
             if question.status.is_public:
                 return protocol.question(question.public_view(), event.action)
             if event.was_public:
@@ -86,6 +88,8 @@ def author_notice(event: Event) -> tuple[str, dict[str, Any]] | None:
     """What the asker alone must hear about their question while it is not public: that it
     was edited, dismissed, merged or moved. Other viewers hear nothing of it."""
     if not isinstance(event, QuestionChanged) or event.question.status.is_public or event.action == "asked":
+        return None
+    if event.action in MODERATOR_ONLY_ACTIONS:
         return None
     question = event.question
     return question.author_id, protocol.my_question(question.public_view(), event.action, question.moved_to)

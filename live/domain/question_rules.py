@@ -140,7 +140,8 @@ def merge_questions(state: RoomState, command: c.MergeQuestions, context: Contex
     for duplicate in duplicates:
         voters |= state.upvotes.get(duplicate.id, set())
         askers.append(MergedAsk(question_id=duplicate.id, author_id=duplicate.author_id,
-                                author_name=duplicate.author_name, text=duplicate.text))  # fmt: skip
+                                author_name=duplicate.author_name, text=duplicate.text,
+                                public=duplicate.status.is_public))  # fmt: skip
         askers.extend(duplicate.merged_askers)
         merged = duplicate.model_copy(update={"status": QuestionStatus.MERGED, "merged_into": kept.id})
         events.append(_changed(duplicate, merged, "merged", context))
