@@ -10,6 +10,7 @@ import pytest
 
 from live.domain.commands import parse_command
 from live.domain.decide import Context, apply
+from live.domain.errors import InvalidInput
 from live.domain.filters import RoomPolicy, WordFilter, fold_for_matching
 from live.domain.roles import Actor
 from live.domain.room import ModerationMode, RoomSettings, RoomState
@@ -92,3 +93,10 @@ def test_a_question_with_a_hidden_blocked_word_is_held_for_the_moderator() -> No
     assert held.status == "pending" and held.flags == ("word_filter",)
     assert held.text == "Cheap sp\u2060am here"  # stored as typed: the moderator sees what was sent
     assert ask("A fair question").status == "live"
+
+
+def test_a_question_under_a_blocked_name_is_refused_and_can_be_asked_anonymously() -> None:
+    with pytest.raises(InvalidInput, match="name"):
+        ask("A fair question", name="\u0405pam King")  # a Cyrillic dze
+    assert ask("A fair question", name="\u0405pam King", anonymous=True).author_name is None
+    assert ask("A fair question", name="Ann").author_name == "Ann"

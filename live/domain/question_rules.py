@@ -59,6 +59,10 @@ def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> 
     name = None if command.anonymous else context.actor.display_name
     if state.settings.require_name and not name:
         raise InvalidInput("this room asks for your name with each question")
+    if name and context.policy.word_filter.matches(name):
+        # Refused, not held: the asker can change their name or ask anonymously at once, and the
+        # moderator never has to read the name to keep it off the screen.
+        raise InvalidInput("your name has a word this room does not allow: change it, or ask anonymously")
     held = context.policy.word_filter.matches(text)  # held for a moderator even in post-moderation
     public_at_once = state.settings.moderation is ModerationMode.POST and not held
     recent = list(state.questions.values())[-DUPLICATE_WINDOW:]
