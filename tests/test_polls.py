@@ -366,3 +366,12 @@ def test_a_blocked_name_is_left_off_a_quiz_leaderboard() -> None:
     filtered_vote(state, "b", poll_id, ["A"], name="Ann")
     do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"})
     assert [leader["name"] for leader in state.poll_leaders(poll_id)] == [None, "Ann"]
+
+
+def test_a_word_that_draws_as_a_latin_word_counts_as_that_word_and_others_stay_themselves() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="word_cloud")
+    vote(state, "a", poll_id, ["coco", "привет"])
+    vote(state, "b", poll_id, ["\u0441\u043e\u0441\u043e", "hydro\u00adgen"])  # Cyrillic letters only; a soft hyphen
+    vote(state, "c", poll_id, ["\u0441oco", "hydrogen", "氢能"])  # one Cyrillic "с"
+    assert state.poll_tally(poll_id) == {"coco": 3, "hydrogen": 2, "привет": 1, "氢能": 1}

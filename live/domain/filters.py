@@ -56,6 +56,21 @@ def fold_for_matching(text: str) -> str:
     return text.translate(CONFUSABLES).casefold()
 
 
+def _latin(letter: str) -> bool:
+    return letter.isascii() or unicodedata.name(letter, "").startswith("LATIN ")
+
+
+def as_latin_lookalike(word: str) -> str:
+    """A word-cloud word as the Latin word it draws as, when every letter of it is Latin or looks
+    Latin ("ѕpam" with a Cyrillic "ѕ" is "spam"), so disguises count as one word and a moderator
+    decides on it once; any other word is unchanged (Russian and Chinese words stay themselves).
+    ``word`` is already case-folded."""
+    folded = word.translate(CONFUSABLES).casefold()
+    if folded == word or not all(_latin(ch) for ch in folded if ch.isalpha()):
+        return word
+    return folded
+
+
 @dataclass(frozen=True)
 class WordFilter:
     """Latin words match whole words ("ass" does not catch "class"); Chinese terms match anywhere."""

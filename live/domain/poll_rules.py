@@ -20,10 +20,11 @@ from .polls import (
     clean_choices,
     clean_correct,
     clean_options,
+    cloud_word,
 )
 from .polls import tally as poll_tally
 from .room import RoomState
-from .text import clean_text, normalise_word
+from .text import clean_text
 
 
 def _poll(state: RoomState, poll_id: str) -> Poll:
@@ -215,7 +216,7 @@ def moderate_word(state: RoomState, command: c.ModerateWord, context: Context) -
     poll = state.polls.get(command.poll_id)
     if poll is None or poll.kind is not PollKind.WORD_CLOUD:
         raise NotFound("no such word-cloud poll in this room")
-    word = normalise_word(command.word)  # as the ballots hold it
+    word = cloud_word(command.word)  # as the ballots hold it
     if not word:
         raise InvalidInput("the word is empty")
     allowed = command.action == "allow"

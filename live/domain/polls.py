@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .errors import InvalidInput
+from .filters import as_latin_lookalike
 from .roles import Audience
 from .text import clean_text, normalise_word
 
@@ -202,7 +203,7 @@ def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
             raise InvalidInput("send one answer")
         return (clean_text(choices[0], field="answer", max_length=MAX_ANSWER_LENGTH, multiline=False),)
     if poll.kind is PollKind.WORD_CLOUD:
-        words = tuple(dict.fromkeys(w for w in (normalise_word(c) for c in choices) if w))
+        words = tuple(dict.fromkeys(w for w in (cloud_word(c) for c in choices) if w))
         if not 1 <= len(words) <= MAX_WORDS_PER_BALLOT:
             raise InvalidInput(f"enter 1 to {MAX_WORDS_PER_BALLOT} words")
         if any(len(w) > MAX_WORD_LENGTH for w in words):
@@ -218,6 +219,12 @@ def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
     if len(picked) != 1:
         raise InvalidInput("pick exactly one option")
     return picked
+
+
+def cloud_word(value: str) -> str:
+    """A word as a word cloud counts it: folded (``normalise_word``), and a word that draws as a
+    Latin word spelt in Latin (``as_latin_lookalike``)."""
+    return as_latin_lookalike(normalise_word(value))
 
 
 def tally(poll: Poll, counts: Counter[str]) -> dict[str, int]:
