@@ -220,12 +220,15 @@ def moderate_word(state: RoomState, command: c.ModerateWord, context: Context) -
     if not word:
         raise InvalidInput("the word is empty")
     allowed = command.action == "allow"
-    others = [w for w in (poll.rejected_words if allowed else poll.allowed_words) if w != word]
-    decided = poll.allowed_words if allowed else poll.rejected_words
+    decided, undone = (
+        (poll.allowed_words, poll.rejected_words) if allowed else (poll.rejected_words, poll.allowed_words)
+    )
     if word in decided:
         return []
-    update = {"allowed_words": (*decided, word), "rejected_words": tuple(others)}
-    if not allowed:
-        update = {"rejected_words": (*decided, word), "allowed_words": tuple(others)}
-    after = poll.model_copy(update=update)
+    decided, undone = (*decided, word), tuple(w for w in undone if w != word)  # allowing undoes a rejection
+    after = poll.model_copy(
+        update={"allowed_words": decided, "rejected_words": undone}
+        if allowed
+        else {"rejected_words": decided, "allowed_words": undone}
+    )
     return [WordModerated(poll=after, word=word, allowed=allowed, by=context.actor.participant_id)]
