@@ -11,7 +11,8 @@ from live.domain.decide import Context, apply
 from live.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from live.domain.events import QuestionChanged
 from live.domain.polls import PollKind
-from live.domain.projection import CounterUpdate, poll_counters, project, snapshot
+from live.domain.projection import CounterUpdate, author_notice, poll_counters, project, snapshot
+from live.domain.questions import QuestionStatus
 from live.domain.replies import command_reply
 from live.domain.roles import Actor, Audience, Role
 from live.domain.room import ModerationMode, RoomSettings, RoomState
@@ -122,6 +123,37 @@ def test_edit_keeps_the_original_and_reply_star_labels() -> None:
     question = state.questions[qid]
     assert question.starred and question.reply == "See slide 4" and question.labels == ("hydrogen", "policy")
     assert "original_text" not in question.public_view() and "starred" not in question.public_view()
+
+
+def test_a_star_or_a_label_is_not_announced_to_the_public_nor_to_the_asker() -> None:
+    state = room(ModerationMode.POST)
+    live_id, pending_id = ask(state, text="A public question"), ask(state, text="Buy spam")
+    state.questions[pending_id] = state.questions[pending_id].model_copy(update={"status": QuestionStatus.PENDING})
+    for qid in (live_id, pending_id):
+        star = do(state, MOD, {"type": "star_question", "question_id": qid, "starred": True})
+        label = do(state, MOD, {"type": "label_question", "question_id": qid, "labels": ["later"]})
+        for event in (*star, *label):
+            assert project(event, Audience.PUBLIC) is None
+            assert author_notice(event) is None
+            assert project(event, Audience.MODERATOR)["action"] in ("starred", "labelled")
+    edit = do(state, MOD, {"type": "edit_question", "question_id": live_id, "text": "A public question?"})
+    assert project(edit[0], Audience.PUBLIC)["action"] == "edited"  # what viewers can see still goes out
+
+
+def test_merging_names_publicly_only_askers_whose_question_was_public() -> None:
+    state = room(ModerationMode.PRE)
+    kept = ask(state, ANN, "Hydrogen trucks?")
+    do(state, MOD, {"type": "moderate_question", "question_id": kept, "action": "approve"})
+    approved = ask(state, Actor("cat", "Cat"), "Hydrogen trucks!")
+    do(state, MOD, {"type": "moderate_question", "question_id": approved, "action": "approve"})
+    pending = ask(state, Actor("dan", "Dan Secret"), "Hydrogen trucks??")  # never approved
+    events = do(state, MOD, {"type": "merge_questions", "question_id": kept, "duplicate_ids": [approved, pending]})
+    public = [project(event, Audience.PUBLIC) for event in events]
+    view = next(m for m in public if m and m["type"] == "question")["question"]
+    assert view["also_asked_by"] == ["Cat"] and view["also_asked"] == 2
+    assert "Dan Secret" not in str(public) and "Dan Secret" not in str(snapshot(state, Audience.PUBLIC, None))
+    moderator_view = project(events[-1], Audience.MODERATOR)["question"]
+    assert [a["author_name"] for a in moderator_view["merged_askers"]] == ["Cat", "Dan Secret"]
 
 
 def test_questions_are_bounded_and_cleaned() -> None:

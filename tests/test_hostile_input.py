@@ -188,3 +188,39 @@ async def test_changing_a_key_ends_the_sessions_it_opened(serve_live: StartLive,
     assert moderator.http.post("/api/login", json={"key": MODERATOR_KEY}).status_code == 403
     moderator.login("a-new-key-after-a-leak")
     assert moderator.command("main", {"type": "set_moderation", "mode": "pre"}).status_code == 200
+
+
+async def test_disguised_blocked_words_and_names_are_caught_and_moderator_marks_stay_private(
+    start_live: StartLive,
+) -> None:
+    server = start_live()
+    moderator, viewer, named = Person(server), Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    held = viewer.ok("main", {"type": "ask_question", "text": "Cheap sp\u00adam and \u0441asino"})["question"]
+    assert held["status"] == "pending"  # a soft hyphen and a Cyrillic "с" hide nothing
+    assert named.ok("main", {"type": "ask_question", "text": "A fair question"}) is not None
+    assert named.http.post("/api/me", json={"display_name": "King Sp\u200dam"}).status_code == 200
+    refused = named.command("main", {"type": "ask_question", "text": "Another fair question"})
+    assert refused.status_code == 400 and "name" in refused.json()["error"]["message"]
+
+    fair = moderator.ok("main", {"type": "ask_question", "text": "What about trains?"})["question"]
+    stream = await viewer.connect("main")
+    await stream.receive_until("snapshot")
+    moderator.ok("main", {"type": "star_question", "question_id": fair["id"], "starred": True})
+    moderator.ok("main", {"type": "label_question", "question_id": fair["id"], "labels": ["later"]})
+    moderator.ok("main", {"type": "edit_question", "question_id": fair["id"], "text": "What about trains?!"})
+    heard = [m for m in await stream.receive_until("question") if m["type"] == "question"]
+    assert [m["action"] for m in heard] == ["edited"]  # the star and the label were never announced
+    await stream.close()
+
+    poll = moderator.ok("main", {"type": "create_poll", "kind": "word_cloud", "question": "One word?"})["poll_id"]
+    moderator.ok("main", {"type": "change_poll", "poll_id": poll, "action": "open"})
+    viewer.ok("main", {"type": "vote_poll", "poll_id": poll, "choices": ["hydrogen", "ｓｐａｍ"]})
+    public = {p["id"]: p for p in viewer.http.get("/api/rooms/main").json()["live"]["polls"]}
+    assert public[poll]["tally"] == {"hydrogen": 1} and "held_words" not in public[poll]
+    console = {p["id"]: p for p in moderator.http.get("/api/rooms/main?as=moderator").json()["live"]["polls"]}
+    assert console[poll]["held_words"] == [{"word": "spam", "count": 1, "status": "held"}]
+    moderator.ok("main", {"type": "moderate_word", "poll_id": poll, "word": "spam", "action": "allow"})
+    public = {p["id"]: p for p in viewer.http.get("/api/rooms/main").json()["live"]["polls"]}
+    assert public[poll]["tally"] == {"hydrogen": 1, "spam": 1}

@@ -9,7 +9,8 @@ import pytest
 
 from live.domain.commands import ChangePoll, Command, PreparePoll, parse_command
 from live.domain.decide import Context, apply
-from live.domain.errors import Conflict, InvalidInput, NotFound
+from live.domain.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from live.domain.filters import RoomPolicy, WordFilter
 from live.domain.polls import (
     RATING_SCALE,
     Poll,
@@ -274,3 +275,89 @@ def test_a_vote_reply_carries_the_tally_the_voter_earned_whatever_the_kind(kind:
     hidden = open_poll(state, kind=kind, options=options, visibility="on_reveal")
     events = vote(state, "a", hidden, choices)
     assert command_reply(vote_command(hidden, choices), events, state, "a", None) == {}
+
+
+BLOCKING = RoomPolicy(word_filter=WordFilter.of(["spam", "代开发票"]))
+
+
+def filtered_vote(state: RoomState, who: str, poll_id: str, choices: list[str], name: str | None = None) -> list[Any]:
+    command = parse_command({"type": "vote_poll", "poll_id": poll_id, "choices": choices})
+    return apply(state, command, Context(Actor(who, name), 1001.0, next(ids), BLOCKING))
+
+
+def moderate_word(state: RoomState, poll_id: str, word: str, action: str) -> list[Any]:
+    command = parse_command({"type": "moderate_word", "poll_id": poll_id, "word": word, "action": action})
+    return apply(state, command, Context(MOD, 1002.0, next(ids), BLOCKING))
+
+
+def test_a_blocked_word_cloud_word_is_held_out_of_the_public_cloud_until_a_moderator_allows_it() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="word_cloud")
+    filtered_vote(state, "a", poll_id, ["hydrogen", "sp\u00adam"])  # hidden soft hyphen: still caught
+    filtered_vote(state, "b", poll_id, ["SPAM"])
+    filtered_vote(state, "c", poll_id, ["代开发票", "hydrogen"])
+    public = state.poll_public_view(poll_id)
+    assert public["tally"] == {"hydrogen": 2} and "held_words" not in public and "allowed_words" not in public
+    assert poll_counters(state, poll_id, Audience.PUBLIC, voted=False) == {"ballots": 3, "tally": {"hydrogen": 2}}
+    held = {"spam": 2, "代开发票": 1}
+    moderator = poll_counters(state, poll_id, Audience.MODERATOR, voted=False)
+    assert moderator is not None and {h["word"]: h["count"] for h in moderator["held_words"]} == held
+    assert {h["status"] for h in state.poll_moderator_view(poll_id)["held_words"]} == {"held"}
+
+    (allowed,) = moderate_word(state, poll_id, "Spam", "allow")  # as ballots hold it: folded
+    assert project(allowed, Audience.PUBLIC) == CounterUpdate("polls", poll_id)
+    assert state.poll_tally(poll_id) == {"hydrogen": 2, "spam": 2}
+    filtered_vote(state, "d", poll_id, ["spam"])  # allowed once: later ballots count it at once
+    assert state.poll_tally(poll_id)["spam"] == 3
+    assert [h["word"] for h in state.poll_held_words(poll_id)] == ["代开发票"]
+
+    moderate_word(state, poll_id, "代开发票", "reject")
+    moderate_word(state, poll_id, "hydrogen", "reject")  # any word can be taken off the screen
+    assert state.poll_tally(poll_id) == {"spam": 3}
+    assert {h["word"]: h["status"] for h in state.poll_held_words(poll_id)} == {
+        "hydrogen": "rejected",
+        "代开发票": "rejected",
+    }
+    assert moderate_word(state, poll_id, "hydrogen", "reject") == []
+    filtered_vote(state, "a", poll_id, ["hydrogen"])  # a changed ballot: still rejected
+    assert "hydrogen" not in state.poll_tally(poll_id)
+    rebuilt = RoomState.from_snapshot(state.to_snapshot())  # what a restart or a replica rebuilds
+    assert rebuilt.poll_tally(poll_id) == state.poll_tally(poll_id)
+    assert rebuilt.poll_held_words(poll_id) == state.poll_held_words(poll_id)
+    with pytest.raises(NotFound):
+        moderate_word(state, open_poll(state, kind="open_text"), "spam", "allow")
+    with pytest.raises(NotAllowed):  # moderators only
+        apply(state, parse_command({"type": "moderate_word", "poll_id": poll_id, "word": "x", "action": "allow"}),
+              Context(Actor("x"), 1.0, "z", BLOCKING))  # fmt: skip
+
+
+def test_a_blocked_open_text_answer_is_flagged_and_waits_for_a_moderator() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="open_text")
+    (voted,) = filtered_vote(state, "a", poll_id, ["Buy \u0455pam now"])  # a Cyrillic dze
+    filtered_vote(state, "b", poll_id, ["More trains"])
+    answer = project(voted, Audience.MODERATOR)
+    assert isinstance(answer, dict) and answer["answer"]["flags"] == ["word_filter"]
+    assert {a["text"]: (a["status"], a["flags"]) for a in state.poll_answers(poll_id)} == {
+        "Buy \u0455pam now": ("pending", ["word_filter"]),
+        "More trains": ("pending", []),
+    }
+    assert state.poll_tally(poll_id) == {}
+
+
+def test_a_blocked_name_is_left_off_a_quiz_leaderboard() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="quiz", options=["A", "B"], correct=["A"])
+    filtered_vote(state, "a", poll_id, ["A"], name="Spam King")
+    filtered_vote(state, "b", poll_id, ["A"], name="Ann")
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"})
+    assert [leader["name"] for leader in state.poll_leaders(poll_id)] == [None, "Ann"]
+
+
+def test_a_word_that_draws_as_a_latin_word_counts_as_that_word_and_others_stay_themselves() -> None:
+    state = RoomState("main")
+    poll_id = open_poll(state, kind="word_cloud")
+    vote(state, "a", poll_id, ["coco", "привет"])
+    vote(state, "b", poll_id, ["\u0441\u043e\u0441\u043e", "hydro\u00adgen"])  # Cyrillic letters only; a soft hyphen
+    vote(state, "c", poll_id, ["\u0441oco", "hydrogen", "氢能"])  # one Cyrillic "с"
+    assert state.poll_tally(poll_id) == {"coco": 3, "hydrogen": 2, "привет": 1, "氢能": 1}

@@ -152,6 +152,16 @@ class ModerateAnswer(_Command):
     action: Literal["approve", "dismiss"]
 
 
+class ModerateWord(_Command):
+    """Allow a word-cloud word the word filter held, or reject any word: a rejected word leaves
+    the cloud, and later ballots with it do not count it either."""
+
+    type: Literal["moderate_word"] = "moderate_word"
+    poll_id: Identifier
+    word: Annotated[str, Field(max_length=200)]
+    action: Literal["allow", "reject"]
+
+
 class SetScreenScene(_Command):
     type: Literal["set_screen_scene"] = "set_screen_scene"
     scene: ScreenScene
@@ -180,6 +190,7 @@ Command = Annotated[
     | CreatePoll
     | ChangePoll
     | ModerateAnswer
+    | ModerateWord
     | SetScreenScene,
     Field(discriminator="type"),
 ]

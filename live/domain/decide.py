@@ -17,7 +17,7 @@ from .context import Context
 from .errors import NotAllowed
 from .events import Event
 from .evolve import evolve
-from .poll_rules import change_poll, create_poll, moderate_answer, prepare_poll, vote_poll
+from .poll_rules import change_poll, create_poll, moderate_answer, moderate_word, prepare_poll, vote_poll
 from .question_rules import (
     ask_question,
     edit_question,
@@ -88,6 +88,8 @@ def decide(state: RoomState, command: AnyCommand, context: Context) -> list[Even
             return vote_poll(state, command, context)
         case c.ModerateAnswer():
             return moderate_answer(state, command, context)
+        case c.ModerateWord():
+            return moderate_word(state, command, context)
         case c.SetModeration():
             return set_moderation(state, command, context)
         case c.SetScreenScene():

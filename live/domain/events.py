@@ -53,6 +53,7 @@ class PollChanged(_Event):
     tally: dict[str, int]
     leaders: list[dict[str, Any]] = []  # a quiz's fastest correct answers, when revealed or closed
     answers: list[dict[str, Any]] = []  # an open-text poll's answers, for moderators
+    held_words: list[dict[str, Any]] = []  # a word cloud's held words, for moderators
     action: str
     by: str | None = None
 
@@ -75,6 +76,7 @@ class PollVoted(_Event):
     at: float
     name: str | None = None
     ballots: int
+    held: tuple[str, ...] = ()  # what of the ballot waits for a moderator (see polls.Ballot.held)
 
 
 class AnswerModerated(_Event):
@@ -89,8 +91,26 @@ class AnswerModerated(_Event):
     by: str | None = None
 
 
+class WordModerated(_Event):
+    """A moderator allowed or rejected a word of a word cloud: ``poll`` carries the decision
+    (its allowed and rejected words), and every ballot with the word counts it, or holds it."""
+
+    type: Literal["word_moderated"] = "word_moderated"
+    poll: Poll
+    word: str
+    allowed: bool
+    by: str | None = None
+
+
 Event = Annotated[
-    QuestionChanged | QuestionVoted | SettingsChanged | PollChanged | PollDeleted | PollVoted | AnswerModerated,
+    QuestionChanged
+    | QuestionVoted
+    | SettingsChanged
+    | PollChanged
+    | PollDeleted
+    | PollVoted
+    | AnswerModerated
+    | WordModerated,
     Field(discriminator="type"),
 ]
 EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import replace
 
 from .events import (
@@ -13,6 +14,7 @@ from .events import (
     QuestionChanged,
     QuestionVoted,
     SettingsChanged,
+    WordModerated,
 )
 from .polls import Ballot, PollKind
 from .room import RoomState
@@ -40,25 +42,38 @@ def evolve(state: RoomState, event: Event) -> None:
             state.remove_poll(poll_id)
         case PollVoted():
             poll = state.polls[event.poll_id]
-            ballot = Ballot(event.choices, event.at, event.name, None)
+            ballot = Ballot(event.choices, event.at, event.name, None, event.held)
             _replace_ballot(state, event.poll_id, event.participant_id, ballot, poll.kind)
             state.polls[poll.id] = poll.model_copy(update={"ballots": event.ballots})
         case AnswerModerated():
             poll = state.polls[event.poll_id]
             previous = state.ballots[event.poll_id][event.participant_id]
             _replace_ballot(state, poll.id, event.participant_id, replace(previous, approved=event.approved), poll.kind)
+        case WordModerated(poll=poll, word=word):
+            state.polls[poll.id] = poll
+            for who, ballot in list(state.ballots.get(poll.id, {}).items()):  # a moderator's click: rare
+                if word in ballot.choices and (word in ballot.held) == event.allowed:
+                    held = tuple(w for w in ballot.held if w != word) if event.allowed else (*ballot.held, word)
+                    _replace_ballot(state, poll.id, who, replace(ballot, held=held), poll.kind)
 
 
 def _replace_ballot(state: RoomState, poll_id: str, participant_id: str, ballot: Ballot, kind: PollKind) -> None:
-    """Swap a participant's ballot, keeping the poll's counts equal to its counted ballots."""
+    """Swap a participant's ballot, keeping the poll's counts equal to its counted ballots (and a
+    word cloud's held words equal to what its ballots hold)."""
     ballots = state.ballots_to_change(poll_id)
-    counts = state.counts_to_change(poll_id)
     previous = ballots.get(participant_id)
-    if previous is not None and previous.counts(kind):
-        for choice in previous.choices:
-            counts[choice] -= 1
-            if counts[choice] <= 0:
-                del counts[choice]
+    _count(state.counts_to_change(poll_id), previous.counted(kind) if previous else (), ballot.counted(kind))
+    if kind is PollKind.WORD_CLOUD and (ballot.held or (previous is not None and previous.held)):
+        held = state.held_to_change(poll_id)
+        _count(held, previous.held if previous else (), ballot.held)
+        if not held:
+            del state.held[poll_id]
     ballots[participant_id] = ballot
-    if ballot.counts(kind):
-        counts.update(ballot.choices)
+
+
+def _count(counts: Counter[str], removed: tuple[str, ...], added: tuple[str, ...]) -> None:
+    for choice in removed:
+        counts[choice] -= 1
+        if counts[choice] <= 0:
+            del counts[choice]
+    counts.update(added)

@@ -1,6 +1,7 @@
 """Guarding a room's queue: a word filter that holds questions for a moderator, and a measure of
 how alike two questions are so near-duplicates can be flagged. Both work for Chinese (no spaces
-between words) as well as English."""
+between words) as well as English, and compare text in one folded form
+(``fold_for_matching``) so invisible characters and lookalike letters hide nothing."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from .text import strip_invisible
+
 _NOT_TEXT = re.compile(r"[\W_]+", re.UNICODE)
 _LATIN_WORD = re.compile(r"^[a-z0-9' -]+$")
 
@@ -18,8 +21,54 @@ DUPLICATE_WINDOW = 500  # how many recent questions a new one is compared with
 SIMILARITY_PREFIX = 200  # characters compared: enough to tell questions apart, bounded in cost
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).casefold()
+# Letters of other scripts that draw like a Latin letter, folded to it before matching, so a
+# Cyrillic "с" in "spam" is "spam" to the filter. A small explicit table taken from Unicode's
+# confusables.txt (the Cyrillic and Greek letters whose prototype is a Latin letter), by case:
+# capitals fold to the capital they look like (Greek "Ν" is "N"), small letters to the small
+# letter ("ν" is "v"), and casefolding follows. Full-width and other compatibility forms need no
+# table: NFKC folds them ("ｓｐａｍ" is "spam"). Chinese, Japanese and Korean text is untouched.
+CONFUSABLES = str.maketrans(
+    {
+        # Cyrillic capitals
+        "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H", "О": "O", "Р": "P", "С": "C",
+        "Т": "T", "Х": "X", "Ѕ": "S", "І": "I", "Ј": "J", "Ү": "Y", "Ԛ": "Q", "Ԝ": "W", "Ӏ": "I",
+        # Cyrillic small letters
+        "а": "a", "е": "e", "о": "o", "р": "p", "с": "c", "у": "y", "х": "x", "ѕ": "s", "і": "i",
+        "ј": "j", "һ": "h", "ԁ": "d", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ү": "y",
+        # Greek capitals
+        "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M", "Ν": "N",
+        "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+        # Greek small letters
+        "α": "a", "ι": "i", "ν": "v", "ο": "o", "ρ": "p", "υ": "u", "γ": "y",
+        # Latin letters that look like other Latin letters
+        "ı": "i", "ɑ": "a", "ɡ": "g", "ɩ": "i",
+    }
+)  # fmt: skip
+
+
+def fold_for_matching(text: str) -> str:
+    """The form in which text is compared, never shown: NFKC (width and compatibility forms),
+    without the characters that draw as nothing (default-ignorable and format characters: soft
+    hyphen, ZWJ/ZWNJ, word joiner, U+034F, LRM, U+2062, U+180E, ...), confusable letters folded to
+    the Latin letter they look like, case-folded. The stored text keeps all of it, emoji
+    sequences included; only the filter and the duplicate check read this form."""
+    text = strip_invisible(unicodedata.normalize("NFKC", strip_invisible(text)))
+    return text.translate(CONFUSABLES).casefold()
+
+
+def _latin(letter: str) -> bool:
+    return letter.isascii() or unicodedata.name(letter, "").startswith("LATIN ")
+
+
+def as_latin_lookalike(word: str) -> str:
+    """A word-cloud word as the Latin word it draws as, when every letter of it is Latin or looks
+    Latin ("ѕpam" with a Cyrillic "ѕ" is "spam"), so disguises count as one word and a moderator
+    decides on it once; any other word is unchanged (Russian and Chinese words stay themselves).
+    ``word`` is already case-folded."""
+    folded = word.translate(CONFUSABLES).casefold()
+    if folded == word or not all(_latin(ch) for ch in folded if ch.isalpha()):
+        return word
+    return folded
 
 
 @dataclass(frozen=True)
@@ -31,18 +80,21 @@ class WordFilter:
 
     @classmethod
     def of(cls, words: Iterable[str]) -> WordFilter:
-        folded = tuple(dict.fromkeys(w for w in (_fold(word).strip() for word in words) if w))
+        """Each word is folded as it is and in capitals and small letters: a word the organiser
+        typed in Greek or Cyrillic folds by case ("ΝΑΙ" is "nai", "ναι" is "vai")."""
+        forms = (fold_for_matching(form).strip() for word in words for form in (word, word.lower(), word.upper()))
+        folded = tuple(dict.fromkeys(w for w in forms if w))
         parts = [rf"(?<![a-z0-9]){re.escape(w)}(?![a-z0-9])" if _LATIN_WORD.match(w) else re.escape(w) for w in folded]
         return cls(folded, re.compile("|".join(parts)) if parts else None)
 
     def matches(self, text: str) -> bool:
-        return self._pattern is not None and self._pattern.search(_fold(text)) is not None
+        return self._pattern is not None and self._pattern.search(fold_for_matching(text)) is not None
 
 
 @lru_cache(maxsize=4096)
 def _bigrams(text: str) -> frozenset[str]:
     """Cached: a new question is compared with hundreds of recent ones, each time."""
-    compact = _NOT_TEXT.sub("", _fold(text))[:SIMILARITY_PREFIX]
+    compact = _NOT_TEXT.sub("", fold_for_matching(text))[:SIMILARITY_PREFIX]
     if len(compact) < 2:
         return frozenset({compact} if compact else ())
     return frozenset(compact[i : i + 2] for i in range(len(compact) - 1))

@@ -1,5 +1,6 @@
 """The rules for polls: creating (by a moderator, or planned in the event file), opening,
-closing, revealing and deleting them, voting, and moderating open-text answers. Pure functions
+closing, revealing and deleting them, voting, and moderating open-text answers and word-cloud
+words (the word filter holds what it catches for a moderator, as it does questions). Pure functions
 of (state, command, context) that return the events they decide."""
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from . import commands as c
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound
-from .events import AnswerModerated, Event, PollChanged, PollDeleted, PollVoted, SettingsChanged
+from .events import AnswerModerated, Event, PollChanged, PollDeleted, PollVoted, SettingsChanged, WordModerated
 from .polls import (
     MAX_POLL_QUESTION_LENGTH,
     Poll,
@@ -19,6 +20,7 @@ from .polls import (
     clean_choices,
     clean_correct,
     clean_options,
+    cloud_word,
 )
 from .polls import tally as poll_tally
 from .room import RoomState
@@ -39,6 +41,7 @@ def _poll_changed(state: RoomState, after: Poll, action: str, context: Context) 
         tally=state.poll_tally(after.id),
         leaders=state.poll_leaders(after.id),
         answers=state.poll_answers(after.id) if after.kind is PollKind.OPEN_TEXT else [],
+        held_words=state.poll_held_words(after.id) if after.kind is PollKind.WORD_CLOUD else [],
         action=action,
         by=context.actor.participant_id,
     )
@@ -146,9 +149,13 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
         raise Conflict("the poll is closed")
     choices = clean_choices(poll, command.choices)
     who = context.actor.participant_id
+    held = held_choices(poll, choices, context)
     previous = state.ballots.get(poll.id, {}).get(who)
-    if previous is not None and previous.choices == choices:
+    if previous is not None and previous.choices == choices and previous.held == held:
         return []
+    name = context.actor.display_name
+    if name and context.policy.word_filter.matches(name):
+        name = None  # a quiz's leaderboard on the venue screen shows it: anonymous instead
     # No tally here: a vote is the hot path of a vote storm, and a word cloud's tally is a sort of
     # every distinct word. Pages get tallies from the state, conflated, a few times a second.
     return [
@@ -158,10 +165,24 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
             participant_id=who,
             choices=choices,
             at=context.now,
-            name=context.actor.display_name,
+            name=name,
             ballots=poll.ballots + (0 if previous else 1),
+            held=held,
         )
     ]
+
+
+def held_choices(poll: Poll, choices: tuple[str, ...], context: Context) -> tuple[str, ...]:
+    """What of a ballot waits for a moderator: a word cloud's words the word filter caught (unless
+    a moderator allowed them) or a moderator rejected; an open-text answer the filter caught (it
+    awaits a moderator anyway, and is flagged). Choice polls hold nothing: their options are the
+    moderator's own."""
+    blocked = context.policy.word_filter.matches
+    if poll.kind is PollKind.WORD_CLOUD:
+        return tuple(word for word in choices if poll.holds(word, blocked(word)))
+    if poll.kind is PollKind.OPEN_TEXT and blocked(choices[0]):
+        return choices
+    return ()
 
 
 def moderate_answer(state: RoomState, command: c.ModerateAnswer, context: Context) -> list[Event]:
@@ -189,3 +210,25 @@ def moderate_answer(state: RoomState, command: c.ModerateAnswer, context: Contex
             by=context.actor.participant_id,
         )
     ]
+
+
+def moderate_word(state: RoomState, command: c.ModerateWord, context: Context) -> list[Event]:
+    poll = state.polls.get(command.poll_id)
+    if poll is None or poll.kind is not PollKind.WORD_CLOUD:
+        raise NotFound("no such word-cloud poll in this room")
+    word = cloud_word(command.word)  # as the ballots hold it
+    if not word:
+        raise InvalidInput("the word is empty")
+    allowed = command.action == "allow"
+    decided, undone = (
+        (poll.allowed_words, poll.rejected_words) if allowed else (poll.rejected_words, poll.allowed_words)
+    )
+    if word in decided:
+        return []
+    decided, undone = (*decided, word), tuple(w for w in undone if w != word)  # allowing undoes a rejection
+    after = poll.model_copy(
+        update={"allowed_words": decided, "rejected_words": undone}
+        if allowed
+        else {"rejected_words": decided, "allowed_words": undone}
+    )
+    return [WordModerated(poll=after, word=word, allowed=allowed, by=context.actor.participant_id)]

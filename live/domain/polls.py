@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict
 
 from .errors import InvalidInput
+from .filters import as_latin_lookalike
 from .roles import Audience
 from .text import clean_text, normalise_word
 
@@ -65,16 +66,29 @@ class Ballot:
     at: float  # when it was cast: quizzes rank the fastest correct answers
     name: str | None = None  # the display name at the time, for a quiz's leaderboard
     approved: bool | None = None  # open text only: None while it awaits a moderator
+    # Held for a moderator: a word cloud's words that do not count until a moderator allows them
+    # (the word filter caught them, or a moderator rejected them); an open-text answer the word
+    # filter caught (it awaits a moderator like every answer, flagged).
+    held: tuple[str, ...] = ()
 
-    def counts(self, kind: PollKind) -> bool:
-        return kind is not PollKind.OPEN_TEXT or self.approved is True
+    def counted(self, kind: PollKind) -> tuple[str, ...]:
+        """The choices this ballot adds to the poll's tally."""
+        if kind is PollKind.OPEN_TEXT:
+            return self.choices if self.approved is True else ()
+        if self.held:
+            return tuple(choice for choice in self.choices if choice not in self.held)
+        return self.choices
 
     def to_json(self) -> dict[str, Any]:
-        return {"choices": list(self.choices), "at": self.at, "name": self.name, "approved": self.approved}
+        data = {"choices": list(self.choices), "at": self.at, "name": self.name, "approved": self.approved}
+        if self.held:  # rare: kept out of the many ballots that hold nothing
+            data["held"] = list(self.held)
+        return data
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Ballot:
-        return cls(tuple(data["choices"]), data["at"], data.get("name"), data.get("approved"))
+        held = tuple(data.get("held", ()))
+        return cls(tuple(data["choices"]), data["at"], data.get("name"), data.get("approved"), held)
 
 
 class Poll(BaseModel):
@@ -92,9 +106,13 @@ class Poll(BaseModel):
     created_at: float
     opened_at: float | None = None
     closed_at: float | None = None
+    # A word cloud's words as a moderator decided them: allowed ones count although the word filter
+    # caught them, rejected ones never count. For moderators only.
+    allowed_words: tuple[str, ...] = ()
+    rejected_words: tuple[str, ...] = ()
 
     def public_view(self, tally: dict[str, int], leaders: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-        view = self.model_dump(mode="json", exclude={"created_at", "correct"})
+        view = self.model_dump(mode="json", exclude={"created_at", "correct", "allowed_words", "rejected_words"})
         hidden = tally_hidden_until(self, Audience.PUBLIC)  # the view every viewer shares: as if not voted
         view["tally"] = None if hidden else tally
         view["tally_hidden_until"] = hidden.value if hidden else None  # pages say what will show it
@@ -108,6 +126,7 @@ class Poll(BaseModel):
         tally: dict[str, int],
         leaders: list[dict[str, Any]] | None = None,
         answers: list[dict[str, Any]] | None = None,
+        held_words: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         view = self.model_dump(mode="json")
         view["tally"] = tally
@@ -115,7 +134,14 @@ class Poll(BaseModel):
             view["leaders"] = leaders or []
         if self.kind is PollKind.OPEN_TEXT:
             view["answers"] = answers or []
+        if self.kind is PollKind.WORD_CLOUD:
+            view["held_words"] = held_words or []
         return view
+
+    def holds(self, word: str, blocked: bool) -> bool:
+        """Whether a word-cloud word waits for a moderator instead of counting: a moderator
+        rejected it, or the word filter caught it (``blocked``) and no moderator allowed it."""
+        return word in self.rejected_words or (blocked and word not in self.allowed_words)
 
 
 def tally_hidden_until(poll: Poll, audience: Audience, voted: bool = False) -> TallyHiddenUntil | None:
@@ -177,7 +203,7 @@ def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
             raise InvalidInput("send one answer")
         return (clean_text(choices[0], field="answer", max_length=MAX_ANSWER_LENGTH, multiline=False),)
     if poll.kind is PollKind.WORD_CLOUD:
-        words = tuple(dict.fromkeys(w for w in (normalise_word(c) for c in choices) if w))
+        words = tuple(dict.fromkeys(w for w in (cloud_word(c) for c in choices) if w))
         if not 1 <= len(words) <= MAX_WORDS_PER_BALLOT:
             raise InvalidInput(f"enter 1 to {MAX_WORDS_PER_BALLOT} words")
         if any(len(w) > MAX_WORD_LENGTH for w in words):
@@ -193,6 +219,12 @@ def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
     if len(picked) != 1:
         raise InvalidInput("pick exactly one option")
     return picked
+
+
+def cloud_word(value: str) -> str:
+    """A word as a word cloud counts it: folded (``normalise_word``), and a word that draws as a
+    Latin word spelt in Latin (``as_latin_lookalike``)."""
+    return as_latin_lookalike(normalise_word(value))
 
 
 def tally(poll: Poll, counts: Counter[str]) -> dict[str, int]:
@@ -212,10 +244,30 @@ def quiz_leaders(poll: Poll, ballots: dict[str, Ballot]) -> list[dict[str, Any]]
     return [{"name": b.name, "seconds": round(max(0.0, b.at - start), 2)} for b in correct[:LEADERBOARD_SIZE]]
 
 
+ANSWER_STATUS = {None: "pending", True: "approved", False: "dismissed"}
+
+
+def answer_view(participant_id: str, ballot: Ballot) -> dict[str, Any]:
+    """An open-text answer as moderators see it; ``flags`` says the word filter caught it."""
+    return {
+        "participant_id": participant_id,
+        "text": ballot.choices[0],
+        "status": ANSWER_STATUS[ballot.approved],
+        "at": ballot.at,
+        "name": ballot.name,
+        "flags": ["word_filter"] if ballot.held else [],
+    }
+
+
 def open_answers(ballots: dict[str, Ballot]) -> list[dict[str, Any]]:
     """Every open-text answer with its moderation state, oldest first, for the moderator."""
-    status = {None: "pending", True: "approved", False: "dismissed"}
+    return [answer_view(who, b) for who, b in sorted(ballots.items(), key=lambda item: item[1].at)]
+
+
+def held_words(poll: Poll, held: Counter[str]) -> list[dict[str, Any]]:
+    """A word cloud's held words for moderators, the most often sent first (bounded like the
+    cloud): how many ballots hold each, and whether it awaits a decision or was rejected."""
     return [
-        {"participant_id": who, "text": b.choices[0], "status": status[b.approved], "at": b.at, "name": b.name}
-        for who, b in sorted(ballots.items(), key=lambda item: item[1].at)
+        {"word": word, "count": count, "status": "rejected" if word in poll.rejected_words else "held"}
+        for word, count in held.most_common(WORD_CLOUD_SIZE)
     ]

@@ -20,9 +20,10 @@ from .events import (
     QuestionChanged,
     QuestionVoted,
     SettingsChanged,
+    WordModerated,
 )
-from .polls import PollKind, tally_earned_by_voting, tally_visible
-from .questions import Question, QuestionStatus
+from .polls import Ballot, PollKind, answer_view, tally_earned_by_voting, tally_visible
+from .questions import MODERATOR_ONLY_ACTIONS, Question, QuestionStatus
 from .roles import Audience
 from .room import RoomState
 
@@ -48,6 +49,8 @@ def project(event: Event, audience: Audience) -> Projection:
         case QuestionChanged(question=question):
             if moderator:
                 return protocol.question(question.moderator_view(), event.action, event.by, moderator=True)
+            if event.action in MODERATOR_ONLY_ACTIONS:
+                return None  # a star or a label: nothing viewers can see changed
             if question.status.is_public:
                 return protocol.question(question.public_view(), event.action)
             if event.was_public:
@@ -69,8 +72,9 @@ def project(event: Event, audience: Audience) -> Projection:
             return None
         case PollVoted():
             if moderator and event.kind is PollKind.OPEN_TEXT:
-                answer = {"participant_id": event.participant_id, "text": event.choices[0], "status": "pending",
-                          "at": event.at, "name": event.name}  # fmt: skip
+                answer = answer_view(
+                    event.participant_id, Ballot(event.choices, event.at, event.name, None, event.held)
+                )
                 return protocol.poll_answer(event.poll_id, answer, ballots=event.ballots)
             return CounterUpdate("polls", event.poll_id)
         case AnswerModerated():
@@ -79,6 +83,8 @@ def project(event: Event, audience: Audience) -> Projection:
                 answer = {"participant_id": event.participant_id, "text": event.text, "status": status}
                 return protocol.poll_answer(event.poll_id, answer, tally=event.tally)
             return CounterUpdate("polls", event.poll_id)
+        case WordModerated():  # the cloud's tally changed, and for moderators its held words
+            return CounterUpdate("polls", event.poll.id)
     raise TypeError(f"no projection for {type(event).__name__}")
 
 
@@ -86,6 +92,8 @@ def author_notice(event: Event) -> tuple[str, dict[str, Any]] | None:
     """What the asker alone must hear about their question while it is not public: that it
     was edited, dismissed, merged or moved. Other viewers hear nothing of it."""
     if not isinstance(event, QuestionChanged) or event.question.status.is_public or event.action == "asked":
+        return None
+    if event.action in MODERATOR_ONLY_ACTIONS:
         return None
     question = event.question
     return question.author_id, protocol.my_question(question.public_view(), event.action, question.moved_to)
@@ -159,12 +167,16 @@ def snapshot(state: RoomState, audience: Audience, participant_id: str | None) -
 
 def poll_counters(state: RoomState, poll_id: str, audience: Audience, voted: bool) -> dict[str, Any] | None:
     """A poll's ballots and tally as this audience may see them now (None: the poll is gone or a
-    draft); ``voted``: the participant voted, which shows an after_vote poll's tally."""
+    draft), and a word cloud's held words for moderators; ``voted``: the participant voted, which
+    shows an after_vote poll's tally."""
     poll = state.polls.get(poll_id)
     if poll is None or not (audience is Audience.MODERATOR or poll.status.is_public):
         return None
     shown = tally_visible(poll, audience, voted)
-    return {"ballots": poll.ballots, "tally": state.poll_tally(poll_id) if shown else None}
+    value: dict[str, Any] = {"ballots": poll.ballots, "tally": state.poll_tally(poll_id) if shown else None}
+    if audience is Audience.MODERATOR and poll.kind is PollKind.WORD_CLOUD:
+        value["held_words"] = state.poll_held_words(poll_id)  # what awaits their decision, as it grows
+    return value
 
 
 def counters(state: RoomState, audience: Audience, participant_id: str | None = None) -> dict[str, dict[str, Any]]:

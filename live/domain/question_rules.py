@@ -59,6 +59,10 @@ def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> 
     name = None if command.anonymous else context.actor.display_name
     if state.settings.require_name and not name:
         raise InvalidInput("this room asks for your name with each question")
+    if name and context.policy.word_filter.matches(name):
+        # Refused, not held: the asker can change their name or ask anonymously at once, and the
+        # moderator never has to read the name to keep it off the screen.
+        raise InvalidInput("your name has a word this room does not allow: change it, or ask anonymously")
     held = context.policy.word_filter.matches(text)  # held for a moderator even in post-moderation
     public_at_once = state.settings.moderation is ModerationMode.POST and not held
     recent = list(state.questions.values())[-DUPLICATE_WINDOW:]
@@ -140,7 +144,8 @@ def merge_questions(state: RoomState, command: c.MergeQuestions, context: Contex
     for duplicate in duplicates:
         voters |= state.upvotes.get(duplicate.id, set())
         askers.append(MergedAsk(question_id=duplicate.id, author_id=duplicate.author_id,
-                                author_name=duplicate.author_name, text=duplicate.text))  # fmt: skip
+                                author_name=duplicate.author_name, text=duplicate.text,
+                                public=duplicate.status.is_public))  # fmt: skip
         askers.extend(duplicate.merged_askers)
         merged = duplicate.model_copy(update={"status": QuestionStatus.MERGED, "merged_into": kept.id})
         events.append(_changed(duplicate, merged, "merged", context))

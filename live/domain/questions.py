@@ -42,6 +42,10 @@ TRANSITIONS: dict[str, tuple[frozenset[QuestionStatus], QuestionStatus]] = {
 
 ARCHIVED = frozenset({QuestionStatus.DISMISSED, QuestionStatus.MERGED, QuestionStatus.MOVED})
 
+# Changes that touch only the moderators' own marks (a star, labels): the public view does not
+# show them, and a public message saying "starred" would tell viewers what the view leaves out.
+MODERATOR_ONLY_ACTIONS = frozenset({"starred", "labelled"})
+
 
 class MergedAsk(BaseModel):
     """Someone who asked the same thing: kept on the question their duplicate was merged into."""
@@ -52,6 +56,9 @@ class MergedAsk(BaseModel):
     author_id: str
     author_name: str | None = None
     text: str
+    # Whether the duplicate had been public: a pending (or dismissed) question's asker was never
+    # shown to viewers, and merging must not name them (False for merges stored before this).
+    public: bool = False
 
 
 class Question(BaseModel):
@@ -87,7 +94,7 @@ class Question(BaseModel):
             "asked_at": self.asked_at,
             "answered_at": self.answered_at,
             "also_asked": len(self.merged_askers),
-            "also_asked_by": [ask.author_name for ask in self.merged_askers if ask.author_name],
+            "also_asked_by": [ask.author_name for ask in self.merged_askers if ask.author_name and ask.public],
         }
 
     def moderator_view(self) -> dict[str, object]:

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from .polls import Ballot, Poll, open_answers, quiz_leaders, tally
+from .polls import Ballot, Poll, PollKind, held_words, open_answers, quiz_leaders, tally
 from .questions import Question
 
 _Inner = TypeVar("_Inner", set[str], dict[str, Ballot], Counter[str])
@@ -59,6 +59,7 @@ class RoomState:
     polls: dict[str, Poll] = field(default_factory=dict)
     ballots: dict[str, dict[str, Ballot]] = field(default_factory=dict)  # poll -> participant -> ballot
     counts: dict[str, Counter[str]] = field(default_factory=dict)  # poll -> option/word -> counted ballots
+    held: dict[str, Counter[str]] = field(default_factory=dict)  # word cloud -> held word -> ballots holding it
     _borrowed: set[int] = field(default_factory=set, repr=False, compare=False)  # see clone()
     _tallies: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
 
@@ -77,12 +78,20 @@ class RoomState:
     def poll_answers(self, poll_id: str) -> list[dict[str, Any]]:
         return open_answers(self.ballots.get(poll_id, {}))
 
+    def poll_held_words(self, poll_id: str) -> list[dict[str, Any]]:
+        return held_words(self.polls[poll_id], self.held.get(poll_id, Counter()))
+
     def poll_public_view(self, poll_id: str) -> dict[str, Any]:
         return self.polls[poll_id].public_view(self.poll_tally(poll_id), self.poll_leaders(poll_id))
 
     def poll_moderator_view(self, poll_id: str) -> dict[str, Any]:
         poll = self.polls[poll_id]
-        return poll.moderator_view(self.poll_tally(poll_id), self.poll_leaders(poll_id), self.poll_answers(poll_id))
+        return poll.moderator_view(
+            self.poll_tally(poll_id),
+            self.poll_leaders(poll_id),
+            self.poll_answers(poll_id),
+            self.poll_held_words(poll_id),
+        )
 
     def clone(self) -> RoomState:
         """A copy that ``evolve`` can change without changing this one, for the price of its outer
@@ -97,9 +106,11 @@ class RoomState:
             polls=dict(self.polls),
             ballots=dict(self.ballots),
             counts=dict(self.counts),
+            held=dict(self.held),
         )
         # By identity: this state holds every one of them for as long as the copy is in use.
-        copy._borrowed = {id(inner) for table in (self.upvotes, self.ballots, self.counts) for inner in table.values()}
+        tables = (self.upvotes, self.ballots, self.counts, self.held)
+        copy._borrowed = {id(inner) for table in tables for inner in table.values()}
         return copy
 
     def voters_to_change(self, question_id: str) -> set[str]:
@@ -112,8 +123,11 @@ class RoomState:
         self._tallies.pop(poll_id, None)
         return self._own(self.counts, poll_id, Counter)
 
+    def held_to_change(self, poll_id: str) -> Counter[str]:
+        return self._own(self.held, poll_id, Counter)
+
     def remove_poll(self, poll_id: str) -> None:
-        for table in (self.polls, self.ballots, self.counts, self._tallies):
+        for table in (self.polls, self.ballots, self.counts, self.held, self._tallies):
             table.pop(poll_id, None)
 
     def _own(self, table: dict[str, _Inner], key: str, make: Callable[..., _Inner]) -> _Inner:
@@ -153,6 +167,8 @@ class RoomState:
         for poll_id, ballots in data["ballots"].items():
             kind = state.polls[poll_id].kind
             state.ballots[poll_id] = {who: Ballot.from_json(raw) for who, raw in ballots.items()}
-            counted = (b for b in state.ballots[poll_id].values() if b.counts(kind))
-            state.counts[poll_id] = Counter(c for ballot in counted for c in ballot.choices)
+            state.counts[poll_id] = Counter(c for b in state.ballots[poll_id].values() for c in b.counted(kind))
+            held = Counter(word for b in state.ballots[poll_id].values() for word in b.held)
+            if held and kind is PollKind.WORD_CLOUD:
+                state.held[poll_id] = held
         return state

@@ -604,6 +604,10 @@
     run({ type: "moderate_answer", poll_id: poll.id, participant_id: answer.participant_id, action: action }).catch(function () {});
   }
 
+  function moderateWord(poll, word, action) {
+    run({ type: "moderate_word", poll_id: poll.id, word: word, action: action }).catch(function () {});
+  }
+
   var KIND_LABELS = {
     single_choice: "Single choice",
     multiple_choice: "Multiple choice",
@@ -633,6 +637,7 @@
       list.appendChild(el("li", { class: "answer-item answer-" + answer.status, dataset: { status: answer.status } },
         el("p", { class: "q-meta" },
           el("span", { class: "badge badge-answer-" + answer.status, text: t(ANSWER_LABELS[answer.status] || answer.status) }),
+          (answer.flags || []).indexOf("word_filter") >= 0 ? el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }) : null,
           el("span", { class: "q-author", dir: "auto", text: answer.name || t("Anonymous") }),
           el("span", { class: "q-time", text: L.timeOf(answer.at) })),
         el("p", { class: "answer-item-text", dir: "auto", text: answer.text }),
@@ -641,6 +646,32 @@
     return el("div", { class: "answer-queue-box" },
       el("p", { class: "small muted", text: fill("{n} answers await moderation", { n: waiting }) }),
       answers.length ? list : el("p", { class: "small muted", text: t("No answers yet.") }));
+  }
+
+  /* A word cloud's words the word filter held (or the moderator rejected): out of the public
+     cloud until allowed. The server sends them with the poll and its counters (held_words). */
+  function heldWords(poll) {
+    var held = poll.held_words || [];
+    if (!held.length) return null;
+    var waiting = held.filter(function (h) { return h.status === "held"; }).length;
+    var list = el("ol", { class: "answer-queue held-words" });
+    held.forEach(function (entry) {
+      var actions = el("span", { class: "actions" });
+      actions.appendChild(button(t("Allow"), function () { moderateWord(poll, entry.word, "allow"); }, { class: "button button-small button-primary", "data-action": "allow-word" }));
+      if (entry.status !== "rejected") {
+        actions.appendChild(button(t("Reject"), function () { moderateWord(poll, entry.word, "reject"); }, { "data-action": "reject-word" }));
+      }
+      var pending = entry.status === "held";
+      list.appendChild(el("li", { class: "answer-item held-word " + (pending ? "answer-pending" : "answer-dismissed"), dataset: { word: entry.word, status: entry.status } },
+        el("p", { class: "q-meta" },
+          el("span", { class: "badge " + (pending ? "badge-filter" : "badge-answer-dismissed"), text: pending ? "⚠ " + t("Held by word filter") : t("Rejected") }),
+          el("span", { class: "poll-ballots", text: L.ballots(entry.count) })),
+        el("p", { class: "answer-item-text", dir: "auto", text: entry.word }),
+        actions));
+    });
+    return el("div", { class: "answer-queue-box" },
+      el("p", { class: "small muted", text: fill("{n} words held out of the cloud", { n: waiting }) }),
+      list);
   }
 
   var pollCache = new Map(); // poll id -> {key, node}
@@ -680,6 +711,7 @@
     var results = poll.kind === "open_text" ? answerQueue(poll) : L.pollResults(poll, tally, { into: into });
     var extra = null;
     if (poll.kind === "quiz") extra = L.leaderboard(poll.leaders);
+    if (poll.kind === "word_cloud") extra = heldWords(poll);
     return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
       el("p", { class: "q-meta" },
         el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
