@@ -386,3 +386,59 @@ def test_whip_without_ice_credentials_is_a_clear_400_and_playback_is_rate_limite
     codes = [sdp_post(server, "/api/rooms/industry-chain/whep", b"v=0").status_code for _ in range(40)]
     assert codes[:20] == [400] * 20  # answered (badly formed, here) until the address's allowance runs out
     assert set(codes[20:]) == {400, 429} and codes.count(429) >= 10  # then about 2 a second
+
+
+async def test_a_crashed_encoder_shows_offline_within_seconds(server: LiveServer) -> None:
+    """FFmpeg killed mid-stream says nothing: its silence ends the session (MEDIA_SILENCE, 2 s),
+    not a frozen picture labelled live for ten."""
+    stream = await Person(server).connect("main")
+    await stream.receive_until("snapshot")
+    encoder = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        live = await stream.receive(timeout=15)
+        assert live["type"] == "video" and live["status"] == "live"
+        encoder.kill()  # SIGKILL: no DELETE, no RTCP BYE
+        encoder.wait()
+        assert await stream.receive(timeout=5) == {"type": "video", "status": "offline"}
+        assert video_status(server)["status"] == "offline"
+    finally:
+        encoder.kill()
+        encoder.wait()
+        await stream.close()
+
+
+# A publisher's offer with ICE credentials in every section and no candidate at all: answered,
+# and then nothing (the server has nowhere to send a check).
+NEVER_CONNECTS = offer(
+    text="\n".join(
+        line
+        for line in OFFER.replace("a=mid:1\n", "a=mid:1\na=ice-ufrag:abcd\na=ice-pwd:abcdefghijklmnopqrstuvwx\n"
+                                  "a=fingerprint:sha-256 " + ":".join(["00"] * 32) + "\na=setup:actpass\n").splitlines()
+        if not line.startswith("a=candidate")
+    )
+    + "\n"
+)
+
+
+async def test_a_second_publisher_that_never_connects_leaves_the_stream_live(server: LiveServer) -> None:
+    """An offer that is answered but never followed by ICE (a misconfigured encoder, a stray
+    WHIP client) must not take the room off the air: a publisher takes over at its first keyframe."""
+    encoder = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        await until(lambda: video_status(server)["status"] == "live", timeout=15, what="the encoder live")
+        before = video_status(server)
+        stray = sdp_post(server, "/api/rooms/main/whip", NEVER_CONNECTS, Authorization=f"Bearer {PUBLISHER_KEY}")
+        assert stray.status_code == 201
+        assert video_status(server)["status"] == "live" and video_status(server)["stream"] == before["stream"]
+        async with httpx.AsyncClient() as client:
+            watcher = Watcher(f"{server.url}/api/rooms/main/whep")
+            assert await watcher.start(client) == 201
+            await until(lambda: watcher.video_frames > 30, timeout=15, what="frames of the first encoder")
+            await watcher.stop(client)
+        assert video_status(server)["stream"] == before["stream"]
+        ended = httpx.delete(f"{server.url}{stray.headers['location']}")
+        assert ended.status_code == 200  # the waiting one is a session of its own, and can be ended
+        assert video_status(server)["stream"] == before["stream"]
+    finally:
+        encoder.kill()
+        encoder.wait()

@@ -4,6 +4,7 @@ closing, moderation of open answers, quizzes and who may see results when."""
 from __future__ import annotations
 
 from itertools import count
+from typing import Any
 
 import pytest
 

@@ -2,8 +2,10 @@
 
 Publishers are few, authenticated and precious, so their liveness is judged by their media, not
 by ICE consent freshness: FFmpeg's WHIP muxer never answers consent checks (aioice would drop it
-after about 30 s), so consent checks are stopped once ICE completes and a publisher that sends
-nothing for ``MEDIA_SILENCE`` seconds is ended instead.
+after about 30 s), so consent checks are stopped once ICE completes and a publisher is ended
+when its media stops: ``MEDIA_SILENCE`` after its last frame (a crashed encoder: viewers see
+"offline" within about 2 s, not a frozen picture labelled live), or ``CONNECT_SILENCE`` before
+its first one (ICE and DTLS take their time).
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from .passthrough import FrameSink, request_keyframe, stop_consent_checks, tap_e
 from .peer import Peer
 from .relay import Relay
 
-MEDIA_SILENCE = 10.0  # seconds without a frame before a publisher counts as gone
-CHECK_INTERVAL = 2.0
+MEDIA_SILENCE = 2.0  # seconds without a frame, once frames flowed, before a publisher counts as gone
+CONNECT_SILENCE = 10.0  # seconds from ICE's completion to the first frame
+CHECK_INTERVAL = 0.5
 
 
 class Publisher:
@@ -56,8 +59,9 @@ class Publisher:
             self.relay.last_frame_at = time.monotonic()  # the silence clock starts now
 
     async def _check(self) -> str | None:
-        if time.monotonic() - self.relay.last_frame_at > MEDIA_SILENCE:
-            return f"no media for {MEDIA_SILENCE:.0f} s"
+        limit = MEDIA_SILENCE if self.relay.frames_in else CONNECT_SILENCE
+        if time.monotonic() - self.relay.last_frame_at > limit:
+            return f"no media for {limit:.0f} s"
         return None
 
     def _request_keyframe(self) -> None:

@@ -15,7 +15,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,7 +69,8 @@ class Elsewhere(Exception):
 
 @dataclass
 class RoomMedia:
-    publisher: Publisher | None = None
+    publisher: Publisher | None = None  # the one feeding the room (or, until then, the only one)
+    incoming: Publisher | None = None  # a newer one: it takes over at its first keyframe
     demo: DemoSource | None = None
     remote: dict[str, Any] | None = None  # another process's claim on the room
     players: dict[str, Player] = field(default_factory=dict)
@@ -116,6 +117,8 @@ class MediaService:
         for slug, media in self.rooms.items():
             for player in list(media.players.values()):
                 await player.stop("server stopping")
+            if media.incoming is not None:
+                await media.incoming.stop("server stopping")
             if media.publisher is not None:
                 await media.publisher.stop("server stopping")
                 await self.directory.release(slug)
@@ -149,9 +152,7 @@ class MediaService:
         current = self.relay(room_id)
         for player in list(media.players.values()):
             if player.relay is not current:
-                task = asyncio.create_task(player.stop("the room's source changed"))
-                self._stopping.add(task)
-                task.add_done_callback(self._stopping.discard)
+                self._in_background(player.stop("the room's source changed"))
         status = self.status(room_id)
         if status != media.announced:
             media.announced = status
@@ -159,8 +160,9 @@ class MediaService:
 
     # -- publishers ----------------------------------------------------------------------------
     async def publish(self, room_id: str, offer: Offer, software: str) -> tuple[str, str]:
-        """Start a publisher, which replaces the room's current one here or on another process;
-        returns the session's id and the SDP answer."""
+        """Start a publisher, which replaces the room's current one here or on another process
+        once it has delivered its first keyframe (one that posts an offer and never connects
+        leaves the live stream as it is); returns the session's id and the SDP answer."""
         media = self.rooms[room_id]
         publisher = Publisher(offer, software)
         publisher.relay.on_ready = lambda: self._publisher_ready(room_id, publisher)
@@ -169,18 +171,29 @@ class MediaService:
         except ValueError as error:  # aiortc refusing what our own checks let through
             await publisher.stop("the offer could not be answered")
             raise OfferRefused(f"the offer could not be answered: {error}") from None
-        previous, media.publisher = media.publisher, publisher
         publisher.peer.on_end(lambda: self._publisher_ended(room_id, publisher))
-        if previous is not None:
-            await previous.stop("replaced by a new publisher")
-        media.remote = None
+        if media.publisher is None:
+            media.publisher = publisher
+        else:
+            waiting, media.incoming = media.incoming, publisher
+            if waiting is not None:
+                self._in_background(waiting.stop("replaced by a newer publisher"))
         self._announce(room_id)
         return publisher.id, answer
 
     def _publisher_ready(self, room_id: str, publisher: Publisher) -> None:
-        """Its first keyframe: the room is live, here, and other processes may learn it."""
+        """Its first keyframe: the room is live from it, here, and other processes may learn it."""
+        media = self.rooms[room_id]
+        if media.incoming is publisher:
+            previous, media.publisher, media.incoming = media.publisher, publisher, None
+            if previous is not None:
+                self._in_background(previous.stop("replaced by a new publisher"))
+        media.remote = None
         self._announce(room_id)
-        task = asyncio.create_task(self._claim_room(room_id, publisher))
+        self._in_background(self._claim_room(room_id, publisher))
+
+    def _in_background(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.create_task(work)
         self._stopping.add(task)
         task.add_done_callback(self._stopping.discard)
 
@@ -191,17 +204,20 @@ class MediaService:
     async def _publisher_ended(self, room_id: str, publisher: Publisher) -> None:
         media = self.rooms[room_id]
         publisher.relay.close()
+        if media.incoming is publisher:
+            media.incoming = None
         if media.publisher is publisher:
-            media.publisher = None
+            media.publisher, media.incoming = media.incoming, None  # a waiting one goes on alone
             await self.directory.release(room_id)
         self._announce(room_id)
 
     async def stop_publishing(self, room_id: str, session_id: str) -> bool:
-        publisher = self.rooms[room_id].publisher
-        if publisher is None or publisher.id != session_id:
-            return False
-        await publisher.stop("the publisher ended the session")
-        return True
+        media = self.rooms[room_id]
+        for publisher in (media.publisher, media.incoming):
+            if publisher is not None and publisher.id == session_id:
+                await publisher.stop("the publisher ended the session")
+                return True
+        return False
 
     def _claim(self, room_id: str, publisher: Publisher) -> dict[str, Any]:
         return {
@@ -298,5 +314,6 @@ class MediaService:
                 await publisher.stop("another process's publisher took over the room")
         elsewhere = await self.directory.elsewhere()
         for room_id, media in self.rooms.items():
-            media.remote = elsewhere.get(room_id) if media.publisher is None else None
+            feeding = media.publisher is not None and media.publisher.relay.ready
+            media.remote = None if feeding else elsewhere.get(room_id)
             self._announce(room_id)
