@@ -1,6 +1,7 @@
 """The shipped nginx configuration's HLS part, with Debian's real nginx in front of a real
-``live serve --demo``: a second viewer's segment is a cache hit, a playlist is kept until the end
-of its second, and a burst of viewers asking for a new segment at once reaches the app once."""
+``live serve``: a second viewer's segment is a cache hit, a playlist is kept until the end of its
+second, a burst of viewers asking for a new segment at once reaches the app once, and with two
+processes on Redis, nginx fetches from the hosting one what the other one redirects."""
 
 from __future__ import annotations
 
@@ -17,8 +18,8 @@ from typing import BinaryIO
 import httpx
 import pytest
 
-from tests.conftest import METRICS_KEY, REPO, LiveServer, free_port
-from tests.test_media import wait_until
+from tests.conftest import METRICS_KEY, REPO, LiveServer, RedisServer, free_port
+from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher, wait_until
 
 NGINX = Path("/usr/sbin/nginx")
 BURST = 50
@@ -33,14 +34,17 @@ def hls_parts(config: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def nginx(tmp_path: Path, start_live: Callable[..., LiveServer]) -> Iterator[tuple[str, LiveServer]]:
+def start_nginx(tmp_path: Path) -> Iterator[Callable[[LiveServer], str]]:
+    """Starts nginx with the shipped HLS part in front of one app process; returns its URL."""
     if not NGINX.exists():
         pytest.fail("nginx is not installed: run `make system-packages` (Debian's nginx package)")
-    app = start_live(extra=("--demo",))
-    http_part, server_part = hls_parts((REPO / "deploy" / "nginx.conf").read_text())
-    port = free_port()
-    temp = {name: tmp_path / name for name in ("client", "proxy", "fastcgi", "uwsgi", "scgi")}
-    config = f"""
+    processes: list[subprocess.Popen[bytes]] = []
+
+    def start(app: LiveServer) -> str:
+        http_part, server_part = hls_parts((REPO / "deploy" / "nginx.conf").read_text())
+        port = free_port()
+        temp = "".join(f"{name}_temp_path {tmp_path / name};" for name in ("proxy", "fastcgi", "uwsgi", "scgi"))
+        config = f"""
 {"user root;" if os.geteuid() == 0 else ""}
 daemon off;
 worker_processes 2;
@@ -49,8 +53,8 @@ error_log {tmp_path}/error.log warn;
 events {{}}
 http {{
     access_log off;
-    {"".join(f"{name}_temp_path {path};" if name != "client" else f"client_body_temp_path {path};"
-             for name, path in temp.items())}
+    client_body_temp_path {tmp_path / "client"};
+    {temp}
     {http_part.replace("/var/cache/nginx/hls", str(tmp_path / "cache"))}
     upstream live {{ server 127.0.0.1:{app.port}; }}
     server {{
@@ -59,17 +63,19 @@ http {{
     }}
 }}
 """  # fmt: skip
-    (tmp_path / "nginx.conf").write_text(config)
-    process = subprocess.Popen(
-        [str(NGINX), "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
+        (tmp_path / "nginx.conf").write_text(config)
+        process = subprocess.Popen(
+            [str(NGINX), "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+        )  # fmt: skip
+        processes.append(process)
+        url = f"http://127.0.0.1:{port}"
         wait_until(lambda: _answers(url) or process.poll() is not None, timeout=10)
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
-        yield url, app
-    finally:
+        return url
+
+    yield start
+    for process in processes:
         process.terminate()
         process.wait(timeout=10)
 
@@ -96,9 +102,10 @@ def newest_segment(url: str) -> str:
 
 
 async def test_nginx_caches_segments_and_one_request_per_new_segment_reaches_the_app(
-    nginx: tuple[str, LiveServer],
+    start_live: Callable[..., LiveServer], start_nginx: Callable[[LiveServer], str]
 ) -> None:
-    proxy, app = nginx
+    app = start_live(extra=("--demo",))
+    proxy = start_nginx(app)
     hls = f"{proxy}/api/rooms/main/hls"
     first = newest_segment(proxy)  # wakes the demo; the app waits for its first segment
     viewers = [httpx.get(f"{hls}/{first}") for _ in range(2)]
@@ -150,3 +157,27 @@ def read_answer(reader: BinaryIO) -> tuple[int, str, bytes]:
         headers[name.strip().lower().decode()] = value.strip().decode()
     body = reader.read(int(headers["content-length"]))
     return status, headers.get("x-cache-status", ""), body
+
+
+def test_nginx_fetches_from_the_hosting_process_what_the_other_one_redirects(
+    start_live: Callable[..., LiveServer],
+    start_nginx: Callable[[LiveServer], str],
+    redis_server: RedisServer,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    host, other = start_live(redis_url=redis_server.url), start_live(redis_url=redis_server.url)
+    proxy = start_nginx(other)  # nginx reaches only the process without the publisher
+    publisher = ffmpeg_publisher(f"{host.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        wait_until(lambda: httpx.get(f"{other.url}/api/rooms/main/hls/index.m3u8").status_code == 307, 20)
+        redirect = httpx.get(f"{other.url}/api/rooms/main/hls/index.m3u8")
+        assert redirect.headers["location"] == f"{host.url}/api/rooms/main/hls/index.m3u8"
+        name = newest_segment(proxy)  # nginx followed the redirect: the viewer sees a playlist
+        viewers = [httpx.get(f"{proxy}/api/rooms/main/hls/{name}") for _ in range(2)]
+        assert [v.status_code for v in viewers] == [200, 200]
+        assert [v.headers["x-cache-status"] for v in viewers] == ["MISS", "HIT"]
+        assert "location" not in viewers[0].headers
+    finally:
+        publisher.kill()
+        publisher.wait()
