@@ -17,6 +17,7 @@ import av
 import httpx
 import pytest
 
+from live.media import hls as hls_module
 from live.media.h264 import parameter_sets, picture_size
 from live.media.hls import KEPT, Packager
 from live.media.playlist import Segment, render, target_duration, window
@@ -211,6 +212,19 @@ def test_the_clock_starting_again_is_a_discontinuity_and_old_segments_are_forgot
     kept = {s.name for s in packager.segments} | {s.init for s in packager.segments}
     assert set(packager.files) <= kept | {packager.timeline.init_name if packager.timeline else ""}
     assert f"{packager.run}-0.m4s" not in packager.files
+
+
+def test_a_source_that_returns_after_a_while_does_not_offer_old_segments_as_live(
+    packaged: tuple[Packager, Relay, list[float]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    packager, relay, _ = packaged
+    feed(relay, h264_frames(320, 180, seconds=2.05), opus_packets(2.2))
+    assert packager.playlist() is not None
+    later = time.time() + hls_module.STALE_AFTER + 3
+    monkeypatch.setattr(hls_module.time, "time", lambda: later)
+    assert packager.playlist() is None  # until the source's next segment
+    feed(relay, h264_frames(320, 180, seconds=1.1, start=3 * 90_000), opus_packets(1.2, start=3 * 48_000))
+    assert packager.playlist() is not None
 
 
 def test_a_vp8_stream_is_not_packaged() -> None:

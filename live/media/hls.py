@@ -44,6 +44,7 @@ log = logging.getLogger(__name__)
 SEGMENT_SECONDS = 1.0  # a segment this long asks for a keyframe to end it
 CUT_AFTER = 0.9  # seconds: a keyframe this far into a segment ends it
 KEPT = 12  # segments kept in memory: the playlist's window and as many again for late fetchers
+STALE_AFTER = 10.0  # seconds after the newest segment's end: the playlist is withheld, not stale
 CLOCK_JUMP = 2 * VIDEO_CLOCK  # a jump forward larger than this is a new timeline (the clock restarted)
 CLOCK_BACK = VIDEO_CLOCK // 2  # and so is a jump backwards larger than this
 HALF_CLOCK = 1 << 31
@@ -230,8 +231,12 @@ class Packager:
 
     # -- what viewers get ------------------------------------------------------------------------
     def playlist(self) -> str | None:
-        """The live playlist, or None while there is nothing to play."""
+        """The live playlist, or None while there is nothing (recent) to play: a source that starts
+        again after a while must not offer what it showed minutes ago as live."""
         if not self.packaging or not self.segments:
+            return None
+        newest = self.segments[-1]
+        if newest.started_at + newest.duration < time.time() - STALE_AFTER:
             return None
         if self._playlist is None:
             self._playlist = render(window(self.segments, self.target), self.target)
