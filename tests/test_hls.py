@@ -227,6 +227,17 @@ def test_a_source_that_returns_after_a_while_does_not_offer_old_segments_as_live
     assert packager.playlist() is not None
 
 
+def test_garbage_from_a_publisher_does_not_break_its_relay_and_packaging_starts_again(
+    packaged: tuple[Packager, Relay, list[float]],
+) -> None:
+    packager, relay, _ = packaged
+    garbage = b"\x00\x00\x00\x01\x67\xff\xff\xff\xff\x00\x00\x00\x01\x68\x00\x00\x00\x01\x65\x00"
+    for n in range(40):
+        relay.on_video(garbage, n * 3000)  # must not raise into the receiver that called the relay
+    feed(relay, h264_frames(320, 180, seconds=2.05, start=200_000), opus_packets(2.2))
+    assert packager.segments and decoded(packager, packager.segments[-1])[0][0].key_frame
+
+
 def test_a_vp8_stream_is_not_packaged() -> None:
     packager = Packager()
     relay = Relay("vp8", "opus")
@@ -262,7 +273,7 @@ def test_an_offline_room_answers_404_json_and_unknown_files_too(server: LiveServ
     offline = httpx.get(f"{server.url}/api/rooms/main/hls/index.m3u8")
     assert offline.status_code == 404 and offline.json()["error"]["code"] == "offline"
     assert offline.headers["cache-control"] == "no-store"
-    for path in ("/api/rooms/main/hls/abc-1.m4s", "/api/rooms/main/hls/../../x", "/api/rooms/nowhere/hls/index.m3u8"):
+    for path in ("/api/rooms/main/hls/abc-1.m4s", "/api/rooms/main/hls/evil.mp4", "/api/rooms/nowhere/hls/index.m3u8"):
         missing = httpx.get(f"{server.url}{path}")
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found", path
 

@@ -113,8 +113,8 @@ class Packager:
             return
         try:
             self._video(relay, data, timestamp, keyframe)
-        except (av.FFmpegError, ValueError) as error:  # never let packaging break the relay
-            log.warning("HLS packaging failed, restarting at the next keyframe: %s", error)
+        except Exception:  # whatever a publisher sends, packaging must not break its relay
+            log.exception("HLS packaging failed; it starts again at the next keyframe")
             self._end_timeline(flush=False)
 
     def on_audio(self, relay: Relay, data: bytes, timestamp: int) -> None:
@@ -124,8 +124,8 @@ class Packager:
         try:
             pts = self._audio_pts(timeline, timestamp)
             self._written(timeline, timeline.fragmenter.add_opus(data, pts))
-        except (av.FFmpegError, ValueError) as error:
-            log.warning("HLS audio failed, restarting at the next keyframe: %s", error)
+        except Exception:
+            log.exception("HLS audio failed; packaging starts again at the next keyframe")
             self._end_timeline(flush=False)
 
     def _video(self, relay: Relay, data: bytes, timestamp: int, keyframe: bool) -> None:
