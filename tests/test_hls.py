@@ -116,6 +116,7 @@ def segment(sequence: int, duration: float = 1.0, init: str = "init-a-1.mp4", di
 def test_the_target_duration_bounds_every_rounded_duration_and_never_shrinks() -> None:
     assert target_duration([1.0, 1.49]) == 1  # rounded to the nearest second: 1
     assert target_duration([1.0, 1.5]) == 2
+    assert target_duration([1.4996]) == 2  # listed as 1.500
     assert target_duration([0.4], previous=3) == 3
 
 
@@ -301,6 +302,7 @@ def test_ffmpeg_publishes_and_hls_plays_and_a_restart_is_a_discontinuity(server:
                 audio = list(container.decode(audio=0))
             assert video[0].key_frame and (video[0].width, video[0].height) == (640, 360)
             assert 27 <= len(video) <= 33 and 40 <= len(audio) <= 52  # about a second of both
+            assert abs(float(audio[0].time or 0) - float(video[0].time or 0)) < 0.15  # placed by arrival
 
         publisher.send_signal(signal.SIGINT)  # the venue's encoder restarts
         publisher.wait(timeout=10)

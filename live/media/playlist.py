@@ -33,7 +33,8 @@ class Segment:
 
 def target_duration(durations: Sequence[float], previous: int = MINIMUM_TARGET) -> int:
     """The smallest whole number of seconds that no rounded duration exceeds, never less than before."""
-    longest = max((math.floor(duration + 0.5) for duration in durations), default=0)
+    # Rounded as the playlist prints them (EXTINF has three decimals): 1.4996 is listed as 1.500.
+    longest = max((math.floor(round(duration, 3) + 0.5) for duration in durations), default=0)
     return max(previous, MINIMUM_TARGET, longest)
 
 
