@@ -23,7 +23,8 @@ from live.media.hls import KEPT, Packager
 from live.media.playlist import Segment, render, target_duration, window
 from live.media.relay import Relay
 from tests.conftest import METRICS_KEY, LiveServer
-from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher, wait_until
+from tests.livetools import until
+from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
 
 Frame = tuple[bytes, int, bool]  # an access unit, its 90 kHz timestamp, whether it is a keyframe
 
@@ -279,11 +280,11 @@ def test_an_offline_room_answers_404_json_and_unknown_files_too(server: LiveServ
         assert missing.status_code == 404 and missing.json()["error"]["code"] == "not_found", path
 
 
-def test_ffmpeg_publishes_and_hls_plays_and_a_restart_is_a_discontinuity(server: LiveServer) -> None:
+async def test_ffmpeg_publishes_and_hls_plays_and_a_restart_is_a_discontinuity(server: LiveServer) -> None:
     url = f"{server.url}/api/rooms/main/whip"
     publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60, size="640x360", rate=30)
     try:
-        wait_until(lambda: len(segment_names(playlist_text(server) or "")) >= 4, timeout=20)
+        await until(lambda: len(segment_names(playlist_text(server) or "")) >= 4, 20, "four segments")
         text = playlist_text(server) or ""
         assert "#EXT-X-PROGRAM-DATE-TIME:" in text and "#EXT-X-TARGETDURATION:1\n" in text
         durations = [float(d) for d in re.findall(r"#EXTINF:([0-9.]+),", text)]
@@ -307,7 +308,7 @@ def test_ffmpeg_publishes_and_hls_plays_and_a_restart_is_a_discontinuity(server:
         publisher.send_signal(signal.SIGINT)  # the venue's encoder restarts
         publisher.wait(timeout=10)
         publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60, size="640x360", rate=30)
-        wait_until(lambda: "#EXT-X-DISCONTINUITY\n" in (playlist_text(server) or ""), timeout=20)
+        await until(lambda: "#EXT-X-DISCONTINUITY\n" in (playlist_text(server) or ""), 20, "a discontinuity")
         after = playlist_text(server) or ""
         assert re.search(r"#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI=", after)
         numbers = [int(name.split("-")[1].split(".")[0]) for name in segment_names(after)]
@@ -322,12 +323,9 @@ def test_ffmpeg_publishes_and_hls_plays_and_a_restart_is_a_discontinuity(server:
         publisher.wait()
 
 
-def test_a_demo_room_is_packaged_once_an_hls_player_asks(start_live: Callable[..., LiveServer]) -> None:
+async def test_a_demo_room_is_packaged_once_an_hls_player_asks(start_live: Callable[..., LiveServer]) -> None:
     server = start_live(extra=("--demo",))
     first = playlist_text(server, "industry-chain")  # waits for the first segment of the demo it woke
     assert first is not None and len(segment_names(first)) >= 1
-    deadline = time.monotonic() + 10
-    while len(segment_names(playlist_text(server, "industry-chain") or "")) < 3:  # a player reloading
-        assert time.monotonic() < deadline
-        time.sleep(0.5)
-
+    # A player reloading the playlist keeps the demo encoding.
+    await until(lambda: len(segment_names(playlist_text(server, "industry-chain") or "")) >= 3, 10, "3 segments", 0.5)

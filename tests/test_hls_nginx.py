@@ -11,7 +11,7 @@ import re
 import socket
 import subprocess
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
@@ -19,7 +19,8 @@ import httpx
 import pytest
 
 from tests.conftest import METRICS_KEY, REPO, LiveServer, RedisServer, free_port
-from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher, wait_until
+from tests.livetools import until
+from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
 
 NGINX = Path("/usr/sbin/nginx")
 BURST = 50
@@ -34,13 +35,13 @@ def hls_parts(config: str) -> tuple[str, str]:
 
 
 @pytest.fixture
-def start_nginx(tmp_path: Path) -> Iterator[Callable[[LiveServer], str]]:
+def start_nginx(tmp_path: Path) -> Iterator[Callable[[LiveServer], Awaitable[str]]]:
     """Starts nginx with the shipped HLS part in front of one app process; returns its URL."""
     if not NGINX.exists():
         pytest.fail("nginx is not installed: run `make system-packages` (Debian's nginx package)")
     processes: list[subprocess.Popen[bytes]] = []
 
-    def start(app: LiveServer) -> str:
+    async def start(app: LiveServer) -> str:
         http_part, server_part = hls_parts((REPO / "deploy" / "nginx.conf").read_text())
         port = free_port()
         temp = "".join(f"{name}_temp_path {tmp_path / name};" for name in ("proxy", "fastcgi", "uwsgi", "scgi"))
@@ -70,7 +71,7 @@ http {{
         )  # fmt: skip
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
-        wait_until(lambda: _answers(url) or process.poll() is not None, timeout=10)
+        await until(lambda: _answers(url) or process.poll() is not None, 10, "nginx")
         assert process.poll() is None, process.stderr.read() if process.stderr else ""
         return url
 
@@ -102,10 +103,10 @@ def newest_segment(url: str) -> str:
 
 
 async def test_nginx_caches_segments_and_one_request_per_new_segment_reaches_the_app(
-    start_live: Callable[..., LiveServer], start_nginx: Callable[[LiveServer], str]
+    start_live: Callable[..., LiveServer], start_nginx: Callable[[LiveServer], Awaitable[str]]
 ) -> None:
     app = start_live(extra=("--demo",))
-    proxy = start_nginx(app)
+    proxy = await start_nginx(app)
     hls = f"{proxy}/api/rooms/main/hls"
     first = newest_segment(proxy)  # wakes the demo; the app waits for its first segment
     viewers = [httpx.get(f"{hls}/{first}") for _ in range(2)]
@@ -121,7 +122,7 @@ async def test_nginx_caches_segments_and_one_request_per_new_segment_reaches_the
     assert pair[1].headers["x-cache-status"] == "HIT" and pair[1].text == pair[0].text
 
     before = segments_served(app)
-    await asyncio.to_thread(wait_until, lambda: newest_segment(app.url) != first, 5)
+    await until(lambda: newest_segment(app.url) != first, 5, "a new segment")
     fresh = newest_segment(app.url)  # from the app itself: nginx has not seen it
     burst = await asyncio.to_thread(at_once, proxy, f"/api/rooms/main/hls/{fresh}", BURST)
     assert {status for status, _, _ in burst} == {200}
@@ -159,18 +160,19 @@ def read_answer(reader: BinaryIO) -> tuple[int, str, bytes]:
     return status, headers.get("x-cache-status", ""), body
 
 
-def test_nginx_fetches_from_the_hosting_process_what_the_other_one_redirects(
+async def test_nginx_fetches_from_the_hosting_process_what_the_other_one_redirects(
     start_live: Callable[..., LiveServer],
-    start_nginx: Callable[[LiveServer], str],
+    start_nginx: Callable[[LiveServer], Awaitable[str]],
     redis_server: RedisServer,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
     host, other = start_live(redis_url=redis_server.url), start_live(redis_url=redis_server.url)
-    proxy = start_nginx(other)  # nginx reaches only the process without the publisher
+    proxy = await start_nginx(other)  # nginx reaches only the process without the publisher
     publisher = ffmpeg_publisher(f"{host.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
     try:
-        wait_until(lambda: httpx.get(f"{other.url}/api/rooms/main/hls/index.m3u8").status_code == 307, 20)
+        redirected = f"{other.url}/api/rooms/main/hls/index.m3u8"
+        await until(lambda: httpx.get(redirected).status_code == 307, 20, "the other process to redirect")
         redirect = httpx.get(f"{other.url}/api/rooms/main/hls/index.m3u8")
         assert redirect.headers["location"] == f"{host.url}/api/rooms/main/hls/index.m3u8"
         name = newest_segment(proxy)  # nginx followed the redirect: the viewer sees a playlist
