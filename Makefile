@@ -22,13 +22,14 @@ $(BIN)/live: pyproject.toml | python-venv
 serve: $(BIN)/live
 	$(BIN)/live serve $(ARGS)
 
-## Install what the tests need (Redis, Chromium, CJK fonts for screenshots), then lint, type-check and run every test.
+## Install what the tests need (Redis, Chromium, nginx, CJK fonts for screenshots), then lint, type-check and run every test.
 test: system-packages $(BIN)/live lint pytest
 
 system-packages:
 	@missing=""; \
 	command -v redis-server >/dev/null 2>&1 || missing="$$missing redis-server"; \
 	[ -x /usr/bin/chromium ] || missing="$$missing chromium"; \
+	[ -x /usr/sbin/nginx ] || missing="$$missing nginx"; \
 	ls /usr/share/fonts/opentype/noto/NotoSansCJK* >/dev/null 2>&1 || missing="$$missing fonts-noto-cjk"; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing:$$missing"; \

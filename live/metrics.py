@@ -17,3 +17,6 @@ COMMANDS = Histogram(
 )
 LOOP_LAG = Gauge("live_event_loop_lag_seconds", "How late the event loop ran a 0.5 s timer, last measured")
 OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, last measured")
+HLS_REQUESTS = Counter(
+    "live_hls_requests_total", "HLS playlists, init sections and segments this process served", ["room", "kind"]
+)

@@ -1,5 +1,6 @@
 """Live video in every room: WHIP in from the venue, WebRTC out to every viewer, no per-viewer
-encoding. docs/VIDEO.md tells the whole story; the modules, by concept:
+encoding, and HLS for every other player and cache. docs/VIDEO.md tells the whole story; the
+modules, by concept:
 
 - ``offer.py``: what we accept in an SDP offer (and the mDNS candidates we drop)
 - ``passthrough.py``: the only module that touches aiortc's internals
@@ -9,8 +10,11 @@ encoding. docs/VIDEO.md tells the whole story; the modules, by concept:
 - ``service.py``: every room's source, viewers, and live/offline announcements
 - ``directory.py``: which process hosts a room's stream (Redis)
 - ``demo.py``, ``pattern.py``: ``live serve --demo``
+- ``hls.py``: each room's HLS packager (fed by the relay, outliving it), with ``h264.py`` (what an
+  access unit says, undecoded), ``fmp4.py`` (the MP4 muxer), ``aac.py`` (Opus to AAC, the one
+  transcode) and ``playlist.py`` (the live playlist's rules); ``live/web/hls.py`` serves them
 
-Its HTTP endpoints (WHIP/WHEP) are a transport like the others: live/web/video.py.
+Its HTTP endpoints are a transport like the others: live/web/video.py (WHIP/WHEP), live/web/hls.py.
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ BIT_RATE = 600_000
 AUDIO_RATE = 48_000
 AUDIO_FRAME = 960  # 20 ms
 IDLE_AFTER = 5.0  # seconds without viewers before the encoder stops
+HLS_WATCH = 5.0  # seconds an HLS playlist request counts as a viewer (players reload every second)
 
 _TONE = b"".join(
     int(8000 * math.sin(2 * math.pi * 1000 * n / AUDIO_RATE)).to_bytes(2, "little", signed=True)
@@ -40,6 +41,7 @@ class DemoSource:
         self.started_at = time.time()
         self._wanted = asyncio.Event()
         self._force_keyframe = False
+        self._watched_until = 0.0  # by HLS players, who are not the relay's viewers
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -51,6 +53,11 @@ class DemoSource:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
         self.relay.close()
+
+    def watch(self) -> None:
+        """An HLS player is watching: encode (start now if idle) for HLS_WATCH more seconds."""
+        self._watched_until = time.monotonic() + HLS_WATCH
+        self._wanted.set()
 
     def _keyframe_wanted(self) -> None:
         self._force_keyframe = True
@@ -79,7 +86,7 @@ class DemoSource:
             if video_frames <= elapsed * FRAME_RATE:
                 self._send_video(video, video_frames)
                 video_frames += 1
-            if self.relay.viewers:
+            if self.relay.viewers or time.monotonic() < self._watched_until:
                 idle_since = None
             elif idle_since is None:
                 idle_since = time.monotonic()

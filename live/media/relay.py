@@ -21,6 +21,7 @@ import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from aiortc import MediaStreamTrack
 from aiortc.mediastreams import MediaStreamError
@@ -97,6 +98,14 @@ class Viewer:
     audio: ForwardTrack | None = None
 
 
+class FrameSink(Protocol):
+    """Something else that takes the source's encoded frames as they come (HLS packaging)."""
+
+    def on_video(self, relay: Relay, data: bytes, timestamp: int, keyframe: bool) -> None: ...
+
+    def on_audio(self, relay: Relay, data: bytes, timestamp: int) -> None: ...
+
+
 @dataclass(eq=False)
 class Relay:
     """One source's stream in one room. ``request_keyframe`` reaches the source (PLI)."""
@@ -107,6 +116,7 @@ class Relay:
     on_ready: Callable[[], None] = lambda: None  # called once, when a newcomer could see a picture
     ready: bool = False
     viewers: set[Viewer] = field(default_factory=set)
+    sinks: list[FrameSink] = field(default_factory=list)
     gop: list[Frame] = field(default_factory=list)
     frames_in: int = 0
     last_frame_at: float = field(default_factory=time.monotonic)
@@ -136,6 +146,8 @@ class Relay:
             track.waiting = False
             if not track.push(frame.payloads, frame.timestamp):
                 self._replay(track)
+        for sink in self.sinks:
+            sink.on_video(self, data, timestamp, keyframe)
 
     def on_audio(self, data: bytes, timestamp: int) -> None:
         if self.audio_codec is None or not data:
@@ -147,6 +159,8 @@ class Relay:
         for viewer in self.viewers:
             if viewer.audio is not None:
                 viewer.audio.push(payloads, timestamp)
+        for sink in self.sinks:
+            sink.on_audio(self, data, timestamp)
 
     def _became_ready(self) -> None:
         if not self.ready:

@@ -25,6 +25,7 @@ from .. import protocol
 from ..ratelimit import Rate, RateLimiter
 from .demo import DemoSource
 from .directory import LocalDirectory
+from .hls import Packager
 from .ingest import Publisher
 from .offer import Offer, OfferRefused
 from .playback import Player
@@ -76,6 +77,7 @@ class RoomMedia:
     players: dict[str, Player] = field(default_factory=dict)
     stream_ids: dict[int, str] = field(default_factory=dict)  # id(relay) -> public stream id
     announced: dict[str, str] | None = None
+    hls: Packager = field(default_factory=Packager)  # outlives every relay: one playlist per room
 
 
 class MediaService:
@@ -104,6 +106,7 @@ class MediaService:
         if self._demo:
             for slug, title in self._titles.items():
                 self.rooms[slug].demo = DemoSource(title)
+                self.rooms[slug].demo.relay.sinks.append(self.rooms[slug].hls)  # type: ignore[union-attr]
                 self.rooms[slug].demo.start()  # type: ignore[union-attr]
         for slug in self.rooms:
             self._announce(slug)
@@ -150,6 +153,7 @@ class MediaService:
         """Tell the room's pages if its status changed; end players of a source that is gone."""
         media = self.rooms[room_id]
         current = self.relay(room_id)
+        media.hls.follow(current)
         for player in list(media.players.values()):
             if player.relay is not current:
                 self._in_background(player.stop("the room's source changed"))
@@ -165,6 +169,7 @@ class MediaService:
         leaves the live stream as it is); returns the session's id and the SDP answer."""
         media = self.rooms[room_id]
         publisher = Publisher(offer, software)
+        publisher.relay.sinks.append(media.hls)
         publisher.relay.on_ready = lambda: self._publisher_ready(room_id, publisher)
         try:
             answer = await publisher.start()
@@ -291,7 +296,27 @@ class MediaService:
             viewers = int(media.remote.get("viewers", 0))
         elif media.demo is not None:
             publisher = {"software": "demo", "since": media.demo.started_at, "here": True}
-        return {"live": self.status(room_id)["status"] == "live", "publisher": publisher, "viewers": viewers}
+        return {
+            "live": self.status(room_id)["status"] == "live",
+            "publisher": publisher,
+            "viewers": viewers,
+            "hls": media.hls.overview(),
+        }
+
+    # -- HLS (packaged by hls.py, answered by live/web/hls.py) ---------------------------------
+    def hls_host(self, room_id: str) -> str | None:
+        """The URL of the process whose publisher feeds the room, when it is not this one: its
+        HLS viewers are redirected there, like WHEP's (from the directory, refreshed every second)."""
+        media = self.rooms[room_id]
+        if media.publisher is None and media.remote is not None:
+            return str(media.remote.get("url", "")) or None
+        return None
+
+    def hls_watched(self, room_id: str) -> None:
+        """An HLS player asked for the playlist: a demo source keeps (or starts) encoding."""
+        media = self.rooms[room_id]
+        if media.demo is not None and self.relay(room_id) is media.demo.relay:
+            media.demo.watch()
 
     # -- other processes -----------------------------------------------------------------------
     async def _keep_directory(self) -> None:

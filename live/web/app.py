@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from .. import metrics
 from ..service import Service
-from . import api, pages, video
+from . import api, hls, pages, video
 from .pages import WEB_DIR
 from .stream import room_stream
 
@@ -108,6 +108,7 @@ def create_app(service: Service) -> LiveApp:
             *pages.routes,
             *api.routes,
             *video.routes,  # WHIP/WHEP (live/web/video.py)
+            *hls.routes,  # video for any player and cache: HLS (live/web/hls.py)
             Route("/favicon.ico", _favicon),  # what browsers ask for when a page names no icon
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],
