@@ -46,7 +46,7 @@ def serve(settings: ServeSettings) -> int:
     import uvicorn
 
     from .web.app import create_app
-    from .web.connections import ConnectionCounter, guarded_protocols
+    from .web.connections import ConnectionCounter, guarded_protocols, trusted_proxies
 
     try:
         event_file = parse_event_file(settings.config)
@@ -72,7 +72,8 @@ def serve(settings: ServeSettings) -> int:
     print(f"  open files: up to {soft} (hard limit {hard})")
     sys.stdout.flush()
     http_protocol, ws_protocol = guarded_protocols(
-        settings.header_timeout, ConnectionCounter(settings.max_connections_per_address)
+        settings.header_timeout,
+        ConnectionCounter(settings.max_connections_per_address, trusted_proxies(settings.forwarded_allow_ips)),
     )
     uvicorn.run(
         create_app(service),

@@ -3,6 +3,7 @@ guessable keys, login forgery and copied cookies, missing headers, leaks and idl
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import re
@@ -22,6 +23,7 @@ import websockets
 
 from live.access import WeakCredential, check_strength
 from live.cli import raise_open_file_limit
+from live.web.connections import ConnectionCounter, trusted_proxies
 
 from .conftest import ADMIN_KEY, MODERATOR_KEY, REPO, LiveServer, RedisServer, free_port
 from .livetools import Person
@@ -318,7 +320,8 @@ def test_slow_request_heads_are_closed_and_others_still_served(start_live: Start
 
 
 async def test_one_address_holds_a_bounded_number_of_connections(start_live: StartLive) -> None:
-    server = start_live(extra=("--max-connections-per-address", "6", "--header-timeout", "30"))
+    options = ("--max-connections-per-address", "6", "--header-timeout", "30")
+    server = start_live(extra=(*options, "--forwarded-allow-ips", "10.9.8.7"))  # loopback: no proxy, capped
     viewer = Person(server)
     cookie = viewer.cookie
     viewer.close()
@@ -361,6 +364,22 @@ def _all_answered_at_once(server: LiveServer, count: int) -> bool:
     finally:
         for sock in sockets:
             sock.close()
+
+
+def test_a_trusted_proxys_connections_are_not_capped() -> None:
+    def transports(count: int) -> list[asyncio.Transport]:
+        return [asyncio.Transport() for _ in range(count)]
+
+    counter = ConnectionCounter(2, trusted_proxies("10.0.0.0/8, 192.0.2.1"))
+    assert all(counter.admit(transport, "10.1.2.3") for transport in transports(4))
+    assert all(counter.admit(transport, "192.0.2.1") for transport in transports(4))
+    client = transports(4)
+    assert [counter.admit(transport, "192.0.2.2") for transport in client] == [True, True, False, False]
+    counter.release(client[0])
+    counter.release(client[0])  # counted once, released once
+    assert counter.admit(client[2], "192.0.2.2") and not counter.admit(client[3], "192.0.2.2")
+    everyone = ConnectionCounter(1, trusted_proxies("*"))
+    assert all(everyone.admit(transport, "203.0.113.9") for transport in transports(3))
 
 
 def test_serve_raises_its_open_file_limit_to_the_hard_limit() -> None:

@@ -17,7 +17,10 @@ tests/test_edge.py fails if these callbacks stop being called.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import ipaddress
 from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -25,16 +28,38 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from .frames import LiveWebSocketProtocol
 
 
-class ConnectionCounter:
-    """Open connections per client address; ``per_address`` 0 means no cap."""
+def trusted_proxies(forwarded_allow_ips: str) -> Callable[[str], bool]:
+    """Whether an address is one of ``--forwarded-allow-ips`` (addresses or networks, or ``*``)."""
+    entries = [entry.strip() for entry in forwarded_allow_ips.split(",") if entry.strip()]
+    if "*" in entries:
+        return lambda address: True
+    networks = []
+    for entry in entries:
+        with contextlib.suppress(ValueError):  # a host name or unix socket path: not an address
+            networks.append(ipaddress.ip_network(entry, strict=False))
 
-    def __init__(self, per_address: int) -> None:
+    def trusted(address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in networks)
+
+    return trusted
+
+
+class ConnectionCounter:
+    """Open connections per client address; ``per_address`` 0 means no cap. A trusted proxy's
+    connections are not capped: they are every client's behind it (the proxy limits its own)."""
+
+    def __init__(self, per_address: int, exempt: Callable[[str], bool] = lambda address: False) -> None:
         self.per_address = per_address
+        self._exempt = exempt
         self._address_of: dict[int, str] = {}  # id(transport) -> address, for the admitted ones
         self._open: Counter[str] = Counter()
 
     def admit(self, transport: asyncio.BaseTransport, address: str) -> bool:
-        if self.per_address and self._open[address] >= self.per_address:
+        if self.per_address and self._open[address] >= self.per_address and not self._exempt(address):
             return False
         self._address_of[id(transport)] = address
         self._open[address] += 1
