@@ -23,6 +23,9 @@ import websockets
 
 from live.access import WeakCredential, check_strength
 from live.cli import raise_open_file_limit
+from live.engines.redis import RedisStorage
+from live.engines.sqlite import SqliteStorage
+from live.engines.storage import Storage
 from live.web.connections import ConnectionCounter, trusted_proxies
 
 from .conftest import ADMIN_KEY, MODERATOR_KEY, REPO, LiveServer, RedisServer, free_port
@@ -191,6 +194,23 @@ async def test_logging_out_ends_every_copy_of_the_cookie(
             assert json.loads(await stream.recv())["code"] == "forbidden"
     moderator.login(MODERATOR_KEY)  # logging in again is a new login, not a revoked one
     assert moderator.http.get("/r/main/moderate", follow_redirects=False).status_code == 200
+
+
+@pytest.mark.parametrize("kind", ["sqlite", "redis"])
+async def test_a_revoked_login_is_remembered_by_the_storage(
+    tmp_path: Path, redis_server: RedisServer, kind: str
+) -> None:
+    storage: Storage = (
+        SqliteStorage(tmp_path / "rooms.sqlite3") if kind == "sqlite" else RedisStorage(redis_server.url, f"t{kind}")
+    )
+    await storage.open()
+    try:
+        assert not await storage.is_login_revoked("login-1")
+        await storage.revoke_login("login-1", 60)
+        await storage.revoke_login("login-1", 60)  # twice is once
+        assert await storage.is_login_revoked("login-1") and not await storage.is_login_revoked("login-2")
+    finally:
+        await storage.close()
 
 
 # -- headers --------------------------------------------------------------------------------------

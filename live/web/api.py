@@ -186,7 +186,7 @@ def login_refusal(refused: logins.LoginRefused) -> Response:
 
 async def logout(request: Request) -> Response:
     try:
-        logins.check_attempt(request)
+        logins.check_same_site(request)
     except logins.LoginRefused as refused:
         return login_refusal(refused)
     await logins.log_out(request)

@@ -41,12 +41,15 @@ def new_attempt_limiter() -> RateLimiter:
     return RateLimiter({"login": LOGIN_ATTEMPTS})
 
 
-def check_attempt(connection: HTTPConnection) -> None:
-    """Raises LoginRefused for a cross-site login or logout, or too many logins from an address."""
+def check_same_site(connection: HTTPConnection) -> None:
+    """Raises LoginRefused for a login or logout posted from another site (login CSRF)."""
     if not same_origin_post(connection):
         raise LoginRefused("forbidden", "log in and out from this site's own pages")
-    if connection.url.path.endswith("logout"):
-        return
+
+
+def check_attempt(connection: HTTPConnection) -> None:
+    """Raises LoginRefused for a cross-site login, or one too many from the client's address."""
+    check_same_site(connection)
     limiter: RateLimiter = connection.app.state.login_attempts
     wait = limiter.allow(identity.client_address(connection), "login", time.monotonic())
     if wait:

@@ -194,7 +194,7 @@ async def login(request: Request) -> Response:
 
 async def logout(request: Request) -> Response:
     try:
-        logins.check_attempt(request)
+        logins.check_same_site(request)
     except logins.LoginRefused as refused:
         return login_refusal(refused)
     await logins.log_out(request)
