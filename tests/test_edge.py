@@ -339,6 +339,24 @@ def test_slow_request_heads_are_closed_and_others_still_served(start_live: Start
         sock.close()
 
 
+def test_a_huge_request_head_is_refused(start_live: StartLive) -> None:
+    server = start_live()
+    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+    sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n")
+    try:
+        for _ in range(1000):  # 1 MB of headers, where 64 KiB is the limit
+            sock.sendall(b"X-Pad: " + b"a" * 1000 + b"\r\n")
+        sock.sendall(b"\r\n")
+    except OSError:
+        pass  # closed by the server while sending
+    try:
+        answer = sock.recv(64)
+    except OSError:
+        answer = b""
+    sock.close()
+    assert answer == b"" or answer.startswith(b"HTTP/1.1 431"), answer
+
+
 async def test_one_address_holds_a_bounded_number_of_connections(start_live: StartLive) -> None:
     options = ("--max-connections-per-address", "6", "--header-timeout", "30")
     server = start_live(extra=(*options, "--forwarded-allow-ips", "10.9.8.7"))  # loopback: no proxy, capped

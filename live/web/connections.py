@@ -7,7 +7,8 @@ connection that never finishes its request head: 1,100 connections sending a hea
 request head must complete within ``head_timeout`` seconds of the connection opening (or, on a
 kept-alive connection, of its first byte), and one client address may hold at most
 ``per_address`` connections at once (HTTP and WebSocket alike); the one over is closed at once.
-A WebSocket handshake is a request head, so it is bounded the same way.
+A WebSocket handshake is a request head, so it is bounded the same way. A head is also
+limited to ``MAX_HEAD_BYTES`` (431 over it), since httptools itself sets no limit.
 
 This extends uvicorn's httptools protocol (its callbacks ``on_message_begin`` and
 ``on_headers_complete``); uvicorn is pinned for live/web/frames.py already, and
@@ -46,6 +47,10 @@ def trusted_proxies(forwarded_allow_ips: str) -> Callable[[str], bool]:
         return any(ip in network for network in networks)
 
     return trusted
+
+
+MAX_HEAD_BYTES = 64 * 1024  # httptools reads headers without a limit: 5 MB of them were accepted
+HEAD_TOO_LARGE = b"HTTP/1.1 431 Request Header Fields Too Large\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
 
 
 class ConnectionCounter:
@@ -87,6 +92,7 @@ def guarded_protocols(head_timeout: float, counter: ConnectionCounter) -> tuple[
 
     class GuardedHttpProtocol(HttpToolsProtocol):
         _head_timer: asyncio.TimerHandle | None = None
+        _head_bytes = 0
 
         def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
             super().connection_made(transport)
@@ -101,6 +107,16 @@ def guarded_protocols(head_timeout: float, counter: ConnectionCounter) -> tuple[
             counter.release(self.transport)
             super().connection_lost(exc)
 
+        def data_received(self, data: bytes) -> None:
+            if self._head_timer is not None:  # a request head is still arriving
+                self._head_bytes += len(data)
+                if self._head_bytes > MAX_HEAD_BYTES:
+                    self._stop_head_timer()
+                    self.transport.write(HEAD_TOO_LARGE)
+                    self.transport.close()
+                    return
+            super().data_received(data)
+
         def on_message_begin(self) -> None:
             super().on_message_begin()
             if self._head_timer is None:  # a kept-alive connection's next request
@@ -111,6 +127,7 @@ def guarded_protocols(head_timeout: float, counter: ConnectionCounter) -> tuple[
             super().on_headers_complete()
 
         def _start_head_timer(self) -> None:
+            self._head_bytes = 0
             self._head_timer = self.loop.call_later(head_timeout, self._head_too_slow)
 
         def _stop_head_timer(self) -> None:
