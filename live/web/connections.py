@@ -108,14 +108,13 @@ def guarded_protocols(head_timeout: float, counter: ConnectionCounter) -> tuple[
             super().connection_lost(exc)
 
         def data_received(self, data: bytes) -> None:
-            if self._head_timer is not None:  # a request head is still arriving
+            super().data_received(data)
+            if self._head_timer is not None:  # still no whole head: what came was all head
                 self._head_bytes += len(data)
-                if self._head_bytes > MAX_HEAD_BYTES:
+                if self._head_bytes > MAX_HEAD_BYTES and not self.transport.is_closing():
                     self._stop_head_timer()
                     self.transport.write(HEAD_TOO_LARGE)
                     self.transport.close()
-                    return
-            super().data_received(data)
 
         def on_message_begin(self) -> None:
             super().on_message_begin()
