@@ -28,6 +28,22 @@ ENVIRONMENT = {
 }
 
 
+MIN_LENGTH = 16  # a generated key (token_urlsafe(12)) is 16 characters
+PLACEHOLDER = "change-me"  # every value in .env.example starts so; tests/test_edge.py checks
+
+
+class WeakCredential(ValueError):
+    """A key or the cookie secret that anyone could guess: ``live serve`` refuses to start."""
+
+
+def check_strength(name: str, value: str) -> None:
+    """Raises WeakCredential naming the setting (``LIVE_ADMIN_KEY``, ``keys.json: rooms.main.moderator``)."""
+    if PLACEHOLDER in value.lower():
+        raise WeakCredential(f"{name} is still the placeholder from .env.example: set a long random value")
+    if len(value.strip()) < MIN_LENGTH:
+        raise WeakCredential(f"{name} is shorter than {MIN_LENGTH} characters: set a long random value")
+
+
 def digest(key: str) -> bytes:
     return hashlib.sha256(key.encode("utf-8")).digest()
 
@@ -95,14 +111,24 @@ def load_or_create_keys(path: Path, room_slugs: list[str], environ: dict[str, st
         assert isinstance(rooms, dict)
     entries: list[tuple[bytes, Grant]] = []
     for name, role in EVENT_WIDE.items():
-        key = environ.get(ENVIRONMENT[name]) or str(stored[name])
+        key = _strong_key(environ, ENVIRONMENT[name], path, name, stored[name])
         entries.append((digest(key), Grant(role, "*")))
     for slug in room_slugs:
         suffix = slug.upper().replace("-", "_")
         for name, role in PER_ROOM.items():
-            key = environ.get(f"LIVE_{name.upper()}_KEY_{suffix}") or str(rooms[slug][name])
+            variable = f"LIVE_{name.upper()}_KEY_{suffix}"
+            key = _strong_key(environ, variable, path, f"rooms.{slug}.{name}", rooms[slug][name])
             entries.append((digest(key), Grant(role, slug)))
     return Keyring(entries)
+
+
+def _strong_key(environ: dict[str, str], variable: str, path: Path, field: str, stored: object) -> str:
+    """The key in force (the variable wins over the file), checked under the name it came from."""
+    if environ.get(variable):
+        check_strength(variable, environ[variable])
+        return environ[variable]
+    check_strength(f"{path.name}: {field}", str(stored))
+    return str(stored)
 
 
 def _write_keys(path: Path, keys: dict[str, object]) -> dict[str, object]:
@@ -131,7 +157,9 @@ def _write_private(path: Path, text: str) -> None:
 
 def load_or_create_secret(path: Path) -> str:
     if path.exists():
-        return path.read_text("utf-8").strip()
+        secret = path.read_text("utf-8").strip()
+        check_strength(str(path), secret)
+        return secret
     path.parent.mkdir(parents=True, exist_ok=True)
     secret = secrets.token_urlsafe(32)
     _write_private(path, secret)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import resource
 import sys
 from pathlib import Path
 
-from .access import load_or_create_keys, load_or_create_secret
+from .access import WeakCredential, check_strength, load_or_create_keys, load_or_create_secret
 from .config import ConfigError, EventFile, parse_event_file
 from .engines.engine import Engine
 from .engines.redis import RedisStorage
@@ -17,6 +18,8 @@ from .hub import Hub
 from .media import create_media
 from .service import Service, initial_states
 from .settings import DEFAULT_CONFIG, ServeSettings, add_arguments, resolve
+
+log = logging.getLogger(__name__)
 
 WS_MAX_SIZE = 64 * 1024  # protocol limit; the stream answers frames over 16 KiB with an error
 
@@ -30,6 +33,8 @@ def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
         storage = SqliteStorage(settings.data_dir / f"{event_file.event.slug}.sqlite3")
     engine = Engine(storage, initial_states(event_file))
     slugs = [room.slug for room in event_file.rooms]
+    if settings.secret:
+        check_strength("LIVE_SECRET (--secret)", settings.secret)
     secret = settings.secret or load_or_create_secret(settings.data_dir / "secret")
     keyring = load_or_create_keys(settings.keys_path, slugs).with_tag_secret(secret)
     hub = Hub(engine)
@@ -41,7 +46,7 @@ def serve(settings: ServeSettings) -> int:
     import uvicorn
 
     from .web.app import create_app
-    from .web.frames import LiveWebSocketProtocol
+    from .web.connections import ConnectionCounter, guarded_protocols, trusted_proxies
 
     try:
         event_file = parse_event_file(settings.config)
@@ -49,7 +54,11 @@ def serve(settings: ServeSettings) -> int:
         print(error, file=sys.stderr)
         print(f"\nFix the event file, or run 'live check {settings.config}' for the list.", file=sys.stderr)
         return 2
-    service = build_service(settings, event_file)
+    try:
+        service = build_service(settings, event_file)
+    except WeakCredential as weak:
+        print(f"live: refusing to start: {weak}", file=sys.stderr)
+        return 2
     location = service.engine.storage.location
     engine = f"Redis at {location}" if settings.redis else f"embedded ({location})"
     base = settings.base_url
@@ -59,7 +68,13 @@ def serve(settings: ServeSettings) -> int:
     for room in event_file.rooms:
         print(f"  {room.slug:<26} {base}/r/{room.slug}")
     print(f"  admin:  {base}/admin  (keys: {settings.keys_path}, or the LIVE_*_KEY variables)")
+    soft, hard = raise_open_file_limit()
+    print(f"  open files: up to {soft} (hard limit {hard})")
     sys.stdout.flush()
+    http_protocol, ws_protocol = guarded_protocols(
+        settings.header_timeout,
+        ConnectionCounter(settings.max_connections_per_address, trusted_proxies(settings.forwarded_allow_ips)),
+    )
     uvicorn.run(
         create_app(service),
         host=settings.host,
@@ -68,7 +83,8 @@ def serve(settings: ServeSettings) -> int:
         ws_ping_interval=settings.ws_ping_interval,
         ws_ping_timeout=settings.ws_ping_timeout,
         ws_max_size=WS_MAX_SIZE,
-        ws=LiveWebSocketProtocol,  # uvicorn's own, plus direct frame writes for the live stream
+        http=http_protocol,  # httptools, plus a request-head timeout and a cap per address
+        ws=ws_protocol,  # uvicorn's own, plus direct frame writes for the live stream
         ws_per_message_deflate=False,  # about twice the CPU per message for small JSON: see docs/CAPACITY.md
         backlog=4096,  # a keynote's QR code brings thousands of phones within seconds
         proxy_headers=True,
@@ -76,6 +92,19 @@ def serve(settings: ServeSettings) -> int:
         timeout_graceful_shutdown=5,
     )
     return 0
+
+
+def raise_open_file_limit() -> tuple[int, int]:
+    """Every connection is a file descriptor, and the common soft limit of 1,024 is a few hundred
+    viewers; the hard limit is what the system allows this process. Returns (soft, hard) in force."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+        except (ValueError, OSError) as error:
+            log.warning("could not raise the open-file limit from %d to %d: %s", soft, target, error)
+    return resource.getrlimit(resource.RLIMIT_NOFILE)
 
 
 def check(path: Path) -> int:

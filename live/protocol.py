@@ -28,6 +28,7 @@ HTTP_STATUS = {
     "no_identity": 403,
     "not_found": 404,
     "conflict": 409,
+    "too_large": 413,
     "rate_limited": 429,
     "unavailable": 503,
 }

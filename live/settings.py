@@ -49,6 +49,25 @@ SETTINGS = (
         "127.0.0.1",
         "proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *)",
     ),
+    # abuse resistance (docs/CONFIGURATION.md)
+    Setting(
+        "header_timeout", "--header-timeout", "LIVE_HEADER_TIMEOUT", 10.0, "seconds a request head may take", float
+    ),
+    Setting(
+        "max_connections_per_address",
+        "--max-connections-per-address",
+        "LIVE_MAX_CONNECTIONS_PER_ADDRESS",
+        256,
+        "open connections one client address may hold (0: no cap)",
+        int,
+    ),
+    Setting(
+        "csp_connect_src",
+        "--csp-connect-src",
+        "LIVE_CSP_CONNECT_SRC",
+        "",
+        "other origins the pages may fetch from (other processes' advertise URLs, space-separated)",
+    ),
     # video (docs/VIDEO.md)
     Setting("demo", "--demo", "LIVE_DEMO", False, "publish a generated test stream into every room", bool),
     Setting(
@@ -76,6 +95,9 @@ class ServeSettings:
     secure_cookies: bool = False
     log_level: str = "info"
     forwarded_allow_ips: str = "127.0.0.1"
+    header_timeout: float = 10.0
+    max_connections_per_address: int = 256
+    csp_connect_src: str = ""
     demo: bool = False
     advertise_url: str | None = None
     webrtc_seats: int = 300

@@ -9,7 +9,8 @@ room; with append-only files on, a Redis restart loses nothing.
 
 Keys, for event E and room R: ``live:E:R:epoch``, ``:offset``, ``:events`` (stream, ids are
 ``offset-0``, field ``p`` holds ``StoredEvent.payload``), ``:snapshot`` (JSON with its epoch and
-offset), ``:snapshot_offset``. Channel: ``live:E:events:R``.
+offset), ``:snapshot_offset``; ``live:E:revoked:LOGIN`` marks a login ended by logging out (it
+expires with the session cookie). Channel: ``live:E:events:R``.
 """
 
 from __future__ import annotations
@@ -184,6 +185,18 @@ class RedisStorage(Storage):
     async def follow(self, follower: Follower) -> None:
         self._following = asyncio.create_task(self._follow(follower), name="redis-follow")
         await asyncio.wait_for(self._subscribed.wait(), timeout=10)
+
+    async def revoke_login(self, login_id: str, lifetime: float) -> None:
+        try:
+            await self._redis.set(f"{self._prefix}:revoked:{login_id}", "1", ex=max(1, int(lifetime)))
+        except (RedisError, OSError) as error:
+            raise StorageUnavailable("Redis cannot be reached; the logout was not recorded") from error
+
+    async def is_login_revoked(self, login_id: str) -> bool:
+        try:
+            return bool(await self._redis.exists(f"{self._prefix}:revoked:{login_id}"))
+        except (RedisError, OSError) as error:
+            raise StorageUnavailable("Redis cannot be reached") from error
 
     def _on_message(self, follower: Follower, room_id: str, message: str) -> None:
         if room_id not in self._rooms:

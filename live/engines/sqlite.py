@@ -7,8 +7,11 @@ killing ``live serve`` loses nothing that was accepted. A room keeps its epoch a
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,9 @@ CREATE TABLE IF NOT EXISTS events (
     PRIMARY KEY (room_id, offset)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS snapshots (room_id TEXT PRIMARY KEY, offset INTEGER NOT NULL, payload TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS revoked_logins (login_id TEXT PRIMARY KEY, expires_at REAL NOT NULL);
 """
+FILE_MODE = 0o077  # umask while SQLite creates the database and its -wal/-shm files: owner only
 
 
 class SqliteStorage(Storage):
@@ -38,10 +43,17 @@ class SqliteStorage(Storage):
 
     async def open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash; fsync at checkpoints
-        self._db.executescript(SCHEMA)
+        previous = os.umask(FILE_MODE)  # questions and names are not for other users of the machine
+        try:
+            self._db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")  # creates the -wal and -shm files
+            self._db.execute("PRAGMA synchronous=NORMAL")  # durable across a process crash; fsync at checkpoints
+            self._db.executescript(SCHEMA)
+        finally:
+            os.umask(previous)
+        for suffix in ("", "-wal", "-shm"):  # files made by an older version, before the umask
+            with contextlib.suppress(FileNotFoundError):
+                os.chmod(f"{self.path}{suffix}", 0o600)
 
     @property
     def _connection(self) -> sqlite3.Connection:
@@ -55,7 +67,7 @@ class SqliteStorage(Storage):
             self._db = None
 
     async def health(self) -> dict[str, Any]:
-        return {"engine": self.name, "database": str(self.path), "ok": self._db is not None}
+        return {"engine": self.name, "ok": self._db is not None}  # no path: /healthz is public
 
     async def load(self, room_id: str) -> StoredRoom:
         db = self._connection
@@ -97,3 +109,15 @@ class SqliteStorage(Storage):
 
     async def follow(self, follower: Follower) -> None:
         return  # nobody else writes this file
+
+    async def revoke_login(self, login_id: str, lifetime: float) -> None:
+        now = time.time()
+        db = self._connection
+        with db:
+            db.execute("BEGIN")
+            db.execute("DELETE FROM revoked_logins WHERE expires_at < ?", (now,))
+            db.execute("INSERT OR REPLACE INTO revoked_logins VALUES (?, ?)", (login_id, now + lifetime))
+
+    async def is_login_revoked(self, login_id: str) -> bool:
+        row = self._connection.execute("SELECT 1 FROM revoked_logins WHERE login_id = ?", (login_id,)).fetchone()
+        return row is not None

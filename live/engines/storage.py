@@ -122,3 +122,11 @@ class Storage(ABC):
     @abstractmethod
     async def follow(self, follower: Follower) -> None:
         """Pass other processes' appends to ``follower`` from now on; returns once it does."""
+
+    # -- logins ended by logging out: a copy of the cookie must not outlive the logout ---------
+    @abstractmethod
+    async def revoke_login(self, login_id: str, lifetime: float) -> None:
+        """Remember for ``lifetime`` seconds (a session cookie's age) that a login has ended."""
+
+    @abstractmethod
+    async def is_login_revoked(self, login_id: str) -> bool: ...

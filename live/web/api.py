@@ -20,7 +20,8 @@ from ..engines.storage import StorageUnavailable
 from ..export import poll_results, polls_to_csv, question_rows, to_csv
 from ..protocol import HTTP_STATUS, error_body
 from ..service import Service
-from . import identity
+from . import identity, logins
+from .bodies import read_body
 
 MAX_BODY = 16 * 1024
 
@@ -45,12 +46,7 @@ def _service(request: Request) -> Service:
 async def _json_body(request: Request) -> Any:
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise InvalidInput("send the body as application/json")
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_BODY:
-        raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")
-    body = await request.body()
-    if len(body) > MAX_BODY:
-        raise InvalidInput(f"the body is larger than {MAX_BODY} bytes")
+    body = await read_body(request, MAX_BODY)  # BodyTooLarge: 413 (app.py)
     try:
         return json.loads(body)
     except (ValueError, RecursionError):  # RecursionError: nested thousands deep
@@ -164,6 +160,10 @@ async def me(request: Request) -> Response:
 async def login(request: Request) -> Response:
     service = _service(request)
     try:
+        logins.check_attempt(request)
+    except logins.LoginRefused as refused:
+        return login_refusal(refused)
+    try:
         payload = await _json_body(request)
     except CommandRefused as refused:
         return error(refused.code, refused.message, 400)
@@ -173,12 +173,23 @@ async def login(request: Request) -> Response:
     grants = service.keyring.grants_for(key)
     if not grants:
         return error("forbidden", "this key is not valid for this event", 403)
-    identity.add_grants(request, grants)
+    logins.log_in(request, grants)
     return JSONResponse({"grants": [{"role": g.role.value, "room": g.room} for g, _ in grants]})
 
 
+def login_refusal(refused: logins.LoginRefused) -> Response:
+    """A cross-site or too frequent login or logout, as the API's JSON error (pages too)."""
+    headers = {"retry-after": str(refused.retry_after)} if refused.retry_after else None
+    detail: dict[str, object] | None = {"retry_after": refused.retry_after} if refused.retry_after else None
+    return error(refused.code, refused.message, headers=headers, detail=detail)
+
+
 async def logout(request: Request) -> Response:
-    request.session.pop("grants", None)
+    try:
+        logins.check_same_site(request)
+    except logins.LoginRefused as refused:
+        return login_refusal(refused)
+    await logins.log_out(request)
     return JSONResponse({"ok": True})
 
 
@@ -256,7 +267,7 @@ async def admin_overview(request: Request) -> Response:
 
 async def healthz(request: Request) -> Response:
     service = _service(request)
-    health = await service.engine.health()
+    health = await service.engine.health()  # no file paths or addresses: /healthz is public
     return JSONResponse(health, status_code=200 if health.get("ok") else 503)
 
 

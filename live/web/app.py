@@ -22,11 +22,12 @@ from starlette.websockets import WebSocket
 
 from .. import metrics
 from ..service import Service
-from . import api, hls, pages, video
+from . import api, hls, logins, pages, video
+from .bodies import BodyTooLarge
+from .headers import SecurityHeaders, security_headers
+from .logins import SESSION_MAX_AGE, RevokedLogins
 from .pages import WEB_DIR
 from .stream import room_stream
-
-SESSION_MAX_AGE = 14 * 24 * 3600  # covers a two-day event and its rehearsals
 
 
 async def _measure_loop_lag() -> None:
@@ -44,6 +45,11 @@ async def _http_error(request: Request, exc: Exception) -> Response:
         code = {404: "not_found", 405: "invalid"}.get(exc.status_code, "invalid")
         return api.error(code, str(exc.detail), exc.status_code, dict(exc.headers or {}))
     return PlainTextResponse(str(exc.detail), status_code=exc.status_code, headers=exc.headers)
+
+
+async def _too_large(request: Request, exc: Exception) -> Response:
+    """A body over its cap (bodies.py), wherever it was read."""
+    return api.error("too_large", str(exc), 413)
 
 
 STREAM_PATH = re.compile(r"^/ws/rooms/(?P<room>[^/]+)$")
@@ -103,6 +109,8 @@ def create_app(service: Service) -> LiveApp:
         "same_site": "lax",
         "https_only": service.settings.secure_cookies,
     }
+    settings = service.settings
+    headers = security_headers(settings.secure_cookies, tuple(settings.csp_connect_src.split()))
     app = Starlette(
         routes=[
             *pages.routes,
@@ -112,9 +120,17 @@ def create_app(service: Service) -> LiveApp:
             Route("/favicon.ico", _favicon),  # what browsers ask for when a page names no icon
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],
-        middleware=[Middleware(SessionMiddleware, **session_options)],
+        middleware=[
+            Middleware(SecurityHeaders, headers=headers),
+            Middleware(SessionMiddleware, **session_options),
+            Middleware(RevokedLogins, storage=service.engine.storage),
+        ],
         lifespan=lifespan,
-        exception_handlers={HTTPException: _http_error},
+        exception_handlers={HTTPException: _http_error, BodyTooLarge: _too_large},
     )
     app.state.service = service
-    return LiveApp(app, lambda inner: SessionMiddleware(inner, **session_options))
+    app.state.login_attempts = logins.new_attempt_limiter()
+    return LiveApp(
+        app,
+        lambda inner: SessionMiddleware(RevokedLogins(inner, service.engine.storage), **session_options),
+    )

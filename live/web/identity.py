@@ -45,3 +45,9 @@ def set_display_name(connection: HTTPConnection, name: str | None) -> str | None
     cleaned = clean_text(name, field="name", max_length=MAX_NAME_LENGTH, multiline=False) if name else None
     connection.session["name"] = cleaned
     return cleaned
+
+
+def client_address(connection: HTTPConnection) -> str:
+    """The address limits are counted against: the connecting address (uvicorn's proxy_headers
+    has already put a trusted proxy's X-Forwarded-For there)."""
+    return connection.client.host if connection.client else "unknown"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import segno
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -21,12 +21,14 @@ from ..domain.errors import NotAllowed
 from ..domain.questions import QuestionStatus
 from ..domain.roles import Role, reader_audience
 from ..service import Service
-from . import identity
-from .api import room_view
+from . import identity, logins
+from .api import login_refusal, room_view
+from .bodies import read_body
 from .i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, script_messages, translations
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 ONE_YEAR = 365 * 24 * 3600
+MAX_FORM = 4 * 1024  # the login form: a key of at most 200 characters and the page to go back to
 
 
 def _environment(language: str) -> Environment:
@@ -177,17 +179,25 @@ async def login(request: Request) -> Response:
     next_page = _safe_next(request.query_params.get("next"))
     if request.method == "GET":
         return render(request, "login.html", next_page=next_page, failed=False)
-    form = await request.form()
+    try:
+        logins.check_attempt(request)
+    except logins.LoginRefused as refused:
+        return login_refusal(refused)
+    form = dict(parse_qsl((await read_body(request, MAX_FORM)).decode("utf-8", "replace")))
     key = form.get("key")
     grants = service.keyring.grants_for(key) if isinstance(key, str) and 0 < len(key) <= 200 else []
     if not grants:
         return render(request, "login.html", status=403, next_page=next_page, failed=True)
-    identity.add_grants(request, grants)
+    logins.log_in(request, grants)
     return RedirectResponse(_safe_next(str(form.get("next") or next_page)), status_code=303)
 
 
 async def logout(request: Request) -> Response:
-    request.session.pop("grants", None)
+    try:
+        logins.check_same_site(request)
+    except logins.LoginRefused as refused:
+        return login_refusal(refused)
+    await logins.log_out(request)
     return RedirectResponse("/", status_code=303)
 
 

@@ -8,7 +8,6 @@ import contextlib
 import json
 import logging
 from typing import Any
-from urllib.parse import urlsplit
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
@@ -21,6 +20,7 @@ from ..protocol import encode
 from ..service import Service
 from . import identity
 from .frames import frame_writer
+from .origin import same_origin_stream
 
 log = logging.getLogger(__name__)
 
@@ -31,14 +31,13 @@ def _error(code: str, message: str, ref: object = None, **detail: object) -> str
     return encode(protocol.error(code, message, ref, **detail))
 
 
-def _same_origin(websocket: WebSocket) -> bool:
-    origin = websocket.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == websocket.headers.get("host")
-
-
 def _resume_position(websocket: WebSocket) -> Position | None:
+    """Where the client asks to resume; anything but an epoch and ASCII digits is no resume (a
+    snapshot). ``"²".isdigit()`` is true, hence the explicit check."""
     epoch, offset = websocket.query_params.get("epoch"), websocket.query_params.get("offset")
-    if not epoch or offset is None or not offset.isdigit() or len(epoch) > 64:
+    if not epoch or offset is None or len(epoch) > 64 or len(offset) > 18:
+        return None
+    if not (offset.isascii() and offset.isdigit()):
         return None
     return Position(epoch, int(offset))
 
@@ -55,7 +54,7 @@ async def room_stream(websocket: WebSocket) -> None:
     if not service.has_room(room_id):
         await _refuse(websocket, "not_found", f"no room {room_id!r} in this event")
         return
-    if not _same_origin(websocket):
+    if not same_origin_stream(websocket):
         await _refuse(websocket, "forbidden", "cross-site connections are not allowed")
         return
     actor = identity.actor(websocket)  # the session as it was at the handshake, for the whole connection

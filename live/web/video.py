@@ -24,6 +24,7 @@ from ..media.offer import MAX_OFFER_BYTES, Offer, OfferRefused, read_offer
 from ..media.service import Busy, Elsewhere, MediaService, Offline
 from ..service import Service
 from . import api, identity
+from .bodies import BodyTooLarge, read_body
 
 CORS = {
     "Access-Control-Allow-Origin": "*",
@@ -32,6 +33,9 @@ CORS = {
     "Access-Control-Expose-Headers": "Location, Link, ETag, Accept-Post",
     "Access-Control-Max-Age": "86400",
 }
+
+
+PRIVATE_PUBLISHER_FIELDS = ("software", "process")
 
 
 def _error(code: str, message: str, status: int, headers: dict[str, str] | None = None) -> Response:
@@ -65,11 +69,10 @@ async def _offer(request: Request, sending: bool) -> Offer | Response:
     """The checked offer, or an error response (415, 413, 400)."""
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/sdp":
         return _error("unsupported_media_type", "send the offer as application/sdp", 415)
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_OFFER_BYTES:
-        return _error("invalid", f"the offer is larger than {MAX_OFFER_BYTES} bytes", 413)
     try:
-        return read_offer(await request.body(), sending)
+        return read_offer(await read_body(request, MAX_OFFER_BYTES), sending)
+    except BodyTooLarge as too_large:
+        return _error("too_large", str(too_large), 413)
     except OfferRefused as refused:
         return _error("invalid", str(refused), 400)
 
@@ -159,7 +162,12 @@ async def video_status(request: Request) -> Response:
     media = _media(request)
     if room_id not in media.rooms:
         return _error("not_found", "no such room in this event", 404)
-    return JSONResponse({**media.overview(room_id), **media.status(room_id)}, headers=CORS)
+    overview = media.overview(room_id)
+    publisher = overview.get("publisher")
+    if isinstance(publisher, dict) and not identity.actor(request).moderates(room_id):
+        # the publisher's software (its User-Agent) and process URL are for the room's moderators
+        overview["publisher"] = {k: v for k, v in publisher.items() if k not in PRIVATE_PUBLISHER_FIELDS}
+    return JSONResponse({**overview, **media.status(room_id)}, headers=CORS)
 
 
 routes = [

@@ -184,6 +184,8 @@
       maxLiveSyncPlaybackRate: 1.25,
       manifestLoadingMaxRetry: 6,
       manifestLoadingRetryDelay: 500,
+      // fMP4 segments need no transmuxing, so no worker: the CSP allows no blob: workers.
+      enableWorker: false,
     });
     hls = player;
     video.onplaying = onPlaying;
