@@ -127,7 +127,7 @@ def test_edit_keeps_the_original_and_reply_star_labels() -> None:
 
 def test_a_star_or_a_label_is_not_announced_to_the_public_nor_to_the_asker() -> None:
     state = room(ModerationMode.POST)
-    live_id, pending_id = ask(state, text="A public question"), ask(state, text="Buy spam")
+    live_id, pending_id = ask(state, text="A public question").id, ask(state, text="Buy spam").id
     state.questions[pending_id] = state.questions[pending_id].model_copy(update={"status": QuestionStatus.PENDING})
     for qid in (live_id, pending_id):
         star = do(state, MOD, {"type": "star_question", "question_id": qid, "starred": True})
@@ -142,11 +142,11 @@ def test_a_star_or_a_label_is_not_announced_to_the_public_nor_to_the_asker() -> 
 
 def test_merging_names_publicly_only_askers_whose_question_was_public() -> None:
     state = room(ModerationMode.PRE)
-    kept = ask(state, ANN, "Hydrogen trucks?")
+    kept = ask(state, ANN, "Hydrogen trucks?").id
     do(state, MOD, {"type": "moderate_question", "question_id": kept, "action": "approve"})
-    approved = ask(state, Actor("cat", "Cat"), "Hydrogen trucks!")
+    approved = ask(state, Actor("cat", "Cat"), "Hydrogen trucks!").id
     do(state, MOD, {"type": "moderate_question", "question_id": approved, "action": "approve"})
-    pending = ask(state, Actor("dan", "Dan Secret"), "Hydrogen trucks??")  # never approved
+    pending = ask(state, Actor("dan", "Dan Secret"), "Hydrogen trucks??").id  # never approved
     events = do(state, MOD, {"type": "merge_questions", "question_id": kept, "duplicate_ids": [approved, pending]})
     public = [project(event, Audience.PUBLIC) for event in events]
     view = next(m for m in public if m and m["type"] == "question")["question"]
