@@ -28,7 +28,7 @@ def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
         storage = RedisStorage(settings.redis, event_file.event.slug)
     else:
         storage = SqliteStorage(settings.data_dir / f"{event_file.event.slug}.sqlite3")
-    engine = Engine(storage, initial_states(event_file))
+    engine = Engine(storage, initial_states(event_file), deadline=settings.command_deadline)
     slugs = [room.slug for room in event_file.rooms]
     secret = settings.secret or load_or_create_secret(settings.data_dir / "secret")
     keyring = load_or_create_keys(settings.keys_path, slugs).with_tag_secret(secret)

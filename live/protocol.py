@@ -29,7 +29,8 @@ HTTP_STATUS = {
     "not_found": 404,
     "conflict": 409,
     "rate_limited": 429,
-    "unavailable": 503,
+    "unavailable": 503,  # not applied, for certain: retry when you like
+    "unknown_outcome": 504,  # may or may not have been applied: retry with the same Idempotency-Key
 }
 
 
