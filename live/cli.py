@@ -74,6 +74,11 @@ def serve(settings: ServeSettings) -> int:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,  # the client address limits playback per address
         timeout_graceful_shutdown=5,
+        # Longer than a freeze we expect to survive: when a process resumes, uvicorn's keep-alive
+        # timer fires before a request that arrived meanwhile is read, and the connection is
+        # reset with that request unanswered (tests/test_outcomes.py). Browsers keep idle
+        # connections longer than uvicorn's 5 s default anyway (Firefox 115 s, Chrome 300 s).
+        timeout_keep_alive=settings.http_keep_alive,
     )
     return 0
 
