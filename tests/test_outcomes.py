@@ -30,7 +30,7 @@ from live.engines.engine import Engine
 from live.engines.redis import RedisStorage
 from live.engines.storage import OutcomeUnknown, StorageUnavailable
 
-from .conftest import LiveServer, RedisServer
+from .conftest import MODERATOR_KEY, LiveServer, RedisServer
 from .livetools import Person
 
 VIEWER = Actor("viewer-1", "Ann")
@@ -236,6 +236,23 @@ def test_a_key_over_http_is_answered_with_the_first_reply_across_restarts(
     assert after.json() == first.json()
     room = person.http.get("/api/rooms/main?as=viewer").json()
     assert room["live"]["offset"] == theirs.json()["offset"]  # nothing applied since
+
+
+def test_a_retried_move_moves_the_question_once(start_live: Callable[..., LiveServer]) -> None:
+    """Both halves of a move carry its key: the retry answers with the same copy in the other room."""
+    server = start_live()
+    moderator = Person(server)
+    moderator.login(MODERATOR_KEY)
+    asked = command(moderator, "main", {**ASK, "text": "Better asked in the other room?"}, None).json()
+    move = {"type": "move_question", "question_id": asked["question"]["id"], "to_room": "industry-chain"}
+    first = command(moderator, "main", move, "move-key-1")
+    again = command(moderator, "main", move, "move-key-1")
+    assert first.status_code == 200, first.text
+    assert again.json() == first.json() and first.json()["moved_to"]["question_id"]
+    there = moderator.http.get("/api/rooms/industry-chain?as=moderator").json()["live"]["questions"]
+    assert [q["id"] for q in there if q["text"] == "Better asked in the other room?"] == [
+        first.json()["moved_to"]["question_id"]
+    ]
 
 
 async def test_a_key_on_the_stream_is_answered_with_the_first_ack(start_live: Callable[..., LiveServer]) -> None:

@@ -119,7 +119,9 @@ class Storage(ABC):
     @abstractmethod
     async def append(self, room_id: str, events: list[StoredEvent]) -> None:
         """Durably append events numbered right after the room's last offset, all or none; raises
-        StaleReplica when that offset (or the epoch) is no longer the one they follow."""
+        StaleReplica when that offset (or the epoch) is no longer the one they follow (nothing
+        stored), StorageUnavailable only when certainly nothing was stored, and OutcomeUnknown
+        when it may have been. A storage that cannot tell yet keeps trying until it can."""
 
     @abstractmethod
     async def read_after(self, room_id: str, offset: int, limit: int) -> list[StoredEvent]:
