@@ -31,7 +31,7 @@ def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
         storage = RedisStorage(settings.redis, event_file.event.slug)
     else:
         storage = SqliteStorage(settings.data_dir / f"{event_file.event.slug}.sqlite3")
-    engine = Engine(storage, initial_states(event_file))
+    engine = Engine(storage, initial_states(event_file), deadline=settings.command_deadline)
     slugs = [room.slug for room in event_file.rooms]
     if settings.secret:
         check_strength("LIVE_SECRET (--secret)", settings.secret)
@@ -90,6 +90,11 @@ def serve(settings: ServeSettings) -> int:
         proxy_headers=True,
         forwarded_allow_ips=settings.forwarded_allow_ips,  # the client address limits playback per address
         timeout_graceful_shutdown=5,
+        # Longer than a freeze we expect to survive: when a process resumes, uvicorn's keep-alive
+        # timer fires before a request that arrived meanwhile is read, and the connection is
+        # reset with that request unanswered (tests/test_outcomes.py). Browsers keep idle
+        # connections longer than uvicorn's 5 s default anyway (Firefox 115 s, Chrome 300 s).
+        timeout_keep_alive=settings.http_keep_alive,
     )
     return 0
 

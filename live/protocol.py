@@ -30,7 +30,8 @@ HTTP_STATUS = {
     "conflict": 409,
     "too_large": 413,
     "rate_limited": 429,
-    "unavailable": 503,
+    "unavailable": 503,  # not applied, for certain: retry when you like
+    "unknown_outcome": 504,  # may or may not have been applied: retry with the same Idempotency-Key
 }
 
 

@@ -18,6 +18,7 @@ from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, parse_c
 from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
 from .domain.events import QuestionChanged
 from .domain.filters import RoomPolicy, WordFilter
+from .domain.idempotency import parse_key, scoped_key
 from .domain.replies import command_reply
 from .domain.roles import Actor, Role
 from .domain.room import RoomSettings, RoomState
@@ -61,17 +62,18 @@ class Service:
         self.policies = room_policies(self.event_file)
 
     async def _receive_moved(
-        self, from_room: str, command: MoveQuestion, actor: Actor, moved: QuestionChanged
+        self, from_room: str, command: MoveQuestion, actor: Actor, moved: QuestionChanged, key: str | None
     ) -> str | None:
         """The second half of a move, with the question as the move's own event recorded it (so an
         edit that landed just before is kept), in the status it had. Rooms are separate logs, so
         this is a second command: if it fails (storage unavailable), the question stays marked as
-        moved and the error is raised."""
+        moved and the error is raised. With the move's key, a retried move completes a second half
+        that failed and answers one that was applied, instead of receiving the question twice."""
         question = moved.question.model_copy(update={"status": moved.previous_status, "moved_to": None})
         voters = tuple(self.engine.state(from_room).upvotes.get(question.id, ()))
         arriving = ReceiveQuestion(question=question, voters=voters, from_room=from_room)
         result = await self.engine.execute(
-            command.to_room, arriving, actor, time.time(), self.policies[command.to_room]
+            command.to_room, arriving, actor, time.time(), self.policies[command.to_room], key
         )
         return result.created_id
 
@@ -87,13 +89,19 @@ class Service:
     def has_room(self, room_id: str) -> bool:
         return self.event_file.room(room_id) is not None
 
-    async def run_command(self, room_id: str, actor: Actor, raw: object) -> dict[str, Any]:
-        """Parse, limit, decide, store and publish one command; raises CommandRefused if refused."""
+    async def run_command(
+        self, room_id: str, actor: Actor, raw: object, idempotency_key: object = None
+    ) -> dict[str, Any]:
+        """Parse, limit, decide, store and publish one command; raises CommandRefused if refused,
+        StorageUnavailable (not applied) or OutcomeUnknown (maybe applied: retry with the same
+        key) past the engine's deadline. A key the room has applied answers as it did then."""
         if not self.has_room(room_id):
             raise NotFound(f"no room {room_id!r} in this event")
         if not actor.identified:  # a cookie-less client would be a new participant, a new vote, each time
             raise NoIdentity("open the room's page (or GET /api/me) first: it gives you your identity")
         command = parse_command(raw)
+        client_key = parse_key(idempotency_key)
+        key = None if client_key is None else scoped_key(actor.participant_id, command.type, client_key)
         if isinstance(command, MoveQuestion) and not self.has_room(command.to_room):
             raise NotFound(f"no room {command.to_room!r} in this event")
         started = time.monotonic()
@@ -104,11 +112,12 @@ class Service:
                 raise RateLimited(math.ceil(wait))
         outcome = "refused"
         try:
-            result = await self.engine.execute(room_id, command, actor, now=time.time(), policy=self.policies[room_id])
+            result = await self.engine.execute(room_id, command, actor, time.time(), self.policies[room_id], key)
             if isinstance(command, MoveQuestion) and result.events:
                 moved = result.events[0].event
                 assert isinstance(moved, QuestionChanged) and moved.action == "moved"
-                result.created_id = await self._receive_moved(room_id, command, actor, moved)
+                received_key = None if key is None else f"{key}/received"
+                result.created_id = await self._receive_moved(room_id, command, actor, moved, received_key)
             outcome = "ok"
         except CommandRefused:
             if limited:

@@ -40,6 +40,22 @@ SETTINGS = (
     Setting(
         "outbox_limit", "--outbox-limit", "LIVE_OUTBOX_LIMIT", 500, "messages queued per client before resync", int
     ),
+    Setting(
+        "command_deadline",
+        "--command-deadline",
+        "LIVE_COMMAND_DEADLINE",
+        5.0,
+        "seconds a command waits for storage before its client is told the outcome is unknown",
+        float,
+    ),
+    Setting(
+        "http_keep_alive",
+        "--http-keep-alive",
+        "LIVE_HTTP_KEEP_ALIVE",
+        75,
+        "seconds an idle HTTP connection is kept open",
+        int,
+    ),
     Setting("secure_cookies", "--secure-cookies", "LIVE_SECURE_COOKIES", False, "send cookies over HTTPS only", bool),
     Setting("log_level", "--log-level", "LIVE_LOG_LEVEL", "info", "debug, info, warning or error"),
     Setting(
@@ -92,6 +108,8 @@ class ServeSettings:
     ws_ping_interval: float = 20.0
     ws_ping_timeout: float = 20.0
     outbox_limit: int = 500
+    command_deadline: float = 5.0
+    http_keep_alive: int = 75
     secure_cookies: bool = False
     log_level: str = "info"
     forwarded_allow_ips: str = "127.0.0.1"

@@ -7,6 +7,15 @@ batch, not per vote, and each command still sees the state its predecessors left
 
 The storage (``storage.Storage``: SQLite or Redis) only stores; when another process wrote to
 the room first, its append says so (``StaleReplica``), and the batch is decided again here.
+
+No unknown outcome is passed off as a refusal. A command has a deadline: a caller still waiting
+for it then is told ``OutcomeUnknown`` if its batch was sent to storage (it may yet be applied),
+or ``StorageUnavailable`` if it was still queued (it is withdrawn: certainly not applied). While a
+room's write has been in flight longer than the deadline, the room accepts no new command
+(``StorageUnavailable`` at once) and ``health`` names it. A command with an idempotency key the
+room has applied is answered with that command's outcome and applies nothing: the replica keeps
+the key of every command whose first event is in its history (the room's last ``history_size``
+events, rebuilt from storage on start), and the decision checks it on the caught-up state.
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -27,7 +37,7 @@ from ..domain.filters import RoomPolicy
 from ..domain.roles import Actor
 from ..domain.room import RoomState
 from .batch import CommandResult, Waiting, decide_batch
-from .storage import Position, StaleReplica, Storage, StorageUnavailable, StoredEvent
+from .storage import OutcomeUnknown, Position, StaleReplica, Storage, StorageUnavailable, StoredEvent
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +45,7 @@ SNAPSHOT_EVERY = 500  # events between two durable snapshots of a room
 MAX_ATTEMPTS = 50  # optimistic retries when other processes keep writing to the same room
 MAX_BATCH = 100  # commands decided together and stored in one write
 READ_PAGE = 1000  # events read from storage at a time, when loading or catching up
+COMMAND_DEADLINE = 5.0  # seconds a caller waits for its command (settings: --command-deadline)
 
 Listener = Callable[[str, StoredEvent], None]
 
@@ -48,13 +59,34 @@ class Replica:
     snapshot_offset: int = 0
     waiting: list[Waiting] = field(default_factory=list)  # commands not yet decided, in arrival order
     committer: asyncio.Task[None] | None = None  # decides and stores the waiting commands, batch by batch
+    outcomes: dict[str, list[StoredEvent]] = field(default_factory=dict)  # idempotency key -> its events
+    writing_since: float | None = None  # time.monotonic() when the write in flight was sent
+
+    def keep(self, stored: StoredEvent) -> None:
+        """Add an event to the history; a key is forgotten when its command's first event leaves it."""
+        if self.history.maxlen is not None and len(self.history) == self.history.maxlen:
+            oldest = self.history[0]
+            if oldest.key is not None and self.outcomes.get(oldest.key, [None])[0] is oldest:
+                del self.outcomes[oldest.key]
+        self.history.append(stored)
+        if stored.key is not None:
+            self.outcomes.setdefault(stored.key, []).append(stored)
+
+    def writing_for(self, now: float) -> float:
+        """Seconds the write in flight has waited for storage (0: none in flight)."""
+        return 0.0 if self.writing_since is None else now - self.writing_since
 
 
 class Engine:
     def __init__(
-        self, storage: Storage, initial_states: dict[str, RoomState], snapshot_every: int = SNAPSHOT_EVERY
+        self,
+        storage: Storage,
+        initial_states: dict[str, RoomState],
+        snapshot_every: int = SNAPSHOT_EVERY,
+        deadline: float = COMMAND_DEADLINE,
     ) -> None:
         self.storage = storage
+        self.deadline = deadline
         self._initial_states = initial_states
         self._snapshot_every = snapshot_every
         self._replicas: dict[str, Replica] = {}
@@ -91,7 +123,8 @@ class Engine:
         while after < replica.offset:
             page = await self.storage.read_after(room_id, after, READ_PAGE)
             earlier = [event for event in page if event.offset <= replica.offset]
-            history.extend(earlier)  # already in the snapshot: history only
+            for stored_event in earlier:  # already in the snapshot: history (and keys) only
+                replica.keep(stored_event)
             if not earlier or len(earlier) < len(page):
                 break
             after = earlier[-1].offset
@@ -111,7 +144,17 @@ class Engine:
         await self.storage.close()
 
     async def health(self) -> dict[str, Any]:
-        return await self.storage.health()
+        """The storage's health, and the rooms not accepting writes while their storage does not
+        answer (then not ok)."""
+        health = await self.storage.health()
+        stalled = self.rooms_not_answering()
+        if stalled:
+            health = {**health, "ok": False, "rooms_not_accepting_writes": stalled}
+        return health
+
+    def rooms_not_answering(self) -> list[str]:
+        now = time.monotonic()
+        return [room_id for room_id, replica in self._replicas.items() if replica.writing_for(now) > self.deadline]
 
     # -- reading ----------------------------------------------------------------------------
     def listen(self, listener: Listener) -> None:
@@ -138,26 +181,69 @@ class Engine:
 
     # -- writing: group commit ----------------------------------------------------------------
     async def execute(
-        self, room_id: str, command: AnyCommand, actor: Actor, now: float, policy: RoomPolicy | None = None
+        self,
+        room_id: str,
+        command: AnyCommand,
+        actor: Actor,
+        now: float,
+        policy: RoomPolicy | None = None,
+        key: str | None = None,
     ) -> CommandResult:
         """Decide, store and apply one command; raises CommandRefused and changes nothing if refused.
 
+        ``key``: the command's scoped idempotency key (``domain.idempotency.scoped_key``). Raises
+        StorageUnavailable (not applied) or OutcomeUnknown (maybe applied) past the deadline.
         Once queued, the command belongs to the room's committer: a caller that is cancelled (its
         client went away) stops waiting, but the command is still decided with its batch.
         """
         replica = self._replicas[room_id]
         if self._closing:
-            raise StorageUnavailable("the server is shutting down; try again")
-        waiting = Waiting(command, actor, now, policy or RoomPolicy(), asyncio.get_running_loop().create_future())
+            raise StorageUnavailable("the server is shutting down; the command was not applied")
+        if key is not None and key in replica.outcomes:
+            return CommandResult.of_applied(replica.outcomes[key])
+        stalled = replica.writing_for(time.monotonic())
+        if stalled > self.deadline:
+            raise StorageUnavailable(
+                f"the room's storage has not answered for {stalled:.0f} s; the command was not applied"
+            )
+        waiting = Waiting(command, actor, now, policy or RoomPolicy(), asyncio.get_running_loop().create_future(), key)
         replica.waiting.append(waiting)
         if replica.committer is None or replica.committer.done():
             replica.committer = asyncio.create_task(self._commit_waiting(room_id, replica), name=f"commit-{room_id}")
-        return await waiting.outcome
+        expiry = asyncio.get_running_loop().call_later(self.deadline, self._expire, replica, waiting)
+        try:
+            return await waiting.outcome
+        finally:
+            expiry.cancel()
+
+    def _expire(self, replica: Replica, waiting: Waiting) -> None:
+        """The deadline passed: a command still queued is withdrawn (certainly not applied); one
+        whose batch was sent stays with the committer, and may still be applied."""
+        if waiting.outcome.done():
+            return
+        if waiting in replica.waiting:
+            replica.waiting.remove(waiting)
+            waiting.settle(
+                error=StorageUnavailable(
+                    f"the room's storage did not answer within {self.deadline:g} s; the command was not applied"
+                )
+            )
+            return
+        waiting.settle(
+            error=OutcomeUnknown(
+                f"the room's storage did not answer within {self.deadline:g} s; the command may or may not "
+                "have been applied: retry with the same idempotency key"
+            )
+        )
 
     @staticmethod
     def _refuse_waiting(replica: Replica, batch: Iterable[Waiting] = ()) -> None:
+        """On shutdown: the batch in flight may have been applied; the queued ones were not."""
+        in_flight = OutcomeUnknown("the server is shutting down; the command may or may not have been applied")
+        for waiting in batch:
+            waiting.settle(error=in_flight)
         stopping = StorageUnavailable("the server is shutting down; the command was not applied")
-        for waiting in [*batch, *replica.waiting]:
+        for waiting in replica.waiting:
             waiting.settle(error=stopping)
         replica.waiting.clear()
 
@@ -182,7 +268,7 @@ class Engine:
         try:
             await self._commit(room_id, replica, batch)
             return True
-        except StorageUnavailable as unavailable:
+        except (StorageUnavailable, OutcomeUnknown) as unavailable:
             failure: Exception = unavailable
         except Exception as error:
             if len(batch) > 1:
@@ -190,7 +276,10 @@ class Engine:
                 return False
             failure = error
         for waiting in batch:
-            waiting.settle(error=waiting.refused or failure)
+            if waiting.result is not None and waiting.result.replayed:
+                waiting.answer()  # applied before: its outcome is known whatever this write did
+            else:
+                waiting.settle(error=waiting.refused or failure)
         return True
 
     async def _commit(self, room_id: str, replica: Replica, batch: list[Waiting]) -> None:
@@ -200,10 +289,11 @@ class Engine:
         batch is then decided again on the caught-up state, as a single command would be.
         """
         for attempt in range(MAX_ATTEMPTS):
-            events = decide_batch(replica.state, batch)
+            events = decide_batch(replica.state, batch, replica.outcomes.get)
             if not events:
                 break
-            stored = self._number(replica, events)
+            stored = self._number(replica, batch)
+            replica.writing_since = time.monotonic()
             try:
                 await self.storage.append(room_id, stored)
             except StaleReplica:
@@ -211,27 +301,33 @@ class Engine:
                 # Jitter, so that two processes writing one room stop colliding in lockstep.
                 await asyncio.sleep(random.uniform(0, 0.002 * attempt))
                 continue
+            finally:
+                replica.writing_since = None
             self._advance(room_id, stored)
             for waiting in batch:
                 if waiting.events:
-                    waiting.settle(CommandResult(stored[: len(waiting.events)], waiting.created_id))
+                    waiting.result = CommandResult(stored[: len(waiting.events)], waiting.created_id)
                     stored = stored[len(waiting.events) :]
             break
         else:
-            busy = StorageUnavailable("the room is too busy; try again")
+            busy = StorageUnavailable("the room is too busy; the command was not applied")
             for waiting in batch:
                 waiting.settle(error=waiting.refused or busy)
             return
-        for waiting in batch:  # refused, or nothing to change (a repeated tap)
-            waiting.settle(CommandResult([]), waiting.refused)
+        for waiting in batch:  # stored, refused, nothing to change (a repeated tap), or applied before
+            waiting.answer()
         try:
             await self._maybe_snapshot(room_id, replica)
         except Exception:  # the log still holds every event: the next snapshot will do
             log.exception("room %s: snapshot at offset %d failed", room_id, replica.offset)
 
     @staticmethod
-    def _number(replica: Replica, events: list[Event]) -> list[StoredEvent]:
-        return [StoredEvent(replica.epoch, replica.offset + i, event) for i, event in enumerate(events, start=1)]
+    def _number(replica: Replica, batch: list[Waiting]) -> list[StoredEvent]:
+        """The batch's events, numbered, each with its command's idempotency key."""
+        keyed: list[tuple[Event, str | None]] = [(e, waiting.key) for waiting in batch for e in waiting.events]
+        return [
+            StoredEvent(replica.epoch, replica.offset + i, event, key) for i, (event, key) in enumerate(keyed, start=1)
+        ]
 
     async def _maybe_snapshot(self, room_id: str, replica: Replica) -> None:
         if replica.offset - replica.snapshot_offset < self._snapshot_every:
@@ -253,7 +349,7 @@ class Engine:
                 return False
             evolve(replica.state, stored.event)
             replica.offset = stored.offset
-            replica.history.append(stored)
+            replica.keep(stored)
             for listener in self._listeners:
                 try:
                     listener(room_id, stored)

@@ -7,6 +7,12 @@ appends the already encoded events to the room's capped history stream and publi
 stream is never trimmed past the room's last snapshot, so snapshot + stream always rebuild the
 room; with append-only files on, a Redis restart loses nothing.
 
+A write whose reply does not come is never called "not applied": the script may have run, or may
+run when Redis reads it. The same script is sent again until Redis answers; its offset check makes
+that safe (a second run finds the offset moved and says "stale", and the events found there are
+compared with ours). Meanwhile the engine refuses the room's new commands (engine.py). Only a
+write that failed while connecting, before anything was sent, is certainly not applied.
+
 Keys, for event E and room R: ``live:E:R:epoch``, ``:offset``, ``:events`` (stream, ids are
 ``offset-0``, field ``p`` holds ``StoredEvent.payload``), ``:snapshot`` (JSON with its epoch and
 offset), ``:snapshot_offset``; ``live:E:revoked:LOGIN`` marks a login ended by logging out (it
@@ -22,6 +28,8 @@ import logging
 from typing import Any
 
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
+from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -29,6 +37,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from .storage import (
     HISTORY_SIZE,
     Follower,
+    OutcomeUnknown,
     StaleReplica,
     Storage,
     StorageUnavailable,
@@ -69,19 +78,29 @@ redis.call('SET', KEYS[3], ARGV[2])
 return 1
 """
 
-APPEND_ATTEMPTS = 3  # tries of one append when the connection fails
+SOCKET_TIMEOUT = 5.0  # seconds to wait for a reply before sending a write again (it may have run)
+RESEND_PAUSE_MAX = 1.0  # seconds between two sends of a write Redis has not answered, at most
 StreamEntries = list[tuple[str, dict[str, str]]]
 
 
 class RedisStorage(Storage):
     name = "redis"
 
-    def __init__(self, url: str, event_slug: str, history_size: int = HISTORY_SIZE) -> None:
+    def __init__(
+        self, url: str, event_slug: str, history_size: int = HISTORY_SIZE, socket_timeout: float = SOCKET_TIMEOUT
+    ) -> None:
         super().__init__(history_size)
         self._url = url
         self._prefix = f"live:{event_slug}"
+        # No retries inside redis-py: a command it sent again after a timeout could run twice
+        # unseen. This module sends again itself, where the offset check makes it safe.
         self._redis: aioredis.Redis = aioredis.Redis.from_url(
-            url, decode_responses=True, health_check_interval=10, socket_connect_timeout=5, socket_timeout=10
+            url,
+            decode_responses=True,
+            health_check_interval=10,
+            socket_connect_timeout=5,
+            socket_timeout=socket_timeout,
+            retry=Retry(NoBackoff(), 0),
         )
         self._append_script = self._redis.register_script(APPEND_SCRIPT)
         self._snapshot_script = self._redis.register_script(SNAPSHOT_SCRIPT)
@@ -132,25 +151,29 @@ class RedisStorage(Storage):
         epoch, expected = events[0].epoch, events[0].offset - 1
         payloads = [stored.payload for stored in events]
         args: list[str | int] = [epoch, expected, self.history_size, self._channel(room_id), *payloads]
-        retried = False
-        try:
-            for attempt in range(APPEND_ATTEMPTS):
-                try:
-                    status, value = await self._append_script(keys=keys, args=args)
-                    break
-                except (RedisConnectionError, RedisTimeoutError):
-                    # After a Redis restart pooled connections are dead (each fails once and is
-                    # replaced); or the reply was lost after the script ran: checked below.
-                    if attempt == APPEND_ATTEMPTS - 1:
-                        raise
-                    retried = True
-            if status == "stale" and retried and await self._already_appended(room_id, expected, payloads):
-                status = "ok"  # the first attempt ran, only its reply was lost: do not decide it again
-        except (RedisConnectionError, RedisTimeoutError, OSError) as error:
-            raise StorageUnavailable("Redis cannot be reached; the command was not applied") from error
-        except RedisError as error:  # e.g. out of memory, or a read-only replica: nothing was written
-            log.error("room %s: Redis refused the write: %s", room_id, error)
-            raise StorageUnavailable("Redis refused the write; the command was not applied") from error
+        sent = 0  # sends whose outcome is not known: each may have run, or may still
+        while True:
+            try:
+                status, value = await self._append_script(keys=keys, args=args)
+                if status == "stale" and sent and await self._already_appended(room_id, expected, payloads):
+                    status = "ok"  # an earlier send ran, only its reply was lost: do not decide it again
+                break
+            except (RedisConnectionError, RedisTimeoutError, OSError) as error:
+                if not sent and _failed_before_sending(error):
+                    raise StorageUnavailable("Redis cannot be reached; the command was not applied") from error
+                # After a Redis restart pooled connections are dead (each fails once and is
+                # replaced); or the reply was lost or late, and the script ran or will: send again.
+                sent += 1
+                if sent == 2:
+                    log.warning("room %s: Redis does not answer a write (%s); sending it until it does", room_id, error)
+                await asyncio.sleep(min(RESEND_PAUSE_MAX, 0.1 * (sent - 1)))
+            except RedisError as error:  # e.g. out of memory, or a read-only replica: this send wrote nothing
+                log.error("room %s: Redis refused the write: %s", room_id, error)
+                if sent:
+                    raise OutcomeUnknown("Redis refused the write after an unanswered one") from error
+                raise StorageUnavailable("Redis refused the write; the command was not applied") from error
+        if sent > 1:
+            log.warning("room %s: Redis answered the write after %d sends", room_id, sent + 1)
         if status == "stale":
             raise StaleReplica(value)
         if status == "epoch":
@@ -162,8 +185,7 @@ class RedisStorage(Storage):
         entries: StreamEntries = await self._redis.xrange(  # type: ignore[assignment]
             self._key(room_id, "events"), min=f"({expected}-0", count=len(payloads)
         )
-        found = [json.loads(fields["p"])["event"] for _, fields in entries]
-        return found == [json.loads(payload)["event"] for payload in payloads]
+        return [json.loads(fields["p"]) for _, fields in entries] == [json.loads(p) for p in payloads]
 
     async def read_after(self, room_id: str, offset: int, limit: int) -> list[StoredEvent]:
         try:
@@ -242,3 +264,11 @@ class RedisStorage(Storage):
                 with contextlib.suppress(Exception):
                     await self._redis.connection_pool.disconnect()
                 await asyncio.sleep(0.5)
+
+
+def _failed_before_sending(error: Exception) -> bool:
+    """Whether redis-py failed while connecting (refused, or no handshake in time), before the
+    command was written. Its connect errors say "Error 111 connecting to HOST" or "Timeout
+    connecting to server" (redis/asyncio/connection.py); tests/test_outcomes.py checks that a
+    stopped Redis still reads so. Anything else may have been sent."""
+    return "connecting to" in str(error)

@@ -34,17 +34,20 @@ class StoredEvent:
     epoch: str
     offset: int
     event: Event
+    key: str | None = None  # the idempotency key of the command that made it (domain/idempotency.py)
 
     @cached_property
     def payload(self) -> str:
-        """``{"epoch": …, "offset": …, "event": …}`` with the event in the domain's own JSON; one
-        line (JSON strings hold no raw newline), which the Redis channel relies on."""
-        return f'{{"epoch": {json.dumps(self.epoch)}, "offset": {self.offset}, "event": {event_to_json(self.event)}}}'
+        """``{"epoch": …, "offset": …, "event": …}`` with the event in the domain's own JSON, and
+        ``"key"`` when its command had one (data stored before keys has none); one line (JSON
+        strings hold no raw newline), which the Redis channel relies on."""
+        head = f'{{"epoch": {json.dumps(self.epoch)}, "offset": {self.offset}, "event": {event_to_json(self.event)}'
+        return head + ("}" if self.key is None else f', "key": {json.dumps(self.key)}}}')
 
     @classmethod
     def from_payload(cls, payload: str | bytes) -> StoredEvent:
         data = json.loads(payload)
-        return cls(data["epoch"], data["offset"], event_from_data(data["event"]))
+        return cls(data["epoch"], data["offset"], event_from_data(data["event"]), data.get("key"))
 
 
 class StaleReplica(Exception):
@@ -52,7 +55,14 @@ class StaleReplica(Exception):
 
 
 class StorageUnavailable(Exception):
-    """The engine's storage cannot be reached; the command was not applied."""
+    """The command was not applied, for certain: the storage could not be reached before anything
+    was sent, refused the write, or the room is not accepting writes while its storage does not
+    answer."""
+
+
+class OutcomeUnknown(Exception):
+    """The storage did not answer in time: the command may or may not have been applied (it may
+    still be, when the storage answers). Retrying with the same idempotency key is safe."""
 
 
 def new_epoch() -> str:
@@ -109,7 +119,9 @@ class Storage(ABC):
     @abstractmethod
     async def append(self, room_id: str, events: list[StoredEvent]) -> None:
         """Durably append events numbered right after the room's last offset, all or none; raises
-        StaleReplica when that offset (or the epoch) is no longer the one they follow."""
+        StaleReplica when that offset (or the epoch) is no longer the one they follow (nothing
+        stored), StorageUnavailable only when certainly nothing was stored, and OutcomeUnknown
+        when it may have been. A storage that cannot tell yet keeps trying until it can."""
 
     @abstractmethod
     async def read_after(self, room_id: str, offset: int, limit: int) -> list[StoredEvent]:

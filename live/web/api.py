@@ -16,7 +16,7 @@ from ..domain.errors import CommandRefused, InvalidInput, RateLimited
 from ..domain.projection import snapshot
 from ..domain.questions import QuestionStatus
 from ..domain.roles import Role, reader_audience
-from ..engines.storage import StorageUnavailable
+from ..engines.storage import OutcomeUnknown, StorageUnavailable
 from ..export import poll_results, polls_to_csv, question_rows, to_csv
 from ..protocol import HTTP_STATUS, error_body
 from ..service import Service
@@ -125,14 +125,17 @@ async def run_command(request: Request) -> Response:
     room_id = request.path_params["room"]
     try:
         payload = await _json_body(request)
-        result = await service.run_command(room_id, identity.actor(request), payload)
+        key = request.headers.get("idempotency-key")
+        result = await service.run_command(room_id, identity.actor(request), payload, key)
     except CommandRefused as refused:
         response = error(refused.code, refused.message, detail=refused.detail)
         if isinstance(refused, RateLimited):  # for HTTP clients; pages read retry_after
             response.headers["retry-after"] = str(refused.retry_after)
         return response
     except StorageUnavailable as unavailable:
-        return error("unavailable", str(unavailable), 503)
+        return error("unavailable", str(unavailable))
+    except OutcomeUnknown as unknown:
+        return error("unknown_outcome", str(unknown))
     return JSONResponse(result)
 
 

@@ -89,6 +89,8 @@ SCRIPT_MESSAGES = [
     N_("rate_limited"),
     N_("Too often: try again in {seconds} s."),
     N_("unavailable"),
+    N_("unknown_outcome"),
+    N_("No answer from the server yet: trying again…"),
 ]
 
 

@@ -14,7 +14,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from .. import protocol
 from ..domain.errors import CommandRefused
 from ..domain.roles import Actor, reader_audience
-from ..engines.storage import Position, StorageUnavailable
+from ..engines.storage import OutcomeUnknown, Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
 from ..protocol import encode
 from ..service import Service
@@ -117,11 +117,13 @@ async def _handle(service: Service, connection: Connection, room_id: str, actor:
         connection.push(encode(protocol.pong(ref)))
     elif kind == "command":
         try:
-            result = await service.run_command(room_id, actor, request.get("command"))
+            result = await service.run_command(room_id, actor, request.get("command"), request.get("idempotency_key"))
         except CommandRefused as refused:
             connection.push(_error(refused.code, refused.message, ref, **refused.detail))
         except StorageUnavailable as error:
             connection.push(_error("unavailable", str(error), ref))
+        except OutcomeUnknown as error:
+            connection.push(_error("unknown_outcome", str(error), ref))
         else:
             connection.push(encode(protocol.ack(ref, result)))
     else:

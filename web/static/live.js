@@ -3,6 +3,11 @@
  * new Live.LiveRoom(room, role, {onSnapshot, onMessage, onStatus})
  *   .command(obj) -> Promise(result); rejects with {code, message}.
  *
+ * Every command carries an idempotency key, the same on each of its tries: the server applies a
+ * command with a key once, however often it is sent, and answers a retry as it answered the first.
+ * So a command with no answer in time (or whose connection dropped) is simply sent again, and
+ * the person is told plainly when its fate stays unknown.
+ *
  * The connection keeps the last (epoch, offset) it saw and resumes from it after a drop, so the
  * server sends only what was missed (or a fresh snapshot, after a "reload").
  * Everything shown to people is built with textContent: questions are hostile input.
@@ -34,7 +39,7 @@
     return typeof text === "string" && text ? text : t(key);
   }
 
-  var ERROR_CODES = ["forbidden", "not_found", "invalid", "conflict", "rate_limited", "unavailable"];
+  var ERROR_CODES = ["forbidden", "not_found", "invalid", "conflict", "rate_limited", "unavailable", "unknown_outcome"];
 
   /* The page's own words for the error, with what the person can act on: how long to wait, or
    * for "invalid" the server's detail (which field, which limit: "label is longer than 30
@@ -103,8 +108,56 @@
   var PING_EVERY = 20000;
   var SILENCE_LIMIT = 45000;
   var CONNECT_LIMIT = 15000;
-  var BACKOFF_FIRST = 500;
   var BACKOFF_MAX = 10000;
+
+  /* Reconnecting. A restarted process is back within seconds, so while one is expected back
+   * (EXPECTED_BACK after the drop) every viewer tries again every 0.5 to 3 s, at random: 5,000
+   * viewers of a process that died reach it at most ~6% per 100 ms once it is back, half of them
+   * within a second and all within 3 s (tests/browser/test_retries.py computes the schedule). The
+   * first try is spread over 0 to 2.5 s, for the process the balancer sends them to meanwhile.
+   * Later, every 5 to 10 s. */
+  var RETRY_FLOOR = 500;
+  var RETRY_SPREAD = 2500;
+  var EXPECTED_BACK = 30000;
+
+  function reconnectDelay(attempt, downFor, random) {
+    if (downFor < EXPECTED_BACK) return (attempt === 0 ? 0 : RETRY_FLOOR) + random() * RETRY_SPREAD;
+    return BACKOFF_MAX / 2 + random() * (BACKOFF_MAX / 2);
+  }
+
+  /* Commands. The server answers within its deadline (5 s by default); a page that hears nothing
+   * by COMMAND_TIMEOUT sends the command again, with the same key, after each of RETRY_AFTER. */
+  var COMMAND_TIMEOUT = 8000;
+  var RETRY_AFTER = [1000, 2000, 4000];
+
+  /* 128 random bits as hex: getRandomValues works on plain-HTTP pages too (randomUUID does not). */
+  function newKey() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  /* Runs attempt() until it succeeds or fails for good; an "unavailable" (not applied) or an
+   * "unknown_outcome" (maybe applied) is tried again, which the key makes safe. Once any try's
+   * outcome was unknown, so is the command's, whatever the later tries said. */
+  function withRetries(attempt, quiet) {
+    var tries = 0;
+    var unknown = false;
+    function run() {
+      return attempt().catch(function (error) {
+        var code = error && error.code;
+        if (code === "unknown_outcome") unknown = true;
+        if ((code !== "unknown_outcome" && code !== "unavailable") || tries >= RETRY_AFTER.length) {
+          if (unknown && code === "unavailable") throw { code: "unknown_outcome", message: error.message };
+          throw error;
+        }
+        var wait = RETRY_AFTER[tries++] * (0.75 + Math.random() * 0.5);
+        if (tries === 1 && !quiet) notice(t("No answer from the server yet: trying again…"));
+        return new Promise(function (resolve) { setTimeout(resolve, wait); }).then(run);
+      });
+    }
+    return run();
+  }
 
   function LiveRoom(room, role, handlers, options) {
     this.room = room;
@@ -117,7 +170,8 @@
     this.status = null;
     this.pending = {};
     this.nextRef = 1;
-    this.backoff = BACKOFF_FIRST;
+    this.attempts = 0; // reconnect attempts since the connection was last live
+    this.droppedAt = null;
     this.connected = false;
     this.everConnected = false;
     this.lastHeard = Date.now();
@@ -193,8 +247,8 @@
     this.connected = false;
     var pending = this.pending;
     this.pending = {};
-    Object.keys(pending).forEach(function (ref) {
-      pending[ref].reject({ code: "unavailable", message: "the connection was lost" });
+    Object.keys(pending).forEach(function (ref) { // sent, but no answer: it may have been applied
+      pending[ref].reject({ code: "unknown_outcome", message: "the connection was lost" });
     });
     this.setStatus(this.everConnected ? "reconnecting" : "connecting");
     this.reconnectSoon();
@@ -210,8 +264,8 @@
       clearTimeout(this.retryTimer);
     }
     var self = this;
-    var wait = delay === undefined ? this.backoff * (0.75 + Math.random() * 0.5) : delay;
-    if (delay === undefined) this.backoff = Math.min(this.backoff * 2, BACKOFF_MAX);
+    if (this.droppedAt === null) this.droppedAt = Date.now();
+    var wait = delay === undefined ? reconnectDelay(this.attempts++, Date.now() - this.droppedAt, Math.random) : delay;
     this.retryTimer = setTimeout(function () { self.connect(); }, wait);
   };
 
@@ -287,38 +341,68 @@
   LiveRoom.prototype.markLive = function () {
     this.connected = true;
     this.everConnected = true;
-    this.backoff = BACKOFF_FIRST;
+    this.attempts = 0;
+    this.droppedAt = null;
     this.setStatus("live");
   };
 
   LiveRoom.prototype.command = function (command) {
     var self = this;
+    var key = newKey();
+    return withRetries(function () { return self.sendCommand(command, key); }, this.options.quiet);
+  };
+
+  /* One try of a command on the stream: not sent (not connected) is "unavailable"; sent with no
+   * answer by COMMAND_TIMEOUT, or on a connection that dropped, is "unknown_outcome". */
+  LiveRoom.prototype.sendCommand = function (command, key) {
+    var self = this;
     return new Promise(function (resolve, reject) {
       var ref = "r" + self.nextRef++;
-      if (!self.connected || !self.send({ type: "command", ref: ref, command: command })) {
+      if (!self.connected || !self.send({ type: "command", ref: ref, idempotency_key: key, command: command })) {
         reject({ code: "unavailable", message: "not connected" });
         return;
       }
-      self.pending[ref] = { resolve: resolve, reject: reject };
+      var timer = setTimeout(function () {
+        if (!self.pending[ref]) return;
+        delete self.pending[ref];
+        reject({ code: "unknown_outcome", message: "no answer in time" });
+      }, COMMAND_TIMEOUT);
+      self.pending[ref] = {
+        resolve: function (result) { clearTimeout(timer); resolve(result); },
+        reject: function (error) { clearTimeout(timer); reject(error); },
+      };
     });
   };
 
   /* A command over HTTP (POST /api/rooms/{room}/commands): it reads the session cookie as it is
-   * now, so it sees a display name set after the live stream connected. Same result as an ack. */
-  function postCommand(room, command) {
+   * now, so it sees a display name set after the live stream connected. Same result as an ack.
+   * Sent with an Idempotency-Key, and again with the same key when no answer comes. */
+  function postCommand(room, command, options) {
+    var key = newKey();
+    return withRetries(function () { return postOnce(room, command, key); }, options && options.quiet);
+  }
+
+  function postOnce(room, command, key) {
+    var controller = new AbortController();
+    var timer = setTimeout(function () { controller.abort(); }, COMMAND_TIMEOUT);
     return fetch("/api/rooms/" + encodeURIComponent(room) + "/commands", {
       method: "POST",
-      headers: { "Content-Type": "application/json" },
+      headers: { "Content-Type": "application/json", "Idempotency-Key": key },
       credentials: "same-origin",
       body: JSON.stringify(command),
+      signal: controller.signal,
     }).then(function (response) {
       return response.json().catch(function () { return {}; }).then(function (body) {
+        clearTimeout(timer);
         if (response.ok) return body;
         var error = (body && body.error) || {};
-        throw { code: error.code || (response.status >= 500 ? "unavailable" : "invalid"), message: error.message || "", retry_after: error.retry_after };
+        // a 5xx without the API's own error (a proxy's 502, say): whether it was applied is unknown
+        throw { code: error.code || (response.status >= 500 ? "unknown_outcome" : "invalid"), message: error.message || "", retry_after: error.retry_after };
       });
     }, function () {
-      throw { code: "unavailable", message: "the server could not be reached" };
+      // No answer: timed out, or the connection dropped (possibly after the server read it).
+      clearTimeout(timer);
+      throw { code: "unknown_outcome", message: "no answer from the server" };
     });
   }
 
@@ -538,6 +622,7 @@
     roomFromSnapshot: roomFromSnapshot,
     applyRoomMessage: applyRoomMessage,
     LiveRoom: LiveRoom,
+    reconnectDelay: reconnectDelay,
     t: t,
     tIn: tIn,
     el: el,
