@@ -14,6 +14,15 @@ from ..domain.text import clean_text
 MAX_NAME_LENGTH = 40
 
 
+def client_address(connection: HTTPConnection) -> str:
+    """The address every per-address limit counts against: the peer uvicorn saw, which its
+    ProxyHeadersMiddleware has already replaced by the X-Forwarded-For address only when the
+    peer is a trusted proxy (``--forwarded-allow-ips``). A forged header from anyone else
+    changes nothing here."""
+    client = connection.client
+    return client.host if client is not None and client.host else "unknown"
+
+
 def participant_id(connection: HTTPConnection) -> str:
     session = connection.session
     if "pid" not in session:
