@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import metrics
+from . import metrics, protocol
 from .access import Keyring
 from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
@@ -25,8 +25,9 @@ from .engines.batch import CommandResult
 from .engines.engine import Engine
 from .hub import Hub
 from .media import MediaService
-from .ratelimit import RateLimiter
+from .ratelimit import AddressLimits, RateLimiter, VenueNetwork
 from .settings import ServeSettings
+from .vote_watch import VoteWatch
 
 
 def room_policies(event_file: EventFile) -> dict[str, RoomPolicy]:
@@ -34,6 +35,15 @@ def room_policies(event_file: EventFile) -> dict[str, RoomPolicy]:
         room.slug: RoomPolicy(word_filter=WordFilter.of([*event_file.event.blocked_words, *room.blocked_words]))
         for room in event_file.rooms
     }
+
+
+def address_limits(event_file: EventFile) -> AddressLimits:
+    """Per-address limits, scaled up inside the event file's venue networks."""
+    return AddressLimits(
+        VenueNetwork.for_phones(network, venue.phones)
+        for venue in event_file.venue_networks
+        for network in venue.ip_networks()
+    )
 
 
 def initial_states(event_file: EventFile) -> dict[str, RoomState]:
@@ -55,11 +65,47 @@ class Service:
     media: MediaService  # each room's video (live/media)
     keyring: Keyring
     secret: str
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: RateLimiter = field(default_factory=RateLimiter)  # per participant
     policies: dict[str, RoomPolicy] = field(init=False)
+    addresses: AddressLimits = field(init=False)  # per client address (identity.client_address)
+    vote_watch: VoteWatch = field(default_factory=VoteWatch)
 
     def __post_init__(self) -> None:
         self.policies = room_policies(self.event_file)
+        self.addresses = address_limits(self.event_file)
+
+    def _take_allowance(self, actor: Actor, address: str | None, kind: str, now: float) -> None:
+        """Count the command against its participant and its address; raises RateLimited (and
+        counts nothing) if either is spent."""
+        wait = self.limiter.allow(actor.participant_id, kind, now)
+        if wait:
+            raise RateLimited(math.ceil(wait))
+        wait = self.addresses.allow(address, kind, now) if address is not None else 0.0
+        if wait:
+            self.limiter.refund(actor.participant_id, kind)
+            raise RateLimited(math.ceil(wait))
+
+    def _give_back_allowance(self, actor: Actor, address: str | None, kind: str) -> None:
+        self.limiter.refund(actor.participant_id, kind)
+        if address is not None:
+            self.addresses.refund(address, kind)
+
+    def _watch_vote(self, room_id: str, command: Upvote | VotePoll, address: str, result: CommandResult) -> None:
+        """Tell the room's moderators when a question's or poll's recent votes come mostly from
+        one address (live/vote_watch.py); a vote that changed nothing is not counted."""
+        if not result.events or (isinstance(command, Upvote) and not command.voted):
+            return
+        if isinstance(command, Upvote):
+            target, target_id = "question", command.question_id
+        else:
+            target, target_id = "poll", command.poll_id
+        counted = None if self.addresses.in_venue_network(address) else address
+        alert = self.vote_watch.record(room_id, target, target_id, counted, time.time())
+        if alert is not None:
+            message = protocol.vote_alert(
+                alert.target, alert.target_id, alert.from_one_address, alert.recent_votes, alert.seconds, alert.at
+            )
+            self.hub.publish_to_moderators(room_id, message, key=f"vote_alert:{target}:{target_id}")
 
     def _upvote_reply(self, room_id: str, command: Upvote, actor: Actor, result: CommandResult) -> dict[str, Any]:
         """From the command's own event: commands decided in the same batch after it (the same
@@ -99,8 +145,11 @@ class Service:
     def has_room(self, room_id: str) -> bool:
         return self.event_file.room(room_id) is not None
 
-    async def run_command(self, room_id: str, actor: Actor, raw: object) -> dict[str, Any]:
-        """Parse, limit, decide, store and publish one command; raises CommandRefused if refused."""
+    async def run_command(self, room_id: str, actor: Actor, raw: object, address: str | None = None) -> dict[str, Any]:
+        """Parse, limit, decide, store and publish one command; raises CommandRefused if refused.
+
+        ``address`` is the client's (identity.client_address): the transports always give it;
+        without one (the service's own commands, tests) only the participant's limits apply."""
         if not self.has_room(room_id):
             raise NotFound(f"no room {room_id!r} in this event")
         if not actor.identified:  # a cookie-less client would be a new participant, a new vote, each time
@@ -111,9 +160,7 @@ class Service:
         started = time.monotonic()
         limited = not actor.has(Role.MODERATOR, room_id)  # moderators are never rate-limited
         if limited:
-            wait = self.limiter.allow(actor.participant_id, command.type, started)
-            if wait:
-                raise RateLimited(math.ceil(wait))
+            self._take_allowance(actor, address, command.type, started)
         outcome = "refused"
         try:
             result = await self.engine.execute(room_id, command, actor, now=time.time(), policy=self.policies[room_id])
@@ -124,10 +171,12 @@ class Service:
             outcome = "ok"
         except CommandRefused:
             if limited:
-                self.limiter.refund(actor.participant_id, command.type)
+                self._give_back_allowance(actor, address, command.type)
             raise
         finally:
             metrics.COMMANDS.labels(command=command.type, outcome=outcome).observe(time.monotonic() - started)
+        if limited and address is not None and isinstance(command, Upvote | VotePoll):
+            self._watch_vote(room_id, command, address, result)
         reply: dict[str, Any] = {"offset": result.events[-1].offset if result.events else None}
         if isinstance(command, MoveQuestion):
             reply["moved_to"] = {"room": command.to_room, "question_id": result.created_id}

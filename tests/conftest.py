@@ -82,6 +82,14 @@ MODERATOR_KEY = "moderator-key-for-tests"
 SCREEN_KEY = "screen-key-for-tests"
 METRICS_KEY = "metrics-key-for-tests"
 REPO = Path(__file__).resolve().parent.parent
+# Tests open hundreds of connections and identities from loopback: like a venue's Wi-Fi, it is
+# declared a venue network (added to a copy of the event file); the shipped file declares none.
+LOOPBACK_VENUE = """
+[[venue_networks]]
+name = "loopback (tests)"
+networks = ["127.0.0.0/8", "::1/128"]
+phones = 5000
+"""
 
 
 @dataclass
@@ -94,6 +102,7 @@ class LiveServer:
     config: Path = REPO / "config" / "summit-2023.toml"
     extra: tuple[str, ...] = ()
     environment: dict[str, str] = field(default_factory=dict)  # on top of the test keys and secret
+    loopback_venue: bool = True  # False: loopback is an ordinary address, as in the shipped event file
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -119,11 +128,15 @@ class LiveServer:
             "LIVE_SECRET": "secret-shared-by-test-servers",
             **self.environment,
         }
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        config = self.config
+        if self.loopback_venue:
+            config = self.data_dir / "event-with-loopback-venue.toml"
+            config.write_text(self.config.read_text(encoding="utf-8") + LOOPBACK_VENUE, encoding="utf-8")
         command = [sys.executable, "-m", "live", "serve", "--port", str(self.port), "--data-dir", str(self.data_dir),
-                   "--config", str(self.config), "--log-level", "warning", *self.extra]  # fmt: skip
+                   "--config", str(config), "--log-level", "warning", *self.extra]  # fmt: skip
         if self.redis_url:
             command += ["--redis", self.redis_url]
-        self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"server-{self.port}.log"
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(command, cwd=REPO, env=environment, stdout=log, stderr=log)
@@ -155,8 +168,14 @@ def start_live(tmp_path: Path) -> Iterator[Callable[..., LiveServer]]:
     """Starts ``live serve`` processes for a test and stops them after it."""
     servers: list[LiveServer] = []
 
-    def start(redis_url: str | None = None, data_dir: Path | None = None, extra: tuple[str, ...] = ()) -> LiveServer:
-        server = LiveServer(free_port(), data_dir or tmp_path / f"data-{len(servers)}", redis_url, extra=extra)
+    def start(
+        redis_url: str | None = None,
+        data_dir: Path | None = None,
+        extra: tuple[str, ...] = (),
+        loopback_venue: bool = True,
+    ) -> LiveServer:
+        directory = data_dir or tmp_path / f"data-{len(servers)}"
+        server = LiveServer(free_port(), directory, redis_url, extra=extra, loopback_venue=loopback_venue)
         server.start()
         servers.append(server)
         return server

@@ -7,6 +7,8 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -14,7 +16,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import protocol
 from ..domain.errors import CommandRefused
-from ..domain.roles import Actor, reader_audience
+from ..domain.roles import Actor, Audience, reader_audience
 from ..engines.storage import Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
 from ..protocol import encode
@@ -43,9 +45,9 @@ def _resume_position(websocket: WebSocket) -> Position | None:
     return Position(epoch, int(offset))
 
 
-async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
+async def _refuse(websocket: WebSocket, code: str, message: str, **detail: object) -> None:
     await websocket.accept()
-    await websocket.send_text(_error(code, message))
+    await websocket.send_text(_error(code, message, **detail))
     await websocket.close(protocol.CLOSE_CODES[code])
 
 
@@ -65,6 +67,21 @@ async def room_stream(websocket: WebSocket) -> None:
     except CommandRefused as refused:
         await _refuse(websocket, refused.code, refused.message)
         return
+    address = identity.client_address(websocket)
+    wait = service.addresses.open_stream(address, time.monotonic())
+    if wait:
+        seconds = max(1, math.ceil(wait))
+        await _refuse(websocket, "rate_limited", "too many live connections from your address", retry_after=seconds)
+        return
+    try:
+        await _stream(websocket, service, room_id, actor, audience, role_name, address)
+    finally:
+        service.addresses.close_stream(address)
+
+
+async def _stream(
+    websocket: WebSocket, service: Service, room_id: str, actor: Actor, audience: Audience, role_name: str, address: str
+) -> None:
     await websocket.accept()
 
     async def close(code: int) -> None:
@@ -85,7 +102,7 @@ async def room_stream(websocket: WebSocket) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            await _handle(service, connection, room_id, actor, message)
+            await _handle(service, connection, room_id, actor, address, message)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -96,7 +113,9 @@ async def room_stream(websocket: WebSocket) -> None:
                 await writer
 
 
-async def _handle(service: Service, connection: Connection, room_id: str, actor: Actor, message: Any) -> None:
+async def _handle(
+    service: Service, connection: Connection, room_id: str, actor: Actor, address: str, message: Any
+) -> None:
     text = message.get("text")
     if text is None:
         connection.push(_error("invalid", "send JSON text frames, not binary"))
@@ -118,7 +137,7 @@ async def _handle(service: Service, connection: Connection, room_id: str, actor:
         connection.push(encode(protocol.pong(ref)))
     elif kind == "command":
         try:
-            result = await service.run_command(room_id, actor, request.get("command"))
+            result = await service.run_command(room_id, actor, request.get("command"), address)
         except CommandRefused as refused:
             connection.push(_error(refused.code, refused.message, ref, **refused.detail))
         except StorageUnavailable as error:
