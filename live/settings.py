@@ -47,7 +47,7 @@ SETTINGS = (
         "--forwarded-allow-ips",
         "LIVE_FORWARDED_ALLOW_IPS",
         "127.0.0.1",
-        "proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *)",
+        "proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For gives the client address",
     ),
     # video (docs/VIDEO.md)
     Setting("demo", "--demo", "LIVE_DEMO", False, "publish a generated test stream into every room", bool),
