@@ -48,6 +48,7 @@ ADDRESS_LIMITS = {
     OTHER_COMMAND: Rate(burst=60, per_second=2),
 }
 MAX_STREAMS_PER_ADDRESS = 40  # open live-stream connections at once: a household's or an office's tabs
+IPV6_PREFIX = 64  # one home or phone gets a whole /64: its addresses count as one
 
 
 class RateLimiter:
@@ -120,6 +121,20 @@ class AddressLimits:
         self.buckets = RateLimiter(ADDRESS_LIMITS, capacity, default=OTHER_COMMAND)
         self.streams: dict[str, int] = {}
         self.scale = lru_cache(maxsize=4096)(self._scale)
+        self.key = lru_cache(maxsize=4096)(self._key)
+
+    @staticmethod
+    def _key(address: str) -> str:
+        """What one address counts as: itself, or for IPv6 its /64 (else a script walks its /64)."""
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return address
+        if isinstance(ip, ipaddress.IPv6Address):
+            if ip.ipv4_mapped is not None:
+                return str(ip.ipv4_mapped)
+            return str(ipaddress.ip_network(f"{ip}/{IPV6_PREFIX}", strict=False))
+        return address
 
     def _scale(self, address: str) -> float:
         """The venue network's scale for an address inside one (the largest, if several), else 1."""
@@ -133,24 +148,26 @@ class AddressLimits:
         return self.scale(address) > 1.0
 
     def allow(self, address: str, action: str, now: float) -> float:
-        return self.buckets.allow(address, action, now, self.scale(address))
+        return self.buckets.allow(self.key(address), action, now, self.scale(address))
 
     def refund(self, address: str, action: str) -> None:
-        self.buckets.refund(address, action, self.scale(address))
+        self.buckets.refund(self.key(address), action, self.scale(address))
 
     def open_stream(self, address: str, now: float) -> float:
         """0 if the address may open one more stream (now counted open: call ``close_stream``),
         else the seconds to wait; an address at its cap waits for one of its streams to close."""
-        if self.streams.get(address, 0) >= MAX_STREAMS_PER_ADDRESS * self.scale(address):
+        key = self.key(address)
+        if self.streams.get(key, 0) >= MAX_STREAMS_PER_ADDRESS * self.scale(address):
             return 5.0
         wait = self.allow(address, STREAM_CONNECT, now)
         if not wait:
-            self.streams[address] = self.streams.get(address, 0) + 1
+            self.streams[key] = self.streams.get(key, 0) + 1
         return wait
 
     def close_stream(self, address: str) -> None:
-        left = self.streams.get(address, 0) - 1
+        key = self.key(address)
+        left = self.streams.get(key, 0) - 1
         if left > 0:
-            self.streams[address] = left
+            self.streams[key] = left
         else:
-            self.streams.pop(address, None)
+            self.streams.pop(key, None)

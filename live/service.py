@@ -99,7 +99,7 @@ class Service:
             target, target_id = "question", command.question_id
         else:
             target, target_id = "poll", command.poll_id
-        counted = None if self.addresses.in_venue_network(address) else address
+        counted = None if self.addresses.in_venue_network(address) else self.addresses.key(address)
         alert = self.vote_watch.record(room_id, target, target_id, counted, time.time())
         if alert is not None:
             message = protocol.vote_alert(

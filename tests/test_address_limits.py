@@ -38,6 +38,15 @@ def test_one_ordinary_address_mints_at_most_forty_participants_in_ten_minutes() 
     assert not limits.allow("198.51.100.8", NEW_PARTICIPANT, 600)  # another address is not affected
 
 
+def test_the_addresses_of_one_ipv6_slash_64_count_as_one() -> None:
+    limits = AddressLimits()
+    for n in range(int(MINT.burst)):
+        assert not limits.allow(f"2001:db8:1:2::{n + 1:x}", NEW_PARTICIPANT, 0)
+    assert limits.allow("2001:db8:1:2:ffff::1", NEW_PARTICIPANT, 0)  # the same /64: spent
+    assert not limits.allow("2001:db8:1:3::1", NEW_PARTICIPANT, 0)  # the next /64 is someone else
+    assert limits.key("::ffff:198.51.100.7") == "198.51.100.7"
+
+
 async def test_a_cookie_clearing_script_adds_a_bounded_number_of_votes(start_live: StartLive) -> None:
     server = start_live(loopback_venue=False)  # loopback is an ordinary address, as a home or office
     moderator = Person(server)
