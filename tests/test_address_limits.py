@@ -6,6 +6,7 @@ told when a question's recent votes come mostly from one address (live/vote_watc
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -22,7 +23,7 @@ from live.settings import DEFAULT_CONFIG, ServeSettings
 from live.vote_watch import MIN_FROM_ONE_ADDRESS, VoteWatch
 from live.web import identity
 from live.web.app import create_app
-from tests.conftest import LOOPBACK_VENUE, MODERATOR_KEY, LiveServer
+from tests.conftest import LOOPBACK_VENUE, MODERATOR_KEY, REPO, LiveServer
 from tests.livetools import Person
 
 StartLive = Callable[..., LiveServer]
@@ -236,3 +237,12 @@ async def test_moderators_hear_when_one_address_stuffs_a_question(start_live: St
     assert (await later.receive_until("vote_alert"))[-1] == alert
     for stream in (console, viewer, later):
         await stream.close()
+
+
+def test_the_shipped_proxy_passes_the_connecting_address_and_only_it_is_trusted() -> None:
+    nginx = (REPO / "deploy" / "nginx.conf").read_text(encoding="utf-8")
+    assert re.findall(r"proxy_set_header\s+X-Forwarded-For\s+(\S+);", nginx) == ["$remote_addr"]
+    compose = (REPO / "docker-compose.yml").read_text(encoding="utf-8")
+    trusted = re.findall(r'LIVE_FORWARDED_ALLOW_IPS:\s*"([^"]*)"', compose)
+    proxy_address = re.findall(r"ipv4_address:\s*(\S+)", compose)
+    assert trusted == proxy_address and "*" not in trusted[0]
