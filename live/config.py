@@ -8,6 +8,7 @@ all at once instead of stopping at the first.
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import itertools
 import re
 import tomllib
@@ -147,9 +148,33 @@ class Event(Strict):
         return self
 
 
+class VenueNetwork(Strict):
+    """Addresses where many phones share one address (the venue's Wi-Fi behind NAT): each of them
+    gets the per-address limits of ``phones`` people joining at once instead of an ordinary
+    address's 20. The trade-off (someone on that network can stuff more): docs/CONFIGURATION.md."""
+
+    name: str = Field(min_length=1, max_length=100)
+    networks: list[str] = Field(min_length=1, max_length=100)  # CIDRs, e.g. "203.0.113.0/28"
+    phones: int = Field(default=5000, ge=20, le=100_000)
+
+    @field_validator("networks")
+    @classmethod
+    def _cidrs(cls, networks: list[str]) -> list[str]:
+        for network in networks:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an address or a network (write e.g. 203.0.113.0/28)") from None
+        return networks
+
+    def ip_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(network, strict=False) for network in self.networks]
+
+
 class EventFile(Strict):
     event: Event
     rooms: list[Room] = Field(min_length=1, max_length=200)
+    venue_networks: list[VenueNetwork] = Field(default_factory=list, max_length=50)
 
     @model_validator(mode="after")
     def _rooms_are_consistent(self) -> EventFile:

@@ -61,6 +61,7 @@ FLUSH_INTERVAL = 0.25  # seconds between two counter updates of a room
 
 SNAPSHOT_REUSE_EVENTS = 200  # a cached room view this many events old is reused, the events replayed after it
 SNAPSHOT_REUSE_SECONDS = 1.0
+MODERATOR_NOTICES_KEPT = 200  # per room
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,7 @@ class Hub:
         self.deliveries = 0  # messages handed to connections
         self._flusher: asyncio.Task[None] | None = None
         self.statuses: dict[str, dict[str, str]] = {}  # room -> status type -> latest text (video)
+        self.moderator_notices: dict[str, dict[str, Outgoing]] = {}  # room -> key -> latest text
         engine.listen(self.publish)
 
     def start(self) -> None:
@@ -147,6 +149,20 @@ class Hub:
         for connections in channel.connections.values():
             for connection in connections:
                 connection.push(text)
+
+    def publish_to_moderators(self, room_id: str, message: dict[str, Any], key: str) -> None:
+        """Runtime notices for the room's moderators only (vote alerts), serialised once; the latest
+        per ``key`` is kept for moderators who connect later (the oldest keys forgotten first)."""
+        channel = self.rooms.get(room_id)
+        if channel is None:
+            return
+        text = self._serialise(message)
+        kept = self.moderator_notices.setdefault(room_id, {})
+        kept.pop(key, None)
+        kept[key] = text
+        if len(kept) > MODERATOR_NOTICES_KEPT:
+            kept.pop(next(iter(kept)))
+        self._fan_out(text, channel.connections[Audience.MODERATOR])
 
     def _serialise(self, message: dict[str, Any]) -> Outgoing:
         self.serialisations += 1
@@ -241,6 +257,8 @@ class Hub:
             current = counters(self.engine.state(room_id), audience, participant_id)
             connection.outbox.append(encode(protocol.counters(position.epoch, position.offset, **current)))
         connection.outbox.extend(self.statuses.get(room_id, {}).values())  # video: live or offline
+        if audience is Audience.MODERATOR:  # vote alerts
+            connection.outbox.extend(self.moderator_notices.get(room_id, {}).values())
         channel.connections[audience].add(connection)
         if participant_id is not None and audience is Audience.PUBLIC:
             channel.by_participant.setdefault(participant_id, set()).add(connection)

@@ -19,7 +19,13 @@ CLOSE_RESYNC = 4008  # the client fell too far behind: reconnect and resume
 CLOSE_INVALID = 4400
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-CLOSE_CODES = {"invalid": CLOSE_INVALID, "forbidden": CLOSE_FORBIDDEN, "not_found": CLOSE_NOT_FOUND}
+CLOSE_RATE_LIMITED = 4429  # the address has too many streams open, or opened too many just now
+CLOSE_CODES = {
+    "invalid": CLOSE_INVALID,
+    "forbidden": CLOSE_FORBIDDEN,
+    "not_found": CLOSE_NOT_FOUND,
+    "rate_limited": CLOSE_RATE_LIMITED,
+}
 
 # -- HTTP status of each error code (the API's JSON errors) -----------------------------------
 HTTP_STATUS = {
@@ -128,3 +134,18 @@ def video_live(stream: str) -> Message:
 
 def video_offline() -> Message:
     return {"type": "video", "status": "offline"}
+
+
+def vote_alert(
+    target: str, target_id: str, from_one_address: int, recent_votes: int, seconds: int, at: float
+) -> Message:
+    """For moderators: of a question's (``target`` "question") or poll's latest ``recent_votes``
+    votes, ``from_one_address`` came from one client address within ``seconds`` (live/vote_watch.py)."""
+    return {
+        "type": "vote_alert",
+        f"{target}_id": target_id,
+        "from_one_address": from_one_address,
+        "recent_votes": recent_votes,
+        "seconds": seconds,
+        "at": round(at, 3),
+    }

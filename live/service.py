@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import metrics
+from . import metrics, protocol
 from .access import Keyring
 from .config import EventFile
-from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, parse_command
+from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
 from .domain.events import QuestionChanged
 from .domain.filters import RoomPolicy, WordFilter
@@ -22,11 +22,13 @@ from .domain.idempotency import parse_key, scoped_key
 from .domain.replies import command_reply
 from .domain.roles import Actor, Role
 from .domain.room import RoomSettings, RoomState
+from .engines.batch import CommandResult
 from .engines.engine import Engine
 from .hub import Hub
 from .media import MediaService
-from .ratelimit import RateLimiter
+from .ratelimit import AddressLimits, RateLimiter, VenueNetwork
 from .settings import ServeSettings
+from .vote_watch import VoteWatch
 
 
 def room_policies(event_file: EventFile) -> dict[str, RoomPolicy]:
@@ -34,6 +36,15 @@ def room_policies(event_file: EventFile) -> dict[str, RoomPolicy]:
         room.slug: RoomPolicy(word_filter=WordFilter.of([*event_file.event.blocked_words, *room.blocked_words]))
         for room in event_file.rooms
     }
+
+
+def address_limits(event_file: EventFile) -> AddressLimits:
+    """Per-address limits, scaled up inside the event file's venue networks."""
+    return AddressLimits(
+        VenueNetwork.for_phones(network, venue.phones)
+        for venue in event_file.venue_networks
+        for network in venue.ip_networks()
+    )
 
 
 def initial_states(event_file: EventFile) -> dict[str, RoomState]:
@@ -55,11 +66,47 @@ class Service:
     media: MediaService  # each room's video (live/media)
     keyring: Keyring
     secret: str
-    limiter: RateLimiter = field(default_factory=RateLimiter)
+    limiter: RateLimiter = field(default_factory=RateLimiter)  # per participant
     policies: dict[str, RoomPolicy] = field(init=False)
+    addresses: AddressLimits = field(init=False)  # per client address (identity.client_address)
+    vote_watch: VoteWatch = field(default_factory=VoteWatch)
 
     def __post_init__(self) -> None:
         self.policies = room_policies(self.event_file)
+        self.addresses = address_limits(self.event_file)
+
+    def _take_allowance(self, actor: Actor, address: str | None, kind: str, now: float) -> None:
+        """Count the command against its participant and its address; raises RateLimited (and
+        counts nothing) if either is spent."""
+        wait = self.limiter.allow(actor.participant_id, kind, now)
+        if wait:
+            raise RateLimited(math.ceil(wait))
+        wait = self.addresses.allow(address, kind, now) if address is not None else 0.0
+        if wait:
+            self.limiter.refund(actor.participant_id, kind)
+            raise RateLimited(math.ceil(wait))
+
+    def _give_back_allowance(self, actor: Actor, address: str | None, kind: str) -> None:
+        self.limiter.refund(actor.participant_id, kind)
+        if address is not None:
+            self.addresses.refund(address, kind)
+
+    def _watch_vote(self, room_id: str, command: Upvote | VotePoll, address: str, result: CommandResult) -> None:
+        """Tell the room's moderators when a question's or poll's recent votes come mostly from
+        one address (live/vote_watch.py); a vote that changed nothing is not counted."""
+        if not result.events or (isinstance(command, Upvote) and not command.voted):
+            return
+        if isinstance(command, Upvote):
+            target, target_id = "question", command.question_id
+        else:
+            target, target_id = "poll", command.poll_id
+        counted = None if self.addresses.in_venue_network(address) else self.addresses.key(address)
+        alert = self.vote_watch.record(room_id, target, target_id, counted, time.time())
+        if alert is not None:
+            message = protocol.vote_alert(
+                alert.target, alert.target_id, alert.from_one_address, alert.recent_votes, alert.seconds, alert.at
+            )
+            self.hub.publish_to_moderators(room_id, message, key=f"vote_alert:{target}:{target_id}")
 
     async def _receive_moved(
         self, from_room: str, command: MoveQuestion, actor: Actor, moved: QuestionChanged, key: str | None
@@ -90,11 +137,19 @@ class Service:
         return self.event_file.room(room_id) is not None
 
     async def run_command(
-        self, room_id: str, actor: Actor, raw: object, idempotency_key: object = None
+        self,
+        room_id: str,
+        actor: Actor,
+        raw: object,
+        idempotency_key: object = None,
+        address: str | None = None,
     ) -> dict[str, Any]:
         """Parse, limit, decide, store and publish one command; raises CommandRefused if refused,
         StorageUnavailable (not applied) or OutcomeUnknown (maybe applied: retry with the same
-        key) past the engine's deadline. A key the room has applied answers as it did then."""
+        key) past the engine's deadline. A key the room has applied answers as it did then.
+
+        ``address`` is the client's (identity.client_address): the transports always give it;
+        without one (the service's own commands, tests) only the participant's limits apply."""
         if not self.has_room(room_id):
             raise NotFound(f"no room {room_id!r} in this event")
         if not actor.identified:  # a cookie-less client would be a new participant, a new vote, each time
@@ -107,9 +162,7 @@ class Service:
         started = time.monotonic()
         limited = not actor.has(Role.MODERATOR, room_id)  # moderators are never rate-limited
         if limited:
-            wait = self.limiter.allow(actor.participant_id, command.type, started)
-            if wait:
-                raise RateLimited(math.ceil(wait))
+            self._take_allowance(actor, address, command.type, started)
         outcome = "refused"
         try:
             result = await self.engine.execute(room_id, command, actor, time.time(), self.policies[room_id], key)
@@ -121,10 +174,12 @@ class Service:
             outcome = "ok"
         except CommandRefused:
             if limited:
-                self.limiter.refund(actor.participant_id, command.type)
+                self._give_back_allowance(actor, address, command.type)
             raise
         finally:
             metrics.COMMANDS.labels(command=command.type, outcome=outcome).observe(time.monotonic() - started)
+        if limited and address is not None and isinstance(command, Upvote | VotePoll):
+            self._watch_vote(room_id, command, address, result)
         own = [stored.event for stored in result.events]
         reply = command_reply(command, own, self.engine.state(room_id), actor.participant_id, result.created_id)
         return {"offset": result.events[-1].offset if result.events else None, **reply}

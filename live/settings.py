@@ -63,7 +63,7 @@ SETTINGS = (
         "--forwarded-allow-ips",
         "LIVE_FORWARDED_ALLOW_IPS",
         "127.0.0.1",
-        "proxies whose X-Forwarded-For/-Proto are believed (comma-separated, or *)",
+        "proxies (addresses or CIDRs, comma-separated) whose X-Forwarded-For gives the client address",
     ),
     # abuse resistance (docs/CONFIGURATION.md)
     Setting(

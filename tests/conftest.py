@@ -85,6 +85,14 @@ MODERATOR_KEY = "moderator-key-for-tests"
 SCREEN_KEY = "screen-key-for-tests"
 METRICS_KEY = "metrics-key-for-tests"
 REPO = Path(__file__).resolve().parent.parent
+# Tests open hundreds of connections and identities from loopback: like a venue's Wi-Fi, it is
+# declared a venue network (added to a copy of the event file); the shipped file declares none.
+LOOPBACK_VENUE = """
+[[venue_networks]]
+name = "loopback (tests)"
+networks = ["127.0.0.0/8", "::1/128"]
+phones = 5000
+"""
 
 
 TEST_ENVIRONMENT = {
@@ -106,6 +114,7 @@ class LiveServer:
     config: Path = REPO / "config" / "summit-2023.toml"
     extra: tuple[str, ...] = ()
     environment: dict[str, str] = field(default_factory=dict)  # on top of the test keys and secret
+    loopback_venue: bool = True  # False: loopback is an ordinary address, as in the shipped event file
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
 
@@ -117,9 +126,18 @@ class LiveServer:
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}"
 
+    def event_file(self) -> Path:
+        """The event file served: the given one, or a copy with loopback as a venue network."""
+        if not self.loopback_venue:
+            return self.config
+        copy = self.data_dir / "event-with-loopback-venue.toml"
+        copy.write_text(self.config.read_text(encoding="utf-8") + LOOPBACK_VENUE, encoding="utf-8")
+        return copy
+
     def arguments(self) -> list[str]:
         """What follows ``live serve`` on its command line."""
-        arguments = ["--port", str(self.port), "--data-dir", str(self.data_dir), "--config", str(self.config),
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        arguments = ["--port", str(self.port), "--data-dir", str(self.data_dir), "--config", str(self.event_file()),
                      "--log-level", "warning", *self.extra]  # fmt: skip
         if self.redis_url:
             arguments += ["--redis", self.redis_url]
@@ -222,8 +240,14 @@ Server = TypeVar("Server", bound=LiveServer)
 def servers_for_one_test(kind: type[Server], tmp_path: Path) -> Iterator[Callable[..., Server]]:
     servers: list[Server] = []
 
-    def start(redis_url: str | None = None, data_dir: Path | None = None, extra: tuple[str, ...] = ()) -> Server:
-        server = kind(free_port(), data_dir or tmp_path / f"data-{len(servers)}", redis_url, extra=extra)
+    def start(
+        redis_url: str | None = None,
+        data_dir: Path | None = None,
+        extra: tuple[str, ...] = (),
+        loopback_venue: bool = True,
+    ) -> Server:
+        directory = data_dir or tmp_path / f"data-{len(servers)}"
+        server = kind(free_port(), directory, redis_url, extra=extra, loopback_venue=loopback_venue)
         server.start()
         servers.append(server)
         return server

@@ -126,12 +126,10 @@ async def run_command(request: Request) -> Response:
     try:
         payload = await _json_body(request)
         key = request.headers.get("idempotency-key")
-        result = await service.run_command(room_id, identity.actor(request), payload, key)
+        address = identity.client_address(request)
+        result = await service.run_command(room_id, identity.actor(request), payload, key, address)
     except CommandRefused as refused:
-        response = error(refused.code, refused.message, detail=refused.detail)
-        if isinstance(refused, RateLimited):  # for HTTP clients; pages read retry_after
-            response.headers["retry-after"] = str(refused.retry_after)
-        return response
+        return refusal(refused)
     except StorageUnavailable as unavailable:
         return error("unavailable", str(unavailable))
     except OutcomeUnknown as unknown:
@@ -139,7 +137,18 @@ async def run_command(request: Request) -> Response:
     return JSONResponse(result)
 
 
+def refusal(refused: CommandRefused) -> JSONResponse:
+    response = error(refused.code, refused.message, detail=refused.detail)
+    if isinstance(refused, RateLimited):  # for HTTP clients; pages read retry_after
+        response.headers["retry-after"] = str(refused.retry_after)
+    return response
+
+
 async def me(request: Request) -> Response:
+    """The caller's identity, minted on the first call (as many per address as it may: 429 after)."""
+    wait = identity.mint_wait(request)
+    if wait:
+        return refusal(RateLimited(wait))
     actor = identity.actor(request)
     if request.method == "POST":
         try:

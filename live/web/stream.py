@@ -7,13 +7,15 @@ import asyncio
 import contextlib
 import json
 import logging
+import math
+import time
 from typing import Any
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from .. import protocol
 from ..domain.errors import CommandRefused
-from ..domain.roles import Actor, reader_audience
+from ..domain.roles import Actor, Audience, reader_audience
 from ..engines.storage import OutcomeUnknown, Position, StorageUnavailable
 from ..outbox import Connection, DirectConnection
 from ..protocol import encode
@@ -42,9 +44,9 @@ def _resume_position(websocket: WebSocket) -> Position | None:
     return Position(epoch, int(offset))
 
 
-async def _refuse(websocket: WebSocket, code: str, message: str) -> None:
+async def _refuse(websocket: WebSocket, code: str, message: str, **detail: object) -> None:
     await websocket.accept()
-    await websocket.send_text(_error(code, message))
+    await websocket.send_text(_error(code, message, **detail))
     await websocket.close(protocol.CLOSE_CODES[code])
 
 
@@ -64,6 +66,21 @@ async def room_stream(websocket: WebSocket) -> None:
     except CommandRefused as refused:
         await _refuse(websocket, refused.code, refused.message)
         return
+    address = identity.client_address(websocket)
+    wait = service.addresses.open_stream(address, time.monotonic())
+    if wait:
+        seconds = max(1, math.ceil(wait))
+        await _refuse(websocket, "rate_limited", "too many live connections from your address", retry_after=seconds)
+        return
+    try:
+        await _stream(websocket, service, room_id, actor, audience, role_name, address)
+    finally:
+        service.addresses.close_stream(address)
+
+
+async def _stream(
+    websocket: WebSocket, service: Service, room_id: str, actor: Actor, audience: Audience, role_name: str, address: str
+) -> None:
     await websocket.accept()
 
     async def close(code: int) -> None:
@@ -84,7 +101,7 @@ async def room_stream(websocket: WebSocket) -> None:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break
-            await _handle(service, connection, room_id, actor, message)
+            await _handle(service, connection, room_id, actor, address, message)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
@@ -95,7 +112,9 @@ async def room_stream(websocket: WebSocket) -> None:
                 await writer
 
 
-async def _handle(service: Service, connection: Connection, room_id: str, actor: Actor, message: Any) -> None:
+async def _handle(
+    service: Service, connection: Connection, room_id: str, actor: Actor, address: str, message: Any
+) -> None:
     text = message.get("text")
     if text is None:
         connection.push(_error("invalid", "send JSON text frames, not binary"))
@@ -117,7 +136,8 @@ async def _handle(service: Service, connection: Connection, room_id: str, actor:
         connection.push(encode(protocol.pong(ref)))
     elif kind == "command":
         try:
-            result = await service.run_command(room_id, actor, request.get("command"), request.get("idempotency_key"))
+            key = request.get("idempotency_key")
+            result = await service.run_command(room_id, actor, request.get("command"), key, address)
         except CommandRefused as refused:
             connection.push(_error(refused.code, refused.message, ref, **refused.detail))
         except StorageUnavailable as error:

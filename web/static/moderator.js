@@ -14,6 +14,7 @@
     selected: null, // question id
     editing: new Map(), // question id -> {kind: "edit"|"reply"|"labels", node}
     checked: new Set(), // question ids ticked for a bulk action, in the current tab
+    alerts: new Map(), // "question:ID" or "poll:ID" -> the latest vote_alert (kept across reconnects)
   };
 
   var ARCHIVED = ["dismissed", "merged", "moved"];
@@ -25,6 +26,16 @@
   }
   function fill(template, values) {
     return t(template).replace(/\{(\w+)\}/g, function (all, key) { return key in values ? String(values[key]) : all; });
+  }
+  // Votes that came mostly from one address (the server's vote_alert): a warning, never an action.
+  function alertBadge(alert) {
+    if (!alert) return null;
+    var minutes = Math.max(1, Math.ceil(alert.seconds / 60));
+    return el("span", {
+      class: "badge badge-filter badge-vote-alert",
+      title: t("Vote alert help"),
+      text: "⚠ " + fill("Vote alert", { n: alert.from_one_address, total: alert.recent_votes, minutes: minutes }),
+    });
   }
   function clip(text, length) {
     return text.length > length ? text.slice(0, length - 1) + "…" : text;
@@ -44,6 +55,12 @@
       schedule();
     },
     onMessage: function (message) {
+      if (message.type === "vote_alert") {
+        var target = message.question_id ? "question:" + message.question_id : "poll:" + message.poll_id;
+        state.alerts.set(target, message);
+        schedule();
+        return;
+      }
       if (L.applyRoomMessage(state, message)) schedule();
     },
   });
@@ -316,7 +333,8 @@
     var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
     var into = q.status === "merged" ? state.questions.get(q.merged_into || "") : null;
     return JSON.stringify([q, state.settings.answering_question_id === q.id, state.selected === q.id, state.checked.has(q.id),
-      editing ? editing.kind : null, original ? [original.id, original.text] : null, into ? into.text : null]);
+      editing ? editing.kind : null, original ? [original.id, original.text] : null, into ? into.text : null,
+      state.alerts.get("question:" + q.id) || null]);
   }
 
   function cardFor(q, saved) {
@@ -349,6 +367,7 @@
       answering ? el("span", { class: "badge badge-live", text: t("Now answering") }) : null,
       q.starred ? el("span", { class: "badge badge-star", text: "★ " + t("Starred") }) : null,
       heldByFilter ? el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }) : null,
+      alertBadge(state.alerts.get("question:" + q.id)),
       el("span", { class: "q-author", dir: "auto", text: q.author_name || t("Anonymous") }),
       el("span", { class: "q-time", text: L.timeOf(q.asked_at) }),
       el("span", { class: "q-votes", text: "▲ " + q.votes }));
@@ -681,7 +700,7 @@
     var saved = focusIn(pollList, ".poll-item");
     pollCache.forEach(function (value, id) { if (!state.polls.has(id)) pollCache.delete(id); });
     var items = polls.map(function (poll) {
-      var key = JSON.stringify([poll, state.settings.active_poll_id === poll.id]);
+      var key = JSON.stringify([poll, state.settings.active_poll_id === poll.id, state.alerts.get("poll:" + poll.id) || null]);
       var cached = pollCache.get(poll.id);
       if (cached && cached.key === key) return cached.node;
       var node = pollItem(poll, cached && cached.node);
@@ -717,6 +736,7 @@
         el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
         active ? el("span", { class: "badge badge-live", text: t("On screen") }) : null,
         poll.revealed ? el("span", { class: "badge badge-done", text: t("Revealed") }) : null,
+        alertBadge(state.alerts.get("poll:" + poll.id)),
         el("span", { class: "chip", text: t(KIND_LABELS[poll.kind] || poll.kind) }),
         el("span", { class: "small muted", text: t(VISIBILITY_LABELS[poll.visibility] || poll.visibility) }),
         el("span", { class: "poll-ballots", text: L.ballots(poll.ballots) })),
