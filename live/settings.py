@@ -92,6 +92,14 @@ SETTINGS = (
     Setting(
         "webrtc_seats", "--webrtc-seats", "LIVE_WEBRTC_SEATS", 300, "WebRTC viewers per process; the rest get HLS", int
     ),
+    Setting(
+        "ice_private_candidates",
+        "--ice-private-candidates",
+        "LIVE_ICE_PRIVATE_CANDIDATES",
+        False,
+        "send ICE checks to private-range addresses offered (a venue LAN)",
+        bool,
+    ),
 )
 
 
@@ -119,6 +127,7 @@ class ServeSettings:
     demo: bool = False
     advertise_url: str | None = None
     webrtc_seats: int = 300
+    ice_private_candidates: bool = False
 
     @property
     def base_url(self) -> str:

@@ -19,9 +19,10 @@ import httpx
 import pytest
 
 from bench.whep_watcher import Watcher
-from live.media.offer import OfferRefused, read_offer
+from live.media.offer import MAX_CANDIDATES, OfferRefused, read_offer
 from live.media.pattern import text_spans
 from live.media.relay import ForwardTrack, Relay, Viewer, is_keyframe
+from live.media.service import MAX_CONNECTING_PER_ADDRESS
 from tests.conftest import ADMIN_KEY, LiveServer
 from tests.livetools import Person, until
 
@@ -65,7 +66,40 @@ def test_an_offer_prefers_h264_and_opus_and_loses_its_mdns_candidates() -> None:
     checked = read_offer(offer(), sending=True)
     assert checked.video_codecs == ("h264", "vp8") and checked.audio_codec == "opus"
     assert ".local" not in checked.sdp
-    assert "192.0.2.10 54322" in checked.sdp  # ordinary candidates stay
+    assert "192.0.2.10" not in checked.sdp  # a private-range address: not checked unless allowed
+    allowed = read_offer(offer(), sending=True, allow_private=True)
+    assert "192.0.2.10 54322" in allowed.sdp and ".local" not in allowed.sdp
+
+
+def candidate(number: int, address: str) -> str:
+    return f"a=candidate:{number} 1 udp 2122260223 {address} {40000 + number} typ host generation 0\n"
+
+
+def test_an_offer_keeps_only_candidates_the_server_may_check_and_a_few_of_them() -> None:
+    """An anonymous viewer must not aim the server's STUN packets at its own network or at
+    anyone: no loopback, link-local, unspecified, multicast or reserved address, no name to look
+    up, private ranges only when allowed, and at most MAX_CANDIDATES (400 made ~2,000 packets)."""
+    refused = ["127.0.0.1", "::1", "169.254.3.4", "fe80::1", "0.0.0.0", "224.0.0.1", "240.0.0.1", "evil.example"]
+    private = ["10.1.2.3", "172.16.0.9", "192.168.1.20", "fd00::5"]
+    lines = "".join(candidate(n, a) for n, a in enumerate(refused + private))
+    text = OFFER.replace("a=candidate:1 1", lines + "a=candidate:1 1")
+    checked = read_offer(offer(text=text), sending=True)
+    assert "a=candidate:" not in checked.sdp  # 192.0.2.10 is a documentation (private) range too
+    allowed = read_offer(offer(text=text), sending=True, allow_private=True)
+    kept = [line.split()[4] for line in allowed.sdp.splitlines() if line.startswith("a=candidate:")]
+    assert kept == [*private, "192.0.2.10"]
+    many = OFFER.replace("a=candidate:1 1", "".join(candidate(n, f"10.0.{n}.1") for n in range(400)) + "a=candidate:1 1")
+    capped = read_offer(offer(text=many), sending=True, allow_private=True)
+    assert capped.sdp.count("a=candidate:") == MAX_CANDIDATES
+
+
+_VIDEO_SECTION = OFFER[OFFER.index("m=video") : OFFER.index("m=audio")]
+VIDEO_TWICE = OFFER.replace("m=audio", _VIDEO_SECTION.replace("a=mid:0", "a=mid:2") + "m=audio")
+
+
+def test_an_offer_with_a_repeated_media_section_is_refused_clearly() -> None:
+    with pytest.raises(OfferRefused, match="more than one video section"):
+        read_offer(offer("recvonly", VIDEO_TWICE), sending=False)
 
 
 @pytest.mark.parametrize(
@@ -190,6 +224,7 @@ def test_whip_and_whep_errors(endpoints: LiveServer) -> None:
         (sdp_post(server, "/api/rooms/main/whip", b"not sdp", **bearer), 400, "invalid"),
         (sdp_post(server, "/api/rooms/main/whip", offer("recvonly"), **bearer), 400, "invalid"),
         (sdp_post(server, "/api/rooms/main/whep", b"v=1"), 400, "invalid"),
+        (sdp_post(server, "/api/rooms/main/whep", offer("recvonly", VIDEO_TWICE)), 400, "invalid"),  # not a 500
         (
             httpx.post(f"{server.url}/api/rooms/main/whip", json={"sdp": "v=0"}, headers=bearer),
             415,
@@ -411,15 +446,13 @@ async def test_a_crashed_encoder_shows_offline_within_seconds(server: LiveServer
 
 # A publisher's offer with ICE credentials in every section and no candidate at all: answered,
 # and then nothing (the server has nowhere to send a check).
-NEVER_CONNECTS = offer(
-    text="\n".join(
-        line
-        for line in OFFER.replace("a=mid:1\n", "a=mid:1\na=ice-ufrag:abcd\na=ice-pwd:abcdefghijklmnopqrstuvwx\n"
-                                  "a=fingerprint:sha-256 " + ":".join(["00"] * 32) + "\na=setup:actpass\n").splitlines()
-        if not line.startswith("a=candidate")
-    )
-    + "\n"
-)
+_NO_CANDIDATES = "\n".join(
+    line
+    for line in OFFER.replace("a=mid:1\n", "a=mid:1\na=ice-ufrag:abcd\na=ice-pwd:abcdefghijklmnopqrstuvwx\n"
+                              "a=fingerprint:sha-256 " + ":".join(["00"] * 32) + "\na=setup:actpass\n").splitlines()
+    if not line.startswith("a=candidate")
+) + "\n"  # fmt: skip
+NEVER_CONNECTS = offer(text=_NO_CANDIDATES)
 
 
 async def test_a_second_publisher_that_never_connects_leaves_the_stream_live(server: LiveServer) -> None:
@@ -444,3 +477,19 @@ async def test_a_second_publisher_that_never_connects_leaves_the_stream_live(ser
     finally:
         encoder.kill()
         encoder.wait()
+
+
+async def test_players_that_never_connect_from_one_address_take_only_its_share(
+    start_live: Callable[..., LiveServer],
+) -> None:
+    """70 WHEP offers whose peer never connects used to fill the process's 64 connecting slots,
+    and a real viewer got 503: one ordinary address holds at most MAX_CONNECTING_PER_ADDRESS."""
+    server = start_live(extra=("--demo",), loopback_venue=False)  # loopback as an ordinary address
+    player = offer("recvonly", _NO_CANDIDATES)
+    answers = [sdp_post(server, "/api/rooms/main/whep", player) for _ in range(MAX_CONNECTING_PER_ADDRESS)]
+    assert [a.status_code for a in answers] == [201] * MAX_CONNECTING_PER_ADDRESS
+    refused = sdp_post(server, "/api/rooms/main/whep", player)
+    assert refused.status_code == 503 and refused.json()["error"]["code"] == "busy"
+    assert "this address" in refused.json()["error"]["message"]
+    httpx.delete(f"{server.url}{answers[0].headers['location']}")  # one ends: a slot comes back
+    assert sdp_post(server, "/api/rooms/main/whep", player).status_code == 201

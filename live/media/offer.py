@@ -1,23 +1,31 @@
 """What we accept in an SDP offer, checked before aiortc sees it, and the one change we make.
 
 Checking here gives a publisher or player a clear 400 with a reason instead of an exception deep
-in aiortc. The change: Chromium hides its host addresses behind ``.local`` (mDNS) names, which
-aiortc tries to resolve for about a second each and usually fails to on a server. We drop those
-candidates; the browser's connectivity checks then reach us anyway and ICE pairs them as
-peer-reflexive candidates (RFC 8445 §7.3.1.3), as it does for FFmpeg, whose offer has none.
+in aiortc. The change: we drop the candidates we will not send connectivity checks to, and the
+client's own checks then reach us anyway and ICE pairs them as peer-reflexive candidates
+(RFC 8445 §7.3.1.3), as it does for FFmpeg, whose offer has none:
+- Chromium hides its host addresses behind ``.local`` (mDNS) names, which aiortc tries to resolve
+  for about a second each and usually fails to on a server; any other name would be a DNS lookup
+  chosen by a stranger;
+- an address an anonymous viewer must not aim the server's STUN packets at: loopback, link-local,
+  unspecified, multicast or reserved, and private ranges unless the operator allows them (a venue
+  LAN); and no more than ``MAX_CANDIDATES`` in all (one offer listing 400 made the server send
+  nearly 2,000 packets).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from dataclasses import dataclass
 
 MAX_OFFER_BYTES = 64 * 1024
+MAX_CANDIDATES = 16  # kept per offer: a browser offers a handful (host, srflx per interface)
 
 VIDEO_PREFERENCE = ("h264", "vp8")  # H.264 first: browsers and venue hardware decode it cheaply
 AUDIO_PREFERENCE = ("opus",)
 
-_MDNS_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ \S+\.local \d+ .*$", re.IGNORECASE)
+_CANDIDATE = re.compile(r"^a=candidate:\S+ \d+ \S+ \d+ (\S+) \d+ ", re.IGNORECASE)
 _RTPMAP = re.compile(r"^a=rtpmap:(\d+) ([\w.-]+)/\d+", re.IGNORECASE)
 _FMTP = re.compile(r"^a=fmtp:(\d+) (.*)$", re.IGNORECASE)
 
@@ -89,8 +97,32 @@ def _usable(section: _Section | None, preference: tuple[str, ...]) -> tuple[str,
     )
 
 
-def read_offer(body: bytes, sending: bool) -> Offer:
-    """Check an offer from a publisher (``sending``) or a player, and strip mDNS candidates.
+def _checkable(address: str, allow_private: bool) -> bool:
+    """Whether the server may send connectivity checks to a candidate at ``address``."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False  # an mDNS or other name: not looked up
+    if ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast or ip.is_reserved:
+        return False
+    return allow_private or ip.is_global
+
+
+def _kept_candidates(lines: list[str], allow_private: bool) -> list[str]:
+    kept, candidates = [], 0
+    for line in lines:
+        match = _CANDIDATE.match(line)
+        if match is None:
+            kept.append(line)
+        elif candidates < MAX_CANDIDATES and _checkable(match.group(1), allow_private):
+            candidates += 1
+            kept.append(line)
+    return kept
+
+
+def read_offer(body: bytes, sending: bool, allow_private: bool = False) -> Offer:
+    """Check an offer from a publisher (``sending``) or a player, and drop the candidates we do
+    not check (see above; ``allow_private``: keep private-range addresses).
 
     Raises OfferRefused with the reason when it is not an SDP offer we can answer.
     """
@@ -105,12 +137,15 @@ def read_offer(body: bytes, sending: bool) -> Offer:
         raise OfferRefused("the body is not an SDP offer (it must start with v=0)")
     if not any(line.startswith("a=fingerprint:") for line in lines):
         raise OfferRefused("the offer has no DTLS fingerprint")
-    kept = [line for line in lines if line and not _MDNS_CANDIDATE.match(line)]
+    kept = _kept_candidates([line for line in lines if line], allow_private)
     sdp = "\r\n".join(kept) + "\r\n"
     sections = _sections(sdp)
     media = [s for s in sections if s.kind in ("audio", "video")]
     if not media:
         raise OfferRefused("the offer has no audio or video section")
+    for kind in ("audio", "video"):
+        if sum(1 for s in media if s.kind == kind) > 1:
+            raise OfferRefused(f"the offer has more than one {kind} section: one audio and one video at most")
     usable = ("sendonly", "sendrecv") if sending else ("recvonly", "sendrecv")
     video = next((s for s in media if s.kind == "video" and s.direction in usable), None)
     audio = next((s for s in media if s.kind == "audio" and s.direction in usable), None)

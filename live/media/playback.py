@@ -21,9 +21,10 @@ CHECK_INTERVAL = 2.0
 
 
 class Player:
-    def __init__(self, relay: Relay, offer: Offer) -> None:
+    def __init__(self, relay: Relay, offer: Offer, address: str | None = None) -> None:
         self.relay = relay
         self.offer = offer
+        self.address = address  # the client's, for its share of the connecting slots
         self.peer = Peer("viewer")
         self.viewer = Viewer()
         self.video = relay.video_codec if relay.video_codec in offer.video_codecs else None

@@ -42,6 +42,7 @@ DIRECTORY_INTERVAL = 1.0  # seconds between two refreshes of this process's clai
 MAX_VIEWERS_PER_ROOM = 2000  # players one process serves a room; more viewers: more processes
 DEFAULT_SEATS = 300  # WebRTC players per process (about 150-195 per core: docs/CAPACITY.md); the rest get HLS
 MAX_CONNECTING = 64  # sessions still setting up, all rooms together: each costs DTLS and ICE work
+MAX_CONNECTING_PER_ADDRESS = 8  # of those, from one address: offers that never connect cannot fill them
 
 
 class Offline(Exception):
@@ -233,8 +234,10 @@ class MediaService:
         }
 
     # -- viewers -------------------------------------------------------------------------------
-    async def play(self, room_id: str, offer: Offer) -> tuple[str, str]:
-        """Start a player and return its id and the SDP answer; raises Elsewhere or Offline."""
+    async def play(self, room_id: str, offer: Offer, address: str | None = None) -> tuple[str, str]:
+        """Start a player and return its id and the SDP answer; raises Elsewhere or Offline.
+        ``address``: the client's, whose players may hold only MAX_CONNECTING_PER_ADDRESS of the
+        connecting slots (None: not limited, as for a venue network's thousands of phones)."""
         relay = self.relay(room_id)
         if relay is None:
             claim = await self.directory.host(room_id)
@@ -248,7 +251,9 @@ class MediaService:
             raise Busy(f"this process already serves {MAX_VIEWERS_PER_ROOM} viewers of the room")
         if self.connecting() >= MAX_CONNECTING:
             raise Busy("too many viewers are connecting at once; try again in a few seconds")
-        player = Player(relay, offer)
+        if address is not None and self.connecting(address) >= MAX_CONNECTING_PER_ADDRESS:
+            raise Busy("too many players from this address are still connecting; try again in a few seconds")
+        player = Player(relay, offer, address)
         try:
             answer = await player.start()
         except ValueError as error:  # aiortc refusing what our own checks let through
@@ -268,9 +273,14 @@ class MediaService:
         """WebRTC players in every room: the seats taken."""
         return sum(len(media.players) for media in self.rooms.values())
 
-    def connecting(self) -> int:
-        """Players whose connection is not up yet, in every room."""
-        return sum(1 for media in self.rooms.values() for p in media.players.values() if not p.peer.connected.is_set())
+    def connecting(self, address: str | None = None) -> int:
+        """Players whose connection is not up yet, in every room (from ``address`` only, if given)."""
+        return sum(
+            1
+            for media in self.rooms.values()
+            for player in media.players.values()
+            if not player.peer.connected.is_set() and (address is None or player.address == address)
+        )
 
     async def stop_playing(self, room_id: str, session_id: str) -> bool:
         player = self.rooms[room_id].players.get(session_id)

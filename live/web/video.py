@@ -70,7 +70,8 @@ async def _offer(request: Request, sending: bool) -> Offer | Response:
     if request.headers.get("content-type", "").split(";")[0].strip().lower() != "application/sdp":
         return _error("unsupported_media_type", "send the offer as application/sdp", 415)
     try:
-        return read_offer(await read_body(request, MAX_OFFER_BYTES), sending)
+        allow_private = _service(request).settings.ice_private_candidates
+        return read_offer(await read_body(request, MAX_OFFER_BYTES), sending, allow_private)
     except BodyTooLarge as too_large:
         return _error("too_large", str(too_large), 413)
     except OfferRefused as refused:
@@ -111,8 +112,9 @@ async def whep(request: Request) -> Response:
     media = _media(request)
     if room_id not in media.rooms:
         return _error("not_found", "no such room in this event", 404)
-    address = request.client.host if request.client else "unknown"
-    wait = media.limiter.allow(address, "whep", time.monotonic())
+    address = identity.client_address(request)
+    venue = _service(request).addresses.in_venue_network(address)  # thousands of phones behind it
+    wait = 0.0 if venue else media.limiter.allow(address, "whep", time.monotonic())
     if wait:  # playback is public: bound what one address can make the server set up
         seconds = math.ceil(wait)
         return _error(
@@ -125,7 +127,7 @@ async def whep(request: Request) -> Response:
     if isinstance(offer, Response):
         return offer
     try:
-        session_id, answer = await media.play(room_id, offer)
+        session_id, answer = await media.play(room_id, offer, None if venue else address)
     except Elsewhere as elsewhere:
         target = f"{elsewhere.url.rstrip('/')}/api/rooms/{room_id}/whep"
         return Response(status_code=307, headers={**CORS, "Location": target})
