@@ -413,9 +413,10 @@ async def test_a_publisher_with_an_rsa_certificate_connects(server: LiveServer, 
 
 
 def test_whip_without_ice_credentials_is_a_clear_400_and_playback_is_rate_limited_per_address(
-    endpoints: LiveServer,
+    serve_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    server = endpoints
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    server = serve_live(loopback_venue=False)  # an ordinary address: a venue network's is not limited
     bearer = {"Authorization": f"Bearer {PUBLISHER_KEY}"}
     no_credentials = "\n".join(line for line in OFFER.splitlines() if not line.startswith(("a=ice-ufrag", "a=ice-pwd")))
     refused = sdp_post(server, "/api/rooms/main/whip", offer(text=no_credentials + "\n"), **bearer)

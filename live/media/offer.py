@@ -109,7 +109,10 @@ def _checkable(address: str, allow_private: bool) -> bool:
 
 
 def _kept_candidates(lines: list[str], allow_private: bool) -> list[str]:
-    kept, candidates = [], 0
+    """The lines, less the candidates we do not check. When any were dropped, so is
+    ``a=end-of-candidates``: it would tell ICE that no peer-reflexive candidate can come, and an
+    offer left with none would fail at once (aioice) instead of connecting by the client's checks."""
+    kept, candidates, dropped = [], 0, False
     for line in lines:
         match = _CANDIDATE.match(line)
         if match is None:
@@ -117,7 +120,9 @@ def _kept_candidates(lines: list[str], allow_private: bool) -> list[str]:
         elif candidates < MAX_CANDIDATES and _checkable(match.group(1), allow_private):
             candidates += 1
             kept.append(line)
-    return kept
+        else:
+            dropped = True
+    return [line for line in kept if line != "a=end-of-candidates"] if dropped else kept
 
 
 def read_offer(body: bytes, sending: bool, allow_private: bool = False) -> Offer:
