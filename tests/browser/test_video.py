@@ -51,7 +51,7 @@ def test_broadcast_page_goes_live_and_a_viewer_plays_it(
     viewer = watch.page(browser, server)
     viewer.goto("/r/main")
     expect(viewer.locator("#video")).to_have_attribute("data-state", "live", timeout=15_000)
-    viewer.wait_for_function("document.getElementById('video-player').videoWidth > 0", timeout=15_000)
+    viewer.wait_for_function("() => document.getElementById('video-player').videoWidth > 0", timeout=15_000)
     first = decoded_frames(viewer)
     viewer.wait_for_timeout(1500)
     assert decoded_frames(viewer) > first + 10, "the viewer's video is not advancing"
