@@ -57,19 +57,21 @@ def browser() -> Iterator[Browser]:
 
 
 @contextmanager
-def udp_blocked_page(profile: Path, server: LiveServer, errors: list[str]) -> Iterator[Page]:
-    """A page in a Chromium whose profile blocks WebRTC's UDP (a profile needs a persistent context)."""
+def udp_blocked_page(browser: Browser, profile: Path, server: LiveServer, errors: list[str]) -> Iterator[Page]:
+    """A page in a second Chromium (same Playwright) whose profile blocks WebRTC's UDP: a profile
+    of one's own needs a persistent context."""
     (profile / "Default").mkdir(parents=True)
     (profile / "Default" / "Preferences").write_text(json.dumps(UDP_BLOCKED))
     options: dict[str, Any] = {"executable_path": CHROMIUM, "args": [*CHROMIUM_ARGS, AUTOPLAY]}
-    with sync_api.sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(profile), base_url=server.url, locale="en-US", **options
-        )
+    context = browser.browser_type.launch_persistent_context(
+        str(profile), base_url=server.url, locale="en-US", **options
+    )
+    try:
         context.set_default_timeout(10_000)
         page = context.new_page()
         page.on("pageerror", lambda error: errors.append(str(error)))
         yield page
+    finally:
         context.close()
 
 
@@ -90,11 +92,11 @@ def violations(page: Page) -> list[str]:
 
 
 def test_with_udp_blocked_the_player_falls_back_to_hls_by_itself(
-    start_live: Callable[..., LiveServer], tmp_path: Path
+    start_live: Callable[..., LiveServer], browser: Browser, tmp_path: Path
 ) -> None:
     server = start_live(extra=("--demo",))
     errors: list[str] = []
-    with udp_blocked_page(tmp_path / "profile", server, errors) as viewer:
+    with udp_blocked_page(browser, tmp_path / "profile", server, errors) as viewer:
         viewer.add_init_script(RECORD_ICE)
         viewer.add_init_script(LISTEN)
         viewer.goto("/r/main")
