@@ -20,3 +20,5 @@ OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, last measu
 HLS_REQUESTS = Counter(
     "live_hls_requests_total", "HLS playlists, init sections and segments this process served", ["room", "kind"]
 )
+WEBRTC_VIEWERS = Gauge("live_webrtc_viewers", "WebRTC (WHEP) viewers this process serves", ["room"])
+HLS_PACKAGING = Gauge("live_hls_packaging", "1 while this process packages the room's HLS, else 0", ["room"])

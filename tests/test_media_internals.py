@@ -10,6 +10,7 @@ import asyncio
 import inspect
 import queue
 from importlib.metadata import version
+from types import SimpleNamespace
 
 import aioice.ice
 from aiortc import RTCPeerConnection, RTCRtpReceiver, RTCRtpSender
@@ -131,3 +132,29 @@ async def test_stop_consent_checks_cancels_the_task() -> None:
     assert passthrough.stop_consent_checks(pc) == 1
     assert connection._query_consent_task is None
     await pc.close()
+
+
+async def test_repeat_client_hello_wraps_the_ice_send_of_the_dtls_client() -> None:
+    offerer, answerer = RTCPeerConnection(), RTCPeerConnection()
+    offerer.addTransceiver("video", direction="sendonly")
+    await offerer.setLocalDescription(await offerer.createOffer())
+    await answerer.setRemoteDescription(offerer.localDescription)
+    await answerer.setLocalDescription(await answerer.createAnswer())
+    dtls = answerer.getTransceivers()[0].receiver.transport
+    assert dtls._role == "client"  # an answer to a=setup:actpass: aiortc is the DTLS client
+    ice = dtls.transport
+    assert ice._send == ice._connection.send  # an instance attribute, which DTLS sends through
+    assert "await self.transport._send(data)" in inspect.getsource(type(dtls)._write_ssl)
+    assert passthrough.repeat_client_hello(answerer) == 1
+    sent: list[bytes] = []
+
+    async def record(data: bytes) -> None:
+        sent.append(data)
+
+    transport = SimpleNamespace(_send=record)
+    transport._send = passthrough._first_dtls_datagram_twice(transport)
+    await transport._send(b"\x16client hello")  # content type 22: a handshake record
+    await transport._send(b"\x16key exchange")
+    assert sent == [b"\x16client hello", b"\x16client hello", b"\x16key exchange"]
+    await offerer.close()
+    await answerer.close()

@@ -93,6 +93,7 @@ class Packager:
         self._discontinuities = 0
         self._playlist: str | None = None
         self._new_segment = asyncio.Event()
+        self.requests = {"playlist": 0, "init": 0, "segment": 0}  # served here (behind a cache: its misses)
 
     # -- the source ----------------------------------------------------------------------------
     def follow(self, relay: Relay | None) -> None:
@@ -266,4 +267,5 @@ class Packager:
             "target_duration": self.target,
             "audio": "aac" if self.timeline is not None and self.timeline.fragmenter.has_audio else None,
             "last_segment": last,
+            "requests": dict(self.requests),
         }

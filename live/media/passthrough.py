@@ -26,6 +26,12 @@ What is touched, and why:
 * aioice ``Connection._query_consent_task``: consent freshness (RFC 7675). FFmpeg's WHIP muxer
   never answers consent checks, so aioice would drop it after ~30 s; for publishers we stop the
   checks and watch their media instead (``ingest.py``).
+* ``RTCDtlsTransport._role`` and ``RTCIceTransport._send``: when we are the DTLS client, our first
+  DTLS datagram (the ClientHello) goes out twice. FFmpeg's WHIP muxer is the DTLS server by
+  default (``a=setup:passive``) and its ICE loop reads that first datagram and drops it before
+  starting OpenSSL, which then waits for our retransmission: OpenSSL's first timer is 1 s, so
+  every FFmpeg publish (and restart) cost a second. Measured with FFmpeg 9: 1.10 s from POST to
+  live before, 0.1 s after (docs/VIDEO.md). A conforming server takes the copy for a retransmission.
 """
 
 from __future__ import annotations
@@ -145,6 +151,34 @@ def _process_certificate() -> _WideCipherCertificate:
 def prepare_connection(pc: RTCPeerConnection) -> None:
     """Use the process certificate (and its wider cipher list). Call before any description."""
     pc._RTCPeerConnection__certificates = [_process_certificate()]  # type: ignore[attr-defined]
+
+
+def repeat_client_hello(pc: RTCPeerConnection) -> int:
+    """Send our first DTLS datagram twice on each transport where we are the DTLS client; returns
+    on how many. Call after setLocalDescription (which settles the role) and before ICE connects."""
+    repeated = 0
+    seen: set[int] = set()
+    for transceiver in pc.getTransceivers():
+        dtls = transceiver.receiver.transport
+        ice: Any = dtls.transport
+        if id(ice) in seen or dtls._role != "client":
+            continue
+        seen.add(id(ice))
+        ice._send = _first_dtls_datagram_twice(ice)
+        repeated += 1
+    return repeated
+
+
+def _first_dtls_datagram_twice(ice: Any) -> Callable[[bytes], Any]:
+    send = ice._send  # the ICE connection's send, which RTCIceTransport keeps as an attribute
+
+    async def send_first_twice(data: bytes) -> None:
+        await send(data)
+        if data and 19 < data[0] < 64:  # a DTLS record (RFC 7983): the ClientHello
+            ice._send = send  # everything after goes out once
+            await send(data)
+
+    return send_first_twice
 
 
 def stop_consent_checks(pc: RTCPeerConnection) -> int:

@@ -20,7 +20,7 @@ from aiortc import (
 )
 from aiortc.rtcrtpparameters import RTCRtpCodecCapability
 
-from .passthrough import prepare_connection
+from .passthrough import prepare_connection, repeat_client_hello
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +75,7 @@ class Peer:
         await self.pc.setRemoteDescription(RTCSessionDescription(sdp=offer_sdp, type="offer"))
         answer = await self.pc.createAnswer()
         await self.pc.setLocalDescription(answer)
+        repeat_client_hello(self.pc)  # FFmpeg's default loses the first (passthrough.py)
         return str(self.pc.localDescription.sdp)
 
     def watch(self, check: Callable[[], Awaitable[str | None]], interval: float) -> None:

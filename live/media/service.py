@@ -21,7 +21,7 @@ from typing import Any
 
 from redis.exceptions import RedisError
 
-from .. import protocol
+from .. import metrics, protocol
 from ..ratelimit import Rate, RateLimiter
 from .demo import DemoSource
 from .directory import LocalDirectory
@@ -81,6 +81,12 @@ class RoomMedia:
     hls: Packager = field(default_factory=Packager)  # outlives every relay: one playlist per room
 
 
+def _measure(room_id: str, media: RoomMedia) -> None:
+    """/metrics reads the room's WebRTC viewers here and its packager's state when scraped."""
+    metrics.WEBRTC_VIEWERS.labels(room_id).set_function(lambda: len(media.players))
+    metrics.HLS_PACKAGING.labels(room_id).set_function(lambda: 1 if media.hls.packaging else 0)
+
+
 class MediaService:
     def __init__(
         self,
@@ -98,6 +104,8 @@ class MediaService:
         self.limiter = RateLimiter({"whep": Rate(burst=20, per_second=2)})  # per client address
         self.directory = directory or LocalDirectory()
         self.rooms = {slug: RoomMedia() for slug in rooms}
+        for slug, media in self.rooms.items():
+            _measure(slug, media)
         self._titles = rooms
         self._demo = demo
         self._loop: asyncio.Task[None] | None = None
@@ -321,6 +329,11 @@ class MediaService:
         if media.publisher is None and media.remote is not None:
             return str(media.remote.get("url", "")) or None
         return None
+
+    def hls_served(self, room_id: str, kind: str) -> None:
+        """An HLS file went out: ``kind`` is "playlist", "init" or "segment" (admin page, /metrics)."""
+        self.rooms[room_id].hls.requests[kind] += 1
+        metrics.HLS_REQUESTS.labels(room_id, kind).inc()
 
     def hls_watched(self, room_id: str) -> None:
         """An HLS player asked for the playlist: a demo source keeps (or starts) encoding."""

@@ -21,7 +21,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from .. import metrics
 from ..media.service import MediaService
 
 PLAYLIST_TYPE = "application/vnd.apple.mpegurl"
@@ -60,7 +59,7 @@ async def playlist(request: Request) -> Response:
         if packager.source is not None and not packager.packaging:
             return _error("offline", f"this stream's video ({packager.video_codec}) cannot be carried by HLS", 404)
         return _error("offline", "the room is not live now; try again in a few seconds", 404)
-    metrics.HLS_REQUESTS.labels(room_id, "playlist").inc()
+    media.hls_served(room_id, "playlist")
     headers = {"X-Accel-Expires": f"@{int(time.time())}", "Cache-Control": "public, max-age=0, s-maxage=1", **CORS}
     return Response(text, media_type=PLAYLIST_TYPE, headers=headers)
 
@@ -76,7 +75,7 @@ async def media_file(request: Request) -> Response:
         if host is not None:
             return _elsewhere(host, room_id, name)
         return _error("not_found", "no such segment: it has left the playlist, or never was in it", 404)
-    metrics.HLS_REQUESTS.labels(room_id, "init" if name.startswith("init-") else "segment").inc()
+    media.hls_served(room_id, "init" if name.startswith("init-") else "segment")
     return Response(data, media_type="video/mp4", headers={"Cache-Control": IMMUTABLE, **CORS})
 
 

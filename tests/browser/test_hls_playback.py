@@ -32,8 +32,12 @@ def played_seconds(page: Page) -> float:
     return float(page.evaluate("document.getElementById('video-player').currentTime"))
 
 
-# Predicates are functions, not expressions: the pages' CSP forbids the eval an expression needs.
-PLAYED_PAST = "(seconds) => document.getElementById('video-player').currentTime > seconds"
+def played_past(page: Page, seconds: float, timeout: float) -> None:
+    """Waits until the video has played past ``seconds``. A function, not an expression: Playwright
+    polls an expression with eval(), which the pages' CSP refuses (no 'unsafe-eval')."""
+    page.wait_for_function(
+        "(seconds) => document.getElementById('video-player').currentTime > seconds", arg=seconds, timeout=timeout
+    )
 
 
 def test_a_browser_without_webrtc_plays_the_rooms_hls(
@@ -47,7 +51,7 @@ def test_a_browser_without_webrtc_plays_the_rooms_hls(
     expect(viewer.locator("#video")).to_have_attribute("data-state", "live", timeout=20_000)
     viewer.wait_for_function("() => document.getElementById('video-player').videoWidth === 640", timeout=20_000)
     first = played_seconds(viewer)
-    viewer.wait_for_function(PLAYED_PAST, arg=first + 2, timeout=10_000)
+    played_past(viewer, first + 2, timeout=10_000)
     viewer.screenshot(path=str(SHOTS / "video-viewer-hls.png"))
     assert not watch.errors, watch.errors
 
@@ -64,7 +68,7 @@ def test_a_publisher_restart_is_played_through(
         viewer = watch.page(browser, server)
         viewer.add_init_script(NO_WEBRTC)
         viewer.goto("/r/main")
-        viewer.wait_for_function(PLAYED_PAST, arg=2, timeout=20_000)
+        played_past(viewer, 2, timeout=20_000)
         publisher.send_signal(signal.SIGINT)  # the venue's encoder restarts
         publisher.wait(timeout=10)
         publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60, size="640x360", rate=30)
@@ -75,7 +79,7 @@ def test_a_publisher_restart_is_played_through(
             arg=discontinuity, timeout=20_000, polling=500,
         )  # fmt: skip
         resumed = played_seconds(viewer)
-        viewer.wait_for_function(PLAYED_PAST, arg=max(first, resumed) + 2, timeout=20_000)
+        played_past(viewer, max(first, resumed) + 2, timeout=20_000)
         expect(viewer.locator("#video")).to_have_attribute("data-state", "live")
         assert not watch.errors, watch.errors
     finally:

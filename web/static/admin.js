@@ -52,9 +52,27 @@
     setCell(row, "answering", room.answering ? room.answering.text : "—");
     setCell(row, "poll", room.active_poll ? room.active_poll.question : "—");
     setCell(row, "moderation", room.moderation === "pre" ? t("Approve first") : t("Publish at once"));
-    var video = room.video;
-    var videoText = !video ? t("Not set up") : video.live ? t("Live") : t("Offline");
-    setCell(row, "video", el("span", { class: "badge " + (video && video.live ? "badge-live" : "badge-done"), text: videoText }));
+    setCell(row, "video", videoCell(room.video));
+  }
+
+  /* The room's video: live or not and, while live or packaged, how it reaches viewers here:
+   * WebRTC viewers, the HLS packager's state, and the HLS segments served (behind a cache: its misses). */
+  function videoCell(video) {
+    var live = !!(video && video.live);
+    var badge = el("span", { class: "badge " + (live ? "badge-live" : "badge-done"),
+      text: !video ? t("Not set up") : live ? t("Live") : t("Offline") });
+    var hls = video && video.hls;
+    if (!video || !(live || (hls && hls.packaging))) return badge;
+    var lines = [el("span", { class: "admin-video-line", dataset: { video: "webrtc" }, text: fill("WebRTC viewers", { n: video.viewers || 0 }) })];
+    if (hls) {
+      var state = hls.packaging
+        ? fill("HLS packaging", { segments: hls.segments, discontinuities: hls.discontinuity_sequence })
+        : t("HLS not packaging");
+      lines.push(el("span", { class: "admin-video-line", dataset: { video: "hls" }, text: state }));
+      lines.push(el("span", { class: "admin-video-line", dataset: { video: "hls-requests" },
+        text: fill("HLS segment requests", { n: (hls.requests && hls.requests.segment) || 0 }) }));
+    }
+    return el.apply(null, ["span", { class: "admin-video" }, badge].concat(lines));
   }
 
   function send(room, question, action, parts) {

@@ -66,9 +66,11 @@
     unmute.hidden = !live; // nothing to unmute while there is no video
     modeLabel.hidden = !live;
     modeLabel.textContent = mode === "hls" ? labels.standard : labels.low_latency;
+    modeLabel.title = mode === "hls" ? labels.standard_hint : labels.low_latency_hint;
     // Switching needs both: WebRTC in this browser and an HLS player.
     switchButton.hidden = !live || !canWebRTC || !canHls;
     switchButton.textContent = mode === "hls" ? labels.switch_low_latency : labels.switch_standard;
+    switchButton.title = mode === "hls" ? labels.low_latency_hint : labels.standard_hint;
   }
 
   function clearTimers() {
