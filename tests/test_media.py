@@ -338,11 +338,13 @@ async def test_a_viewer_who_vanishes_is_dropped_within_seconds(start_live: Calla
         cwd=REPO, stdout=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(REPO)},
     )  # fmt: skip
     assert viewer.stdout is not None
-    assert await asyncio.wait_for(asyncio.to_thread(viewer.stdout.readline), 20) == b"201\n"
-    assert await asyncio.wait_for(asyncio.to_thread(viewer.stdout.readline), 20) == b"watching\n"  # frames arrive
-    await until(lambda: video_status(server)["viewers"] == 1, what="the server to count the viewer")
-    viewer.kill()  # no DELETE, no DTLS close: the process is simply gone
-    viewer.wait()
+    try:
+        assert await asyncio.wait_for(asyncio.to_thread(viewer.stdout.readline), 20) == b"201\n"
+        assert await asyncio.wait_for(asyncio.to_thread(viewer.stdout.readline), 20) == b"watching\n"  # frames
+        await until(lambda: video_status(server)["viewers"] == 1, what="the server to count the viewer")
+    finally:  # also when a wait failed: a live viewer would keep the reading thread, and pytest, waiting
+        viewer.kill()  # no DELETE, no DTLS close: the process is simply gone
+        viewer.wait()
     dropped_after = await until(lambda: video_status(server)["viewers"] == 0, timeout=20, what="the viewer dropped")
     assert dropped_after < 13
 
