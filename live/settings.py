@@ -76,6 +76,31 @@ SETTINGS = (
     Setting(
         "webrtc_seats", "--webrtc-seats", "LIVE_WEBRTC_SEATS", 300, "WebRTC viewers per process; the rest get HLS", int
     ),
+    # recordings and replays (docs/VIDEO.md)
+    Setting(
+        "recordings_dir",
+        "--recordings-dir",
+        "LIVE_RECORDINGS_DIR",
+        None,
+        "where rooms' video is recorded; default DATA_DIR/recordings",
+        Path,
+    ),
+    Setting(
+        "recordings_max_mb",
+        "--recordings-max-mb",
+        "LIVE_RECORDINGS_MAX_MB",
+        0.0,
+        "megabytes of recordings at most, all rooms together (0: until the disk is full)",
+        float,
+    ),
+    Setting(
+        "recordings_keep_days",
+        "--recordings-keep-days",
+        "LIVE_RECORDINGS_KEEP_DAYS",
+        0.0,
+        "days a recording is kept (0: for ever)",
+        float,
+    ),
 )
 
 
@@ -101,6 +126,9 @@ class ServeSettings:
     demo: bool = False
     advertise_url: str | None = None
     webrtc_seats: int = 300
+    recordings_dir: Path | None = None
+    recordings_max_mb: float = 0.0
+    recordings_keep_days: float = 0.0
 
     @property
     def base_url(self) -> str:
@@ -121,6 +149,10 @@ class ServeSettings:
     @property
     def keys_path(self) -> Path:
         return self.keys_file or self.data_dir / "keys.json"
+
+    @property
+    def recordings_path(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
 
 def _convert(setting: Setting, raw: str) -> Any:
