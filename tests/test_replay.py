@@ -1,0 +1,235 @@
+"""Replays against a real ``live serve``: FFmpeg's WHIP muxer publishes across a session's start and
+end with a restart between (two runs, a gap), the recordings API lists them for admins, the
+session's VOD playlist covers its range to within a segment and decodes with PyAV; kill -9 of the
+server loses at most about 2 s and recording resumes; the size limit stops recording with an
+error while the live playlist goes on. The VOD playlist's rules are tested on their own first."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import re
+import signal
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import av
+import httpx
+import pytest
+
+from live.media.recording import RecordedSegment
+from live.media.replay import Listed, ReplaySettings, position, vod_playlist
+from tests.conftest import ADMIN_KEY, LiveServer
+from tests.livetools import until
+from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
+
+SESSION_ID = "talk"
+
+
+# -- the VOD playlist -----------------------------------------------------------------------------
+def listed(run: str, start: float, count: int, init: str = "init-a-1.mp4") -> list[Listed]:
+    return [Listed(run, RecordedSegment(f"a-{n}.m4s", init, start + n, 1.0, False)) for n in range(count)]
+
+
+def test_the_vod_playlist_lists_each_run_with_its_init_section_after_a_discontinuity() -> None:
+    items = listed("20260101T000000Z-aa", 1000.0, 2) + listed("20260101T000010Z-bb", 1010.0, 2, "init-b-1.mp4")
+    text = vod_playlist(items)
+    assert text.startswith("#EXTM3U\n#EXT-X-VERSION:7\n") and text.endswith("#EXT-X-ENDLIST\n")
+    assert "#EXT-X-PLAYLIST-TYPE:VOD\n" in text and "#EXT-X-TARGETDURATION:1\n" in text
+    assert text.count("#EXT-X-MAP:") == 2 and text.count("#EXT-X-DISCONTINUITY\n") == 1
+    assert re.search(r'#EXT-X-DISCONTINUITY\n#EXT-X-MAP:URI="20260101T000010Z-bb/init-b-1.mp4"', text)
+    assert "#EXT-X-PROGRAM-DATE-TIME:1970-01-01T00:16:50.000Z\n#EXTINF:1.000,\n20260101T000010Z-bb/a-0.m4s" in text
+
+
+def test_a_moment_is_placed_by_the_durations_before_it_and_a_gap_takes_no_time() -> None:
+    items = listed("r1", 1000.0, 2) + listed("r2", 1010.0, 2)  # 1000-1002, then 1010-1012
+    assert position(items, 999.0) == 0.0
+    assert position(items, 1001.5) == 1.5
+    assert position(items, 1005.0) == 2.0  # in the gap: the first picture after it
+    assert position(items, 1011.25) == 3.25
+    assert position(items, 1013.0) is None
+
+
+def test_replay_settings_are_checked() -> None:
+    assert ReplaySettings.parse({"hidden": True, "start_offset": 90}) == ReplaySettings(True, 90.0, 0.0)
+    for wrong in ({"hidden": "yes"}, {"start_offset": 10**6}, {"end_offset": True}, {"other": 1}, []):
+        with pytest.raises(ValueError):
+            ReplaySettings.parse(wrong)
+
+
+# -- against a real server ------------------------------------------------------------------------
+def event_file(path: Path, start: dt.datetime, end: dt.datetime) -> Path:
+    """One room with a session from ``start`` to ``end`` (UTC) and one much later."""
+    today = start.date().isoformat()
+    later = (start + dt.timedelta(hours=2)).replace(microsecond=0, tzinfo=None)
+    path.write_text(
+        f"""
+[event]
+slug = "replay-test"
+name = {{ en = "Replays", zh = "回放" }}
+venue = {{ en = "Hall", zh = "大厅" }}
+timezone = "UTC"
+start_date = {today}
+end_date = {(start + dt.timedelta(days=1)).date().isoformat()}
+
+[[rooms]]
+slug = "main"
+kind = "main"
+name = {{ en = "Main", zh = "主会场" }}
+
+[[rooms.sessions]]
+id = "{SESSION_ID}"
+title = {{ en = "Battery footprints", zh = "电池碳足迹" }}
+start = {start.replace(tzinfo=None).isoformat(timespec="seconds")}
+end = {end.replace(tzinfo=None).isoformat(timespec="seconds")}
+speakers = [{{ name = {{ en = "Li Wei", zh = "李伟" }} }}]
+
+[[rooms.sessions]]
+title = {{ en = "Later", zh = "稍后" }}
+start = {later.isoformat()}
+end = {(later + dt.timedelta(hours=1)).isoformat()}
+""",
+        "utf-8",
+    )
+    return path
+
+
+@pytest.fixture
+def session_soon(
+    tmp_path: Path, start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[LiveServer, float, float]]:
+    """A server whose session starts 8 s from now and ends 14 s later."""
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    start, end = now + dt.timedelta(seconds=8), now + dt.timedelta(seconds=22)
+    config = event_file(tmp_path / "event.toml", start, end)
+    yield start_live(extra=("--config", str(config))), start.timestamp(), end.timestamp()
+
+
+def admin(server: LiveServer) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=10)
+    assert client.post("/api/login", json={"key": ADMIN_KEY}).status_code == 200
+    return client
+
+
+def recorded_segments(client: httpx.Client) -> int:
+    return sum(run["segments"] for run in client.get("/api/rooms/main/recordings").json()["runs"])
+
+
+async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_range(
+    session_soon: tuple[LiveServer, float, float],
+) -> None:
+    server, start, end = session_soon
+    url = f"{server.url}/api/rooms/main/whip"
+    anonymous = httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8")
+    assert anonymous.status_code == 404  # not over yet
+    assert httpx.get(f"{server.url}/api/rooms/main/recordings").status_code == 403
+    client = admin(server)
+    publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60)
+    try:
+        await until(lambda: recorded_segments(client) >= 2, 20, "two recorded segments")
+        assert time.time() < start, "the machine was too slow to record before the session started"
+        await until(lambda: time.time() > start + 4, 20, "four seconds into the session", 0.2)
+        publisher.send_signal(signal.SIGINT)  # the encoder restarts during the session
+        publisher.wait(timeout=10)
+        time.sleep(2)  # the gap between the two runs
+        publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60)
+        await until(lambda: time.time() > end + 3, 30, "the session's end", 0.2)
+        listing = client.get("/api/rooms/main/recordings").json()
+        assert len(listing["runs"]) == 2 and listing["bytes"] > 0
+        [gap] = listing["gaps"]
+        assert listing["runs"][0]["end"] <= gap["start"] < gap["end"] <= listing["runs"][1]["start"] + 0.001
+    finally:
+        publisher.kill()
+        publisher.wait()
+
+    response = httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8")  # over: public
+    assert response.status_code == 200 and response.headers["content-type"] == "application/vnd.apple.mpegurl"
+    text = response.text
+    assert "#EXT-X-PLAYLIST-TYPE:VOD" in text and text.endswith("#EXT-X-ENDLIST\n")
+    assert text.count("#EXT-X-DISCONTINUITY\n") >= 1 and text.count("#EXT-X-MAP:") >= 2
+    times = [dt.datetime.fromisoformat(t).timestamp() for t in re.findall(r"#EXT-X-PROGRAM-DATE-TIME:(\S+)", text)]
+    durations = [float(d) for d in re.findall(r"#EXTINF:([0-9.]+),", text)]
+    assert start - 1.5 < times[0] <= start and end <= times[-1] + durations[-1] < end + 1.5  # within a segment
+    names = [line for line in text.splitlines() if line and not line.startswith("#")]
+    segment = httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/{names[0]}")
+    assert segment.status_code == 200 and "immutable" in segment.headers["cache-control"]
+    outside = httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/{names[0].split('/')[0]}/evil.m4s")
+    assert outside.status_code == 404
+
+    with av.open(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8") as container:
+        frames = sum(1 for _ in container.decode(video=0))
+    assert abs(frames / 15 - sum(durations)) < 1.5, (frames, sum(durations))  # 15 fps all through
+
+    unknown = httpx.get(f"{server.url}/api/rooms/main/replay/no-such-session/index.m3u8")
+    assert unknown.status_code == 404
+    hidden = client.post(f"/api/rooms/main/replay/{SESSION_ID}/settings", json={"hidden": True})
+    assert hidden.status_code == 200 and hidden.json()["hidden"] is True
+    assert client.get(f"/api/rooms/main/replay/{SESSION_ID}/index.m3u8").status_code == 200  # admins still
+    assert httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8").status_code == 404
+
+
+async def test_kill_9_loses_at_most_two_seconds_and_recording_resumes(
+    tmp_path: Path, start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    server = start_live(data_dir=tmp_path / "data")
+    client = admin(server)
+    publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        await until(lambda: recorded_segments(client) >= 4, 20, "four recorded segments")
+        assert server.process is not None
+        server.process.send_signal(signal.SIGKILL)
+        killed_at = time.time()
+        server.process.wait()
+        server.process = None
+    finally:
+        publisher.kill()
+        publisher.wait()
+    [run_dir] = (tmp_path / "data" / "recordings" / "main").iterdir()
+    lines = (run_dir / "index.jsonl").read_text().splitlines()
+    last = json.loads(lines[-1])
+    assert killed_at - (last["start"] + last["duration"]) < 2.0
+    assert all((run_dir / json.loads(line)["file"]).is_file() for line in lines)
+
+    again = start_live(data_dir=tmp_path / "data")
+    client = admin(again)
+    publisher = ffmpeg_publisher(f"{again.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        await until(lambda: recorded_segments(client) >= len(lines) + 2, 20, "recording resumed")
+        runs = client.get("/api/rooms/main/recordings").json()["runs"]
+        assert len(runs) == 2 and runs[0]["segments"] == len(lines)
+    finally:
+        publisher.kill()
+        publisher.wait()
+
+
+async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlist_keeps_growing(
+    start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    server = start_live(extra=("--recordings-max-mb", "0.2"))
+    publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+
+    def recording() -> dict[str, object]:
+        return httpx.get(f"{server.url}/api/rooms/main/video").json()["recording"]  # type: ignore[no-any-return]
+
+    def live_sequence() -> int:
+        text = httpx.get(f"{server.url}/api/rooms/main/hls/index.m3u8", timeout=10).text
+        found = re.search(r"#EXT-X-MEDIA-SEQUENCE:(\d+)", text)
+        return int(found[1]) + text.count("#EXTINF") if found else 0
+
+    try:
+        await until(lambda: recording()["error"] is not None, 30, "the size limit")
+        stopped = recording()
+        assert "size limit" in str(stopped["error"]) and stopped["recording"] is False
+        assert 0 < int(stopped["bytes"]) <= 0.2 * 1024 * 1024  # type: ignore[call-overload]
+        overview = admin(server).get("/api/admin/overview").json()["rooms"]
+        assert "size limit" in next(r for r in overview if r["slug"] == "main")["video"]["recording"]["error"]
+        newest = live_sequence()
+        await until(lambda: live_sequence() >= newest + 3, 15, "the live playlist growing")
+        assert recording()["segments"] == stopped["segments"]
+    finally:
+        publisher.kill()
+        publisher.wait()
