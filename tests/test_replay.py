@@ -18,10 +18,14 @@ import av
 import httpx
 import pytest
 
+from live.domain.events import EVENT_ADAPTER
+from live.domain.evolve import evolve
+from live.domain.room import ModerationMode, RoomSettings, RoomState
 from live.media.recording import RecordedSegment
 from live.media.replay import Listed, ReplaySettings, position, vod_playlist
 from tests.conftest import ADMIN_KEY, LiveServer
 from tests.livetools import until
+from tests.rooms import ANN, MOD, ask, do
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
 
 SESSION_ID = "talk"
@@ -56,6 +60,21 @@ def test_replay_settings_are_checked() -> None:
     for wrong in ({"hidden": "yes"}, {"start_offset": 10**6}, {"end_offset": True}, {"other": 1}, []):
         with pytest.raises(ValueError):
             ReplaySettings.parse(wrong)
+
+
+# -- the moment a question was highlighted -------------------------------------------------------
+def test_a_question_keeps_the_first_time_it_was_highlighted_and_old_events_still_load() -> None:
+    state = RoomState("main", RoomSettings(moderation=ModerationMode.POST))
+    first, other = ask(state, ANN, "Carbon footprints?"), ask(state, ANN, "Recycling?")
+    do(state, MOD, {"type": "highlight_question", "question_id": first.id}, now=1234.5)
+    do(state, MOD, {"type": "highlight_question", "question_id": other.id}, now=1300.0)
+    do(state, MOD, {"type": "highlight_question", "question_id": first.id}, now=1400.0)
+    assert state.questions[first.id].highlighted_at == 1234.5 and state.questions[other.id].highlighted_at == 1300.0
+    fresh = RoomState("main", RoomSettings(moderation=ModerationMode.POST))
+    asked = ask(fresh, ANN, "Recycling?")
+    stored = {"type": "settings_changed", "settings": {"answering_question_id": asked.id}, "action": "highlighted"}
+    evolve(fresh, EVENT_ADAPTER.validate_python(stored))  # an event stored before "at" was kept
+    assert fresh.settings.answering_question_id == asked.id and fresh.questions[asked.id].highlighted_at is None
 
 
 # -- against a real server ------------------------------------------------------------------------
