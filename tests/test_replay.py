@@ -96,6 +96,7 @@ end_date = {(start + dt.timedelta(days=1)).date().isoformat()}
 slug = "main"
 kind = "main"
 name = {{ en = "Main", zh = "主会场" }}
+moderation = "post"
 
 [[rooms.sessions]]
 id = "{SESSION_ID}"

@@ -1,6 +1,7 @@
 """Recordings and replays over HTTP (recorded by live/media/recording.py, listed by live/media/replay.py).
 
     GET  /api/rooms/{room}/recordings                        admins: runs, gaps, disk use
+    GET  /api/rooms/{room}/replay/{session}                  what the replay page shows (replay_view)
     GET  /api/rooms/{room}/replay/{session}/index.m3u8       the session's HLS VOD playlist
     GET  /api/rooms/{room}/replay/{session}/{run}/{file}     its segments and init sections
     POST /api/rooms/{room}/replay/{session}/settings         admins: hide it, move its start/end
@@ -16,6 +17,7 @@ import json
 import re
 import time
 from dataclasses import asdict, dataclass
+from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
@@ -75,8 +77,53 @@ def session_range(service: Service, room_id: str, session: Session) -> Range:
     return Range(start, max(start, end), settings)
 
 
-def _find(request: Request) -> tuple[Service, str, Session, Range] | Response:
-    """The room, session and range a replay request names, or the error to answer."""
+def available(service: Service, room_id: str, session: Session, admin: bool = False) -> bool:
+    """Whether the session has a replay this reader may watch: over (or an admin), not hidden
+    (or an admin), and something was recorded during it. The lobby's "watch the replay" links."""
+    recordings = _recordings(service)
+    if recordings is None:
+        return False
+    span = session_range(service, room_id, session)
+    if not admin and (span.settings.hidden or not span.over):
+        return False
+    return bool(replay.select(recordings, room_id, span.start, span.end))
+
+
+def replay_view(service: Service, room_id: str, session: Session, span: Range) -> dict[str, Any] | None:
+    """The replay page's data: the session, its playlist, and its moments in order (each question
+    highlighted or answered during it, at the first of those; each poll when it opened, with its
+    final result as the public sees it), placed in seconds from the replay's start; None when
+    nothing was recorded."""
+    assert service.media.recordings is not None
+    listed = replay.select(service.media.recordings, room_id, span.start, span.end)
+    if not listed:
+        return None
+    state = service.engine.state(room_id)
+    moments: list[dict[str, Any]] = []
+    for question in state.questions.values():
+        when = question.highlighted_at or question.answered_at
+        if question.status.is_public and when is not None and span.start <= when <= span.end:
+            moments.append({"kind": "question", "time": when, "question": question.public_view()})
+    for poll in state.polls.values():
+        if poll.opened_at is not None and span.start <= poll.opened_at <= span.end:
+            view = poll.public_view(state.poll_tally(poll.id), state.poll_leaders(poll.id))
+            moments.append({"kind": "poll", "time": poll.opened_at, "poll": view})
+    moments.sort(key=lambda item: float(item["time"]))
+    for item in moments:
+        item["at"] = replay.position(listed, item["time"])
+    base = f"/api/rooms/{room_id}/replay/{session.session_id}"
+    return {
+        "room": room_id,
+        "session": {"id": session.session_id, **(api.session_view(session) or {})},
+        "playlist": f"{base}/index.m3u8",
+        "start": listed[0].segment.start,
+        "duration": replay.duration(listed),
+        "moments": [item for item in moments if item["at"] is not None],
+    }
+
+
+def find(request: Request) -> tuple[Service, str, Session, Range] | Response:
+    """The room, session and range a replay request names, or the error to answer (the page's too)."""
     service = _service(request)
     room = service.event_file.room(request.path_params["room"])
     session = room.session(request.path_params["session"]) if room is not None else None
@@ -110,8 +157,19 @@ async def recordings_list(request: Request) -> Response:
     )
 
 
+async def replay_info(request: Request) -> Response:
+    found = find(request)
+    if isinstance(found, Response):
+        return found
+    service, room_id, session, span = found
+    view = replay_view(service, room_id, session, span)
+    if view is None:
+        return _error("not_found", "nothing was recorded during this session", 404)
+    return JSONResponse(view, headers={"Cache-Control": "no-cache"})
+
+
 async def replay_playlist(request: Request) -> Response:
-    found = _find(request)
+    found = find(request)
     if isinstance(found, Response):
         return found
     service, room_id, _, span = found
@@ -123,7 +181,7 @@ async def replay_playlist(request: Request) -> Response:
 
 
 async def replay_file(request: Request) -> Response:
-    found = _find(request)
+    found = find(request)
     if isinstance(found, Response):
         return found
     service, room_id, _, span = found
@@ -139,7 +197,7 @@ async def replay_file(request: Request) -> Response:
 
 
 async def replay_settings(request: Request) -> Response:
-    found = _find(request)
+    found = find(request)
     if isinstance(found, Response):
         return found
     service, room_id, session, _ = found
@@ -158,6 +216,7 @@ async def replay_settings(request: Request) -> Response:
 
 routes = [
     Route("/api/rooms/{room}/recordings", recordings_list),
+    Route("/api/rooms/{room}/replay/{session}", replay_info),
     Route("/api/rooms/{room}/replay/{session}/index.m3u8", replay_playlist),
     Route("/api/rooms/{room}/replay/{session}/settings", replay_settings, methods=["POST"]),
     Route("/api/rooms/{room}/replay/{session}/{run}/{file}", replay_file),
