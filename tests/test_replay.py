@@ -18,6 +18,7 @@ import av
 import httpx
 import pytest
 
+from live.config import ConfigError, parse_event_file
 from live.domain.events import EVENT_ADAPTER
 from live.domain.evolve import evolve
 from live.domain.room import ModerationMode, RoomSettings, RoomState
@@ -60,6 +61,23 @@ def test_replay_settings_are_checked() -> None:
     for wrong in ({"hidden": "yes"}, {"start_offset": 10**6}, {"end_offset": True}, {"other": 1}, []):
         with pytest.raises(ValueError):
             ReplaySettings.parse(wrong)
+
+
+# -- a stable id per session ---------------------------------------------------------------------
+def test_a_session_is_named_by_its_id_else_by_its_start_and_ids_are_unique(tmp_path: Path) -> None:
+    start = dt.datetime(2023, 11, 21, 9, 30, tzinfo=dt.UTC)
+    room = parse_event_file(event_file(tmp_path / "event.toml", start, start + dt.timedelta(hours=1))).rooms[0]
+    assert [session.session_id for session in room.sessions] == [SESSION_ID, "20231121-1130"]
+    assert room.session("20231121-1130") is room.sessions[1] and room.session("nope") is None
+    text = (tmp_path / "event.toml").read_text().replace('title = { en = "Later"', 'id = "talk"\ntitle = { en = "Later"')
+    with pytest.raises(ConfigError) as raised:
+        parse_event_file(event_file_text(tmp_path / "twice.toml", text))
+    assert "two sessions share the id 'talk'" in str(raised.value)
+
+
+def event_file_text(path: Path, text: str) -> Path:
+    path.write_text(text, "utf-8")
+    return path
 
 
 # -- the moment a question was highlighted -------------------------------------------------------

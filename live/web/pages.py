@@ -102,17 +102,23 @@ def _login_redirect(request: Request) -> Response:
 async def lobby(request: Request) -> Response:
     service = _service(request)
     at = dt.datetime.now(dt.UTC)
-    admin = identity.actor(request).has(Role.ADMIN, "*")
     views = []
     for room in service.event_file.rooms:
         info = room_view(service, room, at)
-        info["replays"] = [  # sessions that are over and recorded: "watch the replay"
-            {"id": session.session_id, "title": session.title.model_dump()}
-            for session in room.sessions
-            if replay.available(service, room.slug, session, admin)
-        ]
+        info["replays"] = _replays(request, room)
         views.append(info)
     return render(request, "lobby.html", room_views=views)
+
+
+def _replays(request: Request, room: Any) -> list[dict[str, Any]]:
+    """The room's sessions that are over and recorded: the "watch the replay" links."""
+    service = _service(request)
+    admin = identity.actor(request).has(Role.ADMIN, "*")
+    return [
+        {"id": session.session_id, "title": session.title.model_dump()}
+        for session in room.sessions
+        if replay.available(service, room.slug, session, admin)
+    ]
 
 
 async def _room_page(request: Request, template: str, reader: str, **extra: Any) -> Response:
@@ -131,7 +137,9 @@ async def _room_page(request: Request, template: str, reader: str, **extra: Any)
 
 
 async def viewer(request: Request) -> Response:
-    return await _room_page(request, "viewer.html", "viewer")
+    found = _room_or_404(request)
+    replays = [] if isinstance(found, Response) else _replays(request, found[1])
+    return await _room_page(request, "viewer.html", "viewer", replays=replays)
 
 
 async def replay_page(request: Request) -> Response:

@@ -1,5 +1,5 @@
 """A session's replay in Chromium: FFmpeg publishes through a session while a moderator highlights
-a question and runs a poll; once the session is over, the lobby links its replay, the page lists
+a question and runs a poll; once the session is over, the lobby and the room page link its replay, the page lists
 the question and the poll in order, clicking the question seeks within a second of the moment it
 was highlighted (the video's currentTime), the current one is marked, and ?t= starts there."""
 
@@ -95,9 +95,14 @@ def test_a_highlighted_question_opens_the_replay_within_a_second_of_its_moment(
     )
     page.wait_for_function(f"() => document.getElementById('replay-player').currentTime > {expected + 0.5}")
     expect(page.locator(".replay-moment").nth(1)).to_have_class("replay-moment replay-moment-current")
-    assert f"t={int(expected)}" in page.url
+    assert page.url.endswith(f"?t={int(asked['at'])}")  # the moment's own link, to share
     page.screenshot(path=str(SHOTS / "replay.png"))
 
+    room_page = watch.page(browser, server)
+    room_page.goto("/r/main")
+    expect(room_page.get_by_role("link", name="Watch the replay: Battery footprints")).to_have_attribute(
+        "href", f"/r/main/replay/{SESSION_ID}"
+    )
     shared = watch.page(browser, server)
     shared.goto(f"/r/main/replay/{SESSION_ID}?t=5")
     shared.wait_for_function("() => Math.abs(document.getElementById('replay-player').currentTime - 5) < 1")
