@@ -7,6 +7,7 @@ error while the live playlist goes on. The VOD playlist's rules are tested on th
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import re
 import signal
@@ -69,7 +70,9 @@ def test_a_session_is_named_by_its_id_else_by_its_start_and_ids_are_unique(tmp_p
     room = parse_event_file(event_file(tmp_path / "event.toml", start, start + dt.timedelta(hours=1))).rooms[0]
     assert [session.session_id for session in room.sessions] == [SESSION_ID, "20231121-1130"]
     assert room.session("20231121-1130") is room.sessions[1] and room.session("nope") is None
-    text = (tmp_path / "event.toml").read_text().replace('title = { en = "Later"', 'id = "talk"\ntitle = { en = "Later"')
+    text = (
+        (tmp_path / "event.toml").read_text().replace('title = { en = "Later"', 'id = "talk"\ntitle = { en = "Later"')
+    )
     with pytest.raises(ConfigError) as raised:
         parse_event_file(event_file_text(tmp_path / "twice.toml", text))
     assert "two sessions share the id 'talk'" in str(raised.value)
@@ -199,6 +202,18 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
     with av.open(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8") as container:
         frames = sum(1 for _ in container.decode(video=0))
     assert abs(frames / 15 - sum(durations)) < 1.5, (frames, sum(durations))  # 15 fps all through
+
+    assert httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/download.mp4").status_code == 403
+    mp4 = client.get(f"/api/rooms/main/replay/{SESSION_ID}/download.mp4", timeout=60)
+    assert (
+        mp4.status_code == 200 and mp4.headers["content-disposition"] == f'attachment; filename="main-{SESSION_ID}.mp4"'
+    )
+    with av.open(io.BytesIO(mp4.content)) as container:
+        assert [s.codec_context.name for s in container.streams] == ["h264", "aac"]
+        assert abs((container.duration or 0) / 1e6 - sum(durations)) < 1.0
+        downloaded = sum(1 for _ in container.decode(video=0))
+    assert abs(downloaded / 15 - sum(durations)) < 0.5, (downloaded, frames, sum(durations))  # every picture
+    assert not list((server.data_dir / "recordings" / "main").glob(".download-*"))  # removed once sent
 
     unknown = httpx.get(f"{server.url}/api/rooms/main/replay/no-such-session/index.m3u8")
     assert unknown.status_code == 404

@@ -5,6 +5,7 @@
     GET  /api/rooms/{room}/replay/{session}/index.m3u8       the session's HLS VOD playlist
     GET  /api/rooms/{room}/replay/{session}/{run}/{file}     its segments and init sections
     POST /api/rooms/{room}/replay/{session}/settings         admins: hide it, move its start/end
+    GET  /api/rooms/{room}/replay/{session}/download.mp4     admins: the session as one MP4 (remuxed)
 
 A replay is public once its session is over (its end, moved by the admin's offset, has passed)
 and not hidden; admins may watch it at any time. Recorded files never change: any cache may keep
@@ -13,19 +14,23 @@ them (immutable); the playlist may still grow while the session runs, so it is n
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import secrets
 import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
+import av
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..config import Session
 from ..domain.roles import Role
-from ..media import replay
+from ..media import download, replay
 from ..media.recording import Recordings, gaps
 from ..service import Service
 from . import api, identity
@@ -196,6 +201,36 @@ async def replay_file(request: Request) -> Response:
     return FileResponse(path, media_type="video/mp4", headers={"Cache-Control": IMMUTABLE})
 
 
+async def replay_download(request: Request) -> Response:
+    """The session as one MP4, remuxed on a thread into a file beside the recordings (removed once
+    sent): a long session is hundreds of megabytes, never held in memory."""
+    found = find(request)
+    if isinstance(found, Response):
+        return found
+    service, room_id, session, span = found
+    if not _is_admin(request):
+        return _error("forbidden", "log in as the admin first", 403)
+    recordings = service.media.recordings
+    assert recordings is not None
+    listed = replay.select(recordings, room_id, span.start, span.end)
+    if not listed:
+        return _error("not_found", "nothing was recorded during this session", 404)
+    room_dir = recordings.room_dir(room_id)
+    output = room_dir / f".download-{secrets.token_hex(4)}.mp4"
+    try:
+        await asyncio.to_thread(download.remux, room_dir, listed, output)
+    except (OSError, av.FFmpegError) as error:
+        output.unlink(missing_ok=True)
+        return _error("unavailable", f"the download could not be made: {error}", 503)
+    name = f"{room_id}-{session.session_id}.mp4"
+    return FileResponse(
+        output,
+        media_type="video/mp4",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+        background=BackgroundTask(output.unlink, missing_ok=True),
+    )
+
+
 async def replay_settings(request: Request) -> Response:
     found = find(request)
     if isinstance(found, Response):
@@ -219,5 +254,6 @@ routes = [
     Route("/api/rooms/{room}/replay/{session}", replay_info),
     Route("/api/rooms/{room}/replay/{session}/index.m3u8", replay_playlist),
     Route("/api/rooms/{room}/replay/{session}/settings", replay_settings, methods=["POST"]),
+    Route("/api/rooms/{room}/replay/{session}/download.mp4", replay_download),
     Route("/api/rooms/{room}/replay/{session}/{run}/{file}", replay_file),
 ]
