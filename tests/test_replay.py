@@ -286,3 +286,15 @@ async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlis
     finally:
         publisher.kill()
         publisher.wait()
+
+
+async def test_a_demo_stream_is_recorded_while_someone_watches(start_live: Callable[..., LiveServer]) -> None:
+    server = start_live(extra=("--demo",))
+    client = admin(server)
+    assert recorded_segments(client) == 0  # nobody watches: the demo does not encode
+
+    def watched_and_recorded() -> bool:
+        httpx.get(f"{server.url}/api/rooms/main/hls/index.m3u8", timeout=10)  # an HLS player's reload
+        return recorded_segments(client) >= 2
+
+    await until(watched_and_recorded, 20, "two recorded demo segments", 0.5)

@@ -16,10 +16,13 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from ..config import Room, Session
 from .playlist import _date_time, target_duration
 from .recording import RecordedSegment, Recordings
 
@@ -63,6 +66,48 @@ def save_settings(recordings: Recordings, room_id: str, session_id: str, setting
     temporary = directory / f".{SETTINGS_FILE}.tmp"
     temporary.write_text(json.dumps({k: asdict(v) for k, v in every.items()}, indent=1), encoding="utf-8")
     os.replace(temporary, directory / SETTINGS_FILE)
+
+
+@dataclass(frozen=True)
+class Range:
+    """A session's replay: its time range (epoch seconds) with the admin's offsets and settings."""
+
+    start: float
+    end: float
+    settings: ReplaySettings
+
+    @property
+    def over(self) -> bool:
+        return time.time() >= self.end
+
+
+def session_range(recordings: Recordings, zone: ZoneInfo, room_id: str, session: Session) -> Range:
+    settings = load_settings(recordings, room_id).get(session.session_id) or ReplaySettings()
+    start = session.start.replace(tzinfo=zone).timestamp() + settings.start_offset
+    end = session.end.replace(tzinfo=zone).timestamp() + settings.end_offset
+    return Range(start, max(start, end), settings)
+
+
+def moment_in_replay(
+    recordings: Recordings,
+    zone: ZoneInfo,
+    room: Room,
+    moment: float,
+    selected: dict[tuple[str, str], list[Listed]] | None = None,
+) -> tuple[str, float] | None:
+    """The session whose replay shows ``moment`` and where in it (seconds), if one was recorded:
+    an export's replay link (hidden replays too: exports are for the organisers). ``selected``
+    keeps each session's segments between calls: an export asks for every question."""
+    selected = {} if selected is None else selected
+    for session in room.sessions:
+        span = session_range(recordings, zone, room.slug, session)
+        if span.start <= moment <= span.end:
+            key = (room.slug, session.session_id)
+            if key not in selected:
+                selected[key] = select(recordings, room.slug, span.start, span.end)
+            at = position(selected[key], moment) if selected[key] else None
+            return None if at is None else (session.session_id, at)
+    return None
 
 
 @dataclass(frozen=True)

@@ -18,8 +18,7 @@ import asyncio
 import json
 import re
 import secrets
-import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
 from typing import Any
 
 import av
@@ -32,6 +31,7 @@ from ..config import Session
 from ..domain.roles import Role
 from ..media import download, replay
 from ..media.recording import Recordings, gaps
+from ..media.replay import Range
 from ..service import Service
 from . import api, identity
 from .bodies import read_body
@@ -59,27 +59,10 @@ def _is_admin(request: Request) -> bool:
     return identity.actor(request).has(Role.ADMIN, "*")
 
 
-@dataclass(frozen=True)
-class Range:
-    """A session's replay: its time range (epoch seconds) with the admin's offsets, and who may see it."""
-
-    start: float
-    end: float
-    settings: replay.ReplaySettings
-
-    @property
-    def over(self) -> bool:
-        return time.time() >= self.end
-
-
 def session_range(service: Service, room_id: str, session: Session) -> Range:
-    zone = service.event_file.zone
     recordings = _recordings(service)
-    settings = replay.load_settings(recordings, room_id).get(session.session_id) if recordings else None
-    settings = settings or replay.ReplaySettings()
-    start = session.start.replace(tzinfo=zone).timestamp() + settings.start_offset
-    end = session.end.replace(tzinfo=zone).timestamp() + settings.end_offset
-    return Range(start, max(start, end), settings)
+    assert recordings is not None
+    return replay.session_range(recordings, service.event_file.zone, room_id, session)
 
 
 def available(service: Service, room_id: str, session: Session, admin: bool = False) -> bool:

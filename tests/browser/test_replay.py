@@ -1,7 +1,8 @@
 """A session's replay in Chromium: FFmpeg publishes through a session while a moderator highlights
 a question and runs a poll; once the session is over, the lobby and the room page link its replay, the page lists
 the question and the poll in order, clicking the question seeks within a second of the moment it
-was highlighted (the video's currentTime), the current one is marked, and ?t= starts there."""
+was highlighted (the video's currentTime), the current one is marked, and ?t= starts there; the
+export links the question to that moment."""
 
 from __future__ import annotations
 
@@ -78,6 +79,8 @@ def test_a_highlighted_question_opens_the_replay_within_a_second_of_its_moment(
     assert asked["kind"] == "question" and abs(asked["time"] - highlighted_at) < 0.5
     expected = highlighted_at - info["start"]  # one run, no gap: the moment's place in the video
     assert abs(asked["at"] - expected) < 0.5
+    [row] = client.get("/api/rooms/main/export.json").json()["questions"]
+    assert row["highlighted_at"] and row["replay"] == f"{server.url}/r/main/replay/{SESSION_ID}?t={int(asked['at'])}"
 
     watch = Watch()
     page = watch.page(browser, server)
