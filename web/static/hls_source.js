@@ -1,8 +1,8 @@
 /* hls_source.js: an HLS playlist into a <video>, natively where the browser plays HLS (Safari),
  * else through hls.js (web/static/vendor/). One home for the choice and for hls.js's settings
  * that the CSP needs (no worker: fMP4 segments need no transmuxing, and the CSP allows no blob:
- * workers). The replay page uses it; the live player (player.js) makes the same choice with its
- * live-latency settings and can move onto it.
+ * workers). The live player (player.js, with its latency settings) and the replay page use it.
+ * Playback starts as soon as it can (muted video autoplays; otherwise the viewer's tap).
  *
  *   var source = window.liveHls.attach(video, url, {extra hls.js config}, onFatal);
  *   source.destroy();
@@ -19,14 +19,17 @@
   }
 
   function attach(video, url, config, onFatal) {
+    var play = function () { video.play().catch(function () { /* autoplay refused: a tap plays it */ }); };
     if (nativeHls(video)) {
       video.src = url;
       video.onerror = function () { if (onFatal) onFatal(); };
+      play();
       return { destroy: function () { video.removeAttribute("src"); video.load(); } };
     }
     var options = { enableWorker: false };
     Object.keys(config || {}).forEach(function (key) { options[key] = config[key]; });
     var player = new window.Hls(options);
+    player.on(window.Hls.Events.MANIFEST_PARSED, play);
     player.on(window.Hls.Events.ERROR, function (event, data) { if (data.fatal && onFatal) onFatal(data); });
     player.loadSource(url);
     player.attachMedia(video);
