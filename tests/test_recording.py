@@ -72,14 +72,18 @@ def test_an_index_line_cut_short_by_a_killed_process_is_skipped(tmp_path: Path) 
 
 
 def test_the_size_limit_stops_recording_with_an_error_and_the_live_stream_goes_on(tmp_path: Path) -> None:
-    recordings = Recordings(tmp_path, max_bytes=66_000)
+    recordings = Recordings(tmp_path)
     packager, relay = packager_recording(recordings)
-    feed(relay, h264_frames(320, 180, seconds=6.2))
-    assert packager.recorder is not None
+    frames = h264_frames(320, 180, seconds=8.2)
+    feed(relay, frames[:90])  # three seconds recorded...
+    assert packager.recorder is not None and packager.recorder.segments >= 2
+    recorded, limit = packager.recorder.segments, recordings.total() + 100  # ...then no room for another
+    recordings.max_bytes = limit
+    feed(relay, frames[90:])
     overview = packager.recorder.overview()
-    assert overview["recording"] is False and "size limit (66000 bytes)" in overview["error"]
-    assert 0 < overview["bytes"] <= 66_000 and overview["segments"] < len(packager.segments)
-    assert packager.playlist() is not None and len(packager.segments) >= 5  # live goes on
+    assert overview["recording"] is False and f"size limit ({limit} bytes)" in overview["error"]
+    assert overview["segments"] == recorded and overview["bytes"] <= limit
+    assert packager.playlist() is not None and packager.segments[-1].sequence >= 6  # live goes on
 
 
 def test_a_disk_that_cannot_be_written_stops_recording_and_the_live_stream_goes_on(
