@@ -58,6 +58,14 @@ class Session(Strict):
     start: dt.datetime
     end: dt.datetime
     speakers: list[Speaker] = Field(default_factory=list)
+    # Its replay's address (/r/{room}/replay/{id}); by default its start, e.g. "20231121-0930":
+    # set one before the event if start times may still move, so shared links stay valid.
+    id: str | None = Field(default=None, pattern=SLUG_PATTERN)
+
+    @property
+    def session_id(self) -> str:
+        """Stable within its room: explicit, or its start time (sessions of a room never overlap)."""
+        return self.id or f"{self.start:%Y%m%d-%H%M}"
 
     @field_validator("start", "end")
     @classmethod
@@ -116,7 +124,14 @@ class Room(Strict):
                     f"sessions '{earlier.title.en}' and '{later.title.en}' overlap "
                     f"({earlier.end:%H:%M} > {later.start:%H:%M})"
                 )
+        ids = [session.session_id for session in self.sessions]
+        repeated = sorted({session_id for session_id in ids if ids.count(session_id) > 1})
+        if repeated:
+            raise ValueError(f"two sessions share the id {repeated[0]!r}")
         return self
+
+    def session(self, session_id: str) -> Session | None:
+        return next((session for session in self.sessions if session.session_id == session_id), None)
 
 
 class Event(Strict):

@@ -1,6 +1,7 @@
 """Exporting questions for the record: one row per question, as CSV (for spreadsheets) or JSON.
 
-The author's participant id is never exported; only the name they chose to give. Cells that a
+The author's participant id is never exported; only the name they chose to give. A question's
+replay link points at the moment it was highlighted (else answered) in its session's replay. Cells that a
 spreadsheet would run as a formula (=, +, -, @) are prefixed with an apostrophe, since the text
 comes from viewers.
 """
@@ -10,16 +11,17 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from .domain.polls import PollKind
+from .domain.questions import Question
 from .domain.room import RoomState
 
 COLUMNS = (
     "room", "id", "status", "text", "original_text", "author_name", "votes", "starred", "labels",
-    "reply", "also_asked_by", "asked_at", "answered_at", "merged_into", "moved_to",
+    "reply", "also_asked_by", "asked_at", "answered_at", "highlighted_at", "merged_into", "moved_to", "replay",
 )  # fmt: skip
 
 
@@ -27,7 +29,10 @@ def _time(seconds: float | None, zone: ZoneInfo) -> str | None:
     return dt.datetime.fromtimestamp(seconds, zone).isoformat(timespec="seconds") if seconds is not None else None
 
 
-def question_rows(states: Iterable[RoomState], zone: ZoneInfo) -> list[dict[str, Any]]:
+def question_rows(
+    states: Iterable[RoomState], zone: ZoneInfo, replay_link: Callable[[str, float], str | None] | None = None
+) -> list[dict[str, Any]]:
+    """``replay_link(room, moment)``: the address of the replay at that moment, if one was recorded."""
     rows = []
     for state in states:
         for question in sorted(state.questions.values(), key=lambda q: q.asked_at):
@@ -46,11 +51,18 @@ def question_rows(states: Iterable[RoomState], zone: ZoneInfo) -> list[dict[str,
                     "also_asked_by": [ask.author_name or "" for ask in question.merged_askers],
                     "asked_at": _time(question.asked_at, zone),
                     "answered_at": _time(question.answered_at, zone),
+                    "highlighted_at": _time(question.highlighted_at, zone),
                     "merged_into": question.merged_into,
                     "moved_to": question.moved_to,
+                    "replay": _replay(state.room_id, question, replay_link),
                 }
             )
     return rows
+
+
+def _replay(room_id: str, question: Question, link: Callable[[str, float], str | None] | None) -> str | None:
+    moment = question.highlighted_at or question.answered_at
+    return None if link is None or moment is None else link(room_id, moment)
 
 
 def _cell(value: Any) -> str:

@@ -100,6 +100,31 @@ SETTINGS = (
         "send ICE checks to private-range addresses offered (a venue LAN)",
         bool,
     ),
+    # recordings and replays (docs/VIDEO.md)
+    Setting(
+        "recordings_dir",
+        "--recordings-dir",
+        "LIVE_RECORDINGS_DIR",
+        None,
+        "where rooms' video is recorded; default DATA_DIR/recordings",
+        Path,
+    ),
+    Setting(
+        "recordings_max_mb",
+        "--recordings-max-mb",
+        "LIVE_RECORDINGS_MAX_MB",
+        0.0,
+        "megabytes of recordings at most, all rooms together (0: until the disk is full)",
+        float,
+    ),
+    Setting(
+        "recordings_keep_days",
+        "--recordings-keep-days",
+        "LIVE_RECORDINGS_KEEP_DAYS",
+        0.0,
+        "days a recording is kept (0: for ever)",
+        float,
+    ),
 )
 
 
@@ -128,6 +153,9 @@ class ServeSettings:
     advertise_url: str | None = None
     webrtc_seats: int = 300
     ice_private_candidates: bool = False
+    recordings_dir: Path | None = None
+    recordings_max_mb: float = 0.0
+    recordings_keep_days: float = 0.0
 
     @property
     def base_url(self) -> str:
@@ -148,6 +176,10 @@ class ServeSettings:
     @property
     def keys_path(self) -> Path:
         return self.keys_file or self.data_dir / "keys.json"
+
+    @property
+    def recordings_path(self) -> Path:
+        return self.recordings_dir or self.data_dir / "recordings"
 
 
 def _convert(setting: Setting, raw: str) -> Any:

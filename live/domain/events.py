@@ -45,6 +45,7 @@ class SettingsChanged(_Event):
     settings: RoomSettings
     action: str
     by: str | None = None
+    at: float | None = None  # when a question was highlighted (None in events stored before it was kept)
 
 
 class PollChanged(_Event):

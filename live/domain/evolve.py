@@ -36,6 +36,7 @@ def evolve(state: RoomState, event: Event) -> None:
             state.questions[question.id] = question.model_copy(update={"votes": event.votes})
         case SettingsChanged(settings=settings):
             state.settings = settings
+            _note_highlight(state, event)
         case PollChanged(poll=poll):
             state.polls[poll.id] = poll
         case PollDeleted(poll_id=poll_id):
@@ -77,3 +78,13 @@ def _count(counts: Counter[str], removed: tuple[str, ...], added: tuple[str, ...
         if counts[choice] <= 0:
             del counts[choice]
     counts.update(added)
+
+
+def _note_highlight(state: RoomState, event: SettingsChanged) -> None:
+    """The first time a question is highlighted is kept on it: its moment in the session's replay.
+    The one place evolve reads an event's intent, so that the event stays what it was (the room's
+    settings, which every page already follows) and events stored before ``at`` existed still load."""
+    question = state.questions.get(event.settings.answering_question_id or "")
+    first = question is not None and question.highlighted_at is None
+    if event.action == "highlighted" and event.at is not None and question is not None and first:
+        state.questions[question.id] = question.model_copy(update={"highlighted_at": event.at})

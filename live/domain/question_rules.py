@@ -200,7 +200,7 @@ def highlight_question(state: RoomState, command: c.HighlightQuestion, context: 
     if state.settings.answering_question_id == command.question_id:
         return []
     settings = state.settings.model_copy(update={"answering_question_id": command.question_id})
-    return [SettingsChanged(settings=settings, action="highlighted", by=context.actor.participant_id)]
+    return [SettingsChanged(settings=settings, action="highlighted", by=context.actor.participant_id, at=context.now)]
 
 
 def edit_question(state: RoomState, command: c.EditQuestion, context: Context) -> list[Event]:

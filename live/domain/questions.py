@@ -81,6 +81,7 @@ class Question(BaseModel):
     moved_to: str | None = None  # the room it went to
     asked_at: float
     answered_at: float | None = None
+    highlighted_at: float | None = None  # first put on screen as "now answering": its replay moment
 
     def public_view(self) -> dict[str, object]:
         """What viewers and screens may see: no author id, no original text, no moderator marks."""

@@ -13,6 +13,8 @@ modules, by concept:
 - ``hls.py``: each room's HLS packager (fed by the relay, outliving it), with ``h264.py`` (what an
   access unit says, undecoded), ``fmp4.py`` (the MP4 muxer), ``aac.py`` (Opus to AAC, the one
   transcode) and ``playlist.py`` (the live playlist's rules); ``live/web/hls.py`` serves them
+- ``recording.py``: every room's segments kept on disk; ``replay.py``: a session's VOD playlist
+  over them, and admins' replay settings; ``live/web/replay.py`` serves them
 
 Its HTTP endpoints are a transport like the others: live/web/video.py (WHIP/WHEP), live/web/hls.py.
 """
@@ -22,6 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from .directory import LocalDirectory, RedisDirectory
+from .recording import Recordings
 from .service import MediaService
 
 if TYPE_CHECKING:
@@ -40,4 +43,9 @@ def create_media(settings: ServeSettings, event_file: EventFile, announce: Annou
         if settings.redis
         else LocalDirectory()
     )
-    return MediaService(announce, rooms, directory, demo=settings.demo, seats=settings.webrtc_seats)
+    recordings = Recordings(
+        settings.recordings_path, int(settings.recordings_max_mb * 1024 * 1024), settings.recordings_keep_days
+    )
+    return MediaService(
+        announce, rooms, directory, demo=settings.demo, seats=settings.webrtc_seats, recordings=recordings
+    )

@@ -37,6 +37,7 @@ from .h264 import ParameterSets, parameter_sets
 from .playlist import Segment, render, target_duration, window
 
 if TYPE_CHECKING:
+    from .recording import Recorder
     from .relay import Relay
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Packager:
         self._playlist: str | None = None
         self._new_segment = asyncio.Event()
         self.requests = {"playlist": 0, "init": 0, "segment": 0}  # served here (behind a cache: its misses)
+        self.recorder: Recorder | None = None  # each finished segment is recorded too (recording.py)
 
     # -- the source ----------------------------------------------------------------------------
     def follow(self, relay: Relay | None) -> None:
@@ -101,6 +103,8 @@ class Packager:
         if relay is self.source:
             return
         self._end_timeline()
+        if self.recorder is not None:
+            self.recorder.end_run()  # a new source, a new run: the time between is a gap
         self.source = relay
         self.video_codec = relay.video_codec if relay is not None else None
 
@@ -218,6 +222,8 @@ class Packager:
         self.segments.append(segment)
         self.files[segment.name] = fragment
         self.target = target_duration([duration], self.target)
+        if self.recorder is not None:
+            self.recorder.on_segment(segment, fragment, self.files.get(timeline.init_name))
         while len(self.segments) > KEPT:
             self._forget(self.segments.popleft())
         self._playlist = None

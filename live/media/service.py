@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,6 +30,7 @@ from .hls import Packager
 from .ingest import Publisher
 from .offer import Offer, OfferRefused
 from .playback import Player
+from .recording import Recordings
 from .relay import Relay
 
 log = logging.getLogger(__name__)
@@ -95,16 +97,20 @@ class MediaService:
         directory: LocalDirectory | None = None,
         demo: bool = False,
         seats: int = DEFAULT_SEATS,
+        recordings: Recordings | None = None,
     ) -> None:
         """``rooms`` maps each room's slug to the title the demo pattern shows; ``announce``
         tells a room's pages its video status (the hub's ``publish_status``); ``seats`` is how
-        many WebRTC players this process serves, all rooms together."""
+        many WebRTC players this process serves, all rooms together; ``recordings`` (None: not
+        recorded) keeps every room's segments on disk."""
         self._announce_status = announce
         self.seats = seats
         self.limiter = RateLimiter({"whep": Rate(burst=20, per_second=2)})  # per client address
         self.directory = directory or LocalDirectory()
         self.rooms = {slug: RoomMedia() for slug in rooms}
+        self.recordings = recordings
         for slug, media in self.rooms.items():
+            media.hls.recorder = recordings.recorder(slug) if recordings is not None else None
             _measure(slug, media)
         self._titles = rooms
         self._demo = demo
@@ -112,6 +118,8 @@ class MediaService:
         self._stopping: set[asyncio.Task[None]] = set()  # background stops and claims
 
     async def start(self) -> None:
+        if self.recordings is not None:
+            self.recordings.prune(time.time())
         if self._demo:
             for slug, title in self._titles.items():
                 self.rooms[slug].demo = DemoSource(title)
@@ -319,6 +327,7 @@ class MediaService:
             "publisher": publisher,
             "viewers": viewers,
             "hls": media.hls.overview(),
+            "recording": media.hls.recorder.overview() if media.hls.recorder is not None else None,
         }
 
     # -- HLS (packaged by hls.py, answered by live/web/hls.py) ---------------------------------
@@ -345,6 +354,8 @@ class MediaService:
     async def _keep_directory(self) -> None:
         while True:
             await asyncio.sleep(DIRECTORY_INTERVAL)
+            if self.recordings is not None:
+                self.recordings.prune()  # retention: once an hour
             try:
                 await self.sync_directory()
             except (RedisError, OSError) as error:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -18,6 +19,7 @@ from ..domain.questions import QuestionStatus
 from ..domain.roles import Role, reader_audience
 from ..engines.storage import OutcomeUnknown, StorageUnavailable
 from ..export import poll_results, polls_to_csv, question_rows, to_csv
+from ..media.replay import moment_in_replay
 from ..protocol import HTTP_STATUS, error_body
 from ..service import Service
 from . import identity, logins
@@ -225,10 +227,27 @@ async def _export(request: Request, room_ids: list[str], name: str) -> Response:
         if fmt == "csv":
             return Response(polls_to_csv(polls), media_type="text/csv; charset=utf-8", headers=disposition)
         return JSONResponse({"polls": polls}, headers=disposition)
-    rows = question_rows(states, service.event_file.zone)
+    rows = question_rows(states, service.event_file.zone, _replay_link(service))
     if fmt == "csv":
         return Response(to_csv(rows), media_type="text/csv; charset=utf-8", headers=disposition)
     return JSONResponse({"questions": rows}, headers=disposition)
+
+
+def _replay_link(service: Service) -> Callable[[str, float], str | None] | None:
+    """Where a room's moment is in its session's replay (live/media/replay.py), as a page address."""
+    recordings = service.media.recordings
+    if recordings is None:
+        return None
+    selected: dict[tuple[str, str], Any] = {}  # each session's segments, looked up once per export
+
+    def link(room_id: str, moment: float) -> str | None:
+        room = service.event_file.room(room_id)
+        found = moment_in_replay(recordings, service.event_file.zone, room, moment, selected) if room else None
+        if found is None:
+            return None
+        return f"{service.settings.base_url}/r/{room_id}/replay/{found[0]}?t={int(found[1])}"
+
+    return link
 
 
 async def export_room(request: Request) -> Response:

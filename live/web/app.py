@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from .. import metrics
 from ..service import Service
-from . import api, hls, logins, pages, video
+from . import api, hls, logins, pages, replay, video
 from .bodies import BodyTooLarge
 from .headers import SecurityHeaders, security_headers
 from .logins import SESSION_MAX_AGE, RevokedLogins
@@ -117,6 +117,7 @@ def create_app(service: Service) -> LiveApp:
             *api.routes,
             *video.routes,  # WHIP/WHEP (live/web/video.py)
             *hls.routes,  # video for any player and cache: HLS (live/web/hls.py)
+            *replay.routes,  # recordings and each session's replay (live/web/replay.py)
             Route("/favicon.ico", _favicon),  # what browsers ask for when a page names no icon
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],

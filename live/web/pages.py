@@ -1,4 +1,5 @@
-"""The pages, one per role: lobby, viewer, moderator, screen, broadcast, admin, and the login form.
+"""The pages, one per role: lobby, viewer, moderator, screen, broadcast, admin, and the login form;
+and each session's replay.
 
 Each page is a template in web/templates and a script in web/static named after the role; the
 script talks to the room through the live stream (web/static/live.js).
@@ -21,7 +22,7 @@ from ..domain.errors import NotAllowed
 from ..domain.questions import QuestionStatus
 from ..domain.roles import Role, reader_audience
 from ..service import Service
-from . import identity, logins
+from . import identity, logins, replay
 from .api import login_refusal, room_view
 from .bodies import read_body
 from .i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, script_messages, translations
@@ -101,8 +102,23 @@ def _login_redirect(request: Request) -> Response:
 async def lobby(request: Request) -> Response:
     service = _service(request)
     at = dt.datetime.now(dt.UTC)
-    views = [room_view(service, room, at) for room in service.event_file.rooms]
+    views = []
+    for room in service.event_file.rooms:
+        info = room_view(service, room, at)
+        info["replays"] = _replays(request, room)
+        views.append(info)
     return render(request, "lobby.html", room_views=views)
+
+
+def _replays(request: Request, room: Any) -> list[dict[str, Any]]:
+    """The room's sessions that are over and recorded: the "watch the replay" links."""
+    service = _service(request)
+    admin = identity.actor(request).has(Role.ADMIN, "*")
+    return [
+        {"id": session.session_id, "title": session.title.model_dump()}
+        for session in room.sessions
+        if replay.available(service, room.slug, session, admin)
+    ]
 
 
 async def _room_page(request: Request, template: str, reader: str, **extra: Any) -> Response:
@@ -121,7 +137,19 @@ async def _room_page(request: Request, template: str, reader: str, **extra: Any)
 
 
 async def viewer(request: Request) -> Response:
-    return await _room_page(request, "viewer.html", "viewer")
+    found = _room_or_404(request)
+    replays = [] if isinstance(found, Response) else _replays(request, found[1])
+    return await _room_page(request, "viewer.html", "viewer", replays=replays)
+
+
+async def replay_page(request: Request) -> Response:
+    """A session's replay (live/web/replay.py decides who may watch it): 404 while there is none."""
+    found = replay.find(request)
+    view = None if isinstance(found, Response) else replay.replay_view(*found)
+    if view is None or isinstance(found, Response):
+        return render(request, "not_found.html", status=404)
+    service, room_id, session, _ = found
+    return render(request, "replay.html", room=service.event_file.room(room_id), session=session, replay=view)
 
 
 async def moderator(request: Request) -> Response:
@@ -205,6 +233,7 @@ routes = [
     Route("/", lobby),
     Route("/r/{room}", viewer),
     Route("/r/{room}/moderate", moderator),
+    Route("/r/{room}/replay/{session}", replay_page),
     Route("/r/{room}/screen", screen),
     Route("/r/{room}/broadcast", broadcast),
     Route("/screen", lobby_screen),

@@ -35,8 +35,7 @@
   var ICE_DEADLINE = 4000; // ms for WebRTC to connect before the player falls back to HLS
   var PREFERENCE_KEY = "live.video.mode";
   var canWebRTC = typeof window.RTCPeerConnection === "function";
-  var nativeHls = !!video.canPlayType && video.canPlayType("application/vnd.apple.mpegurl") !== "";
-  var canHls = nativeHls || !!(window.Hls && window.Hls.isSupported());
+  var canHls = window.liveHls.supported(video);
 
   var wanted = null; // the stream id the room says is live, or null when offline
   var playing = null; // the stream id of the current connection
@@ -165,44 +164,32 @@
     }
   }
 
+  // A second behind the newest segment and a little more: about 2-3 s glass to glass with 1 s
+  // segments (bench/ measures it). A player that falls behind catches up by playing faster.
+  var LIVE_HLS = {
+    liveSyncDurationCount: 2,
+    liveMaxLatencyDurationCount: 6,
+    maxLiveSyncPlaybackRate: 1.25,
+    manifestLoadingMaxRetry: 6,
+    manifestLoadingRetryDelay: 500,
+  };
+
   function playHls() {
     teardown();
     mode = "hls";
     playing = wanted;
     show("connecting");
-    var onPlaying = function () { if (mode === "hls") { backoff = 1000; show("live"); } };
-    if (nativeHls) {
-      video.src = hlsUrl;
-      video.onplaying = onPlaying;
-      video.onerror = function () { if (mode === "hls") { teardown(); show("connecting"); retry(playHls); } };
-      video.play().catch(function () {});
-      return;
-    }
-    var player = new window.Hls({
-      // A second behind the newest segment and a little more: about 2-3 s glass to glass with
-      // 1 s segments (bench/ measures it). A player that falls behind catches up by playing faster.
-      liveSyncDurationCount: 2,
-      liveMaxLatencyDurationCount: 6,
-      maxLiveSyncPlaybackRate: 1.25,
-      manifestLoadingMaxRetry: 6,
-      manifestLoadingRetryDelay: 500,
-      // fMP4 segments need no transmuxing, so no worker: the CSP allows no blob: workers.
-      enableWorker: false,
-    });
-    hls = player;
-    video.onplaying = onPlaying;
-    video.onerror = null;
-    player.on(window.Hls.Events.MANIFEST_PARSED, function () { video.play().catch(function () {}); });
-    player.on(window.Hls.Events.ERROR, function (event, data) {
-      if (hls !== player || !data.fatal) return;
+    video.onplaying = function () { if (mode === "hls") { backoff = 1000; show("live"); } };
+    // hls_source.js: natively (Safari) or through hls.js.
+    var source = window.liveHls.attach(video, hlsUrl, LIVE_HLS, function () {
+      if (hls !== source) return;
       // The playlist is not there yet (the packager starts at the next keyframe) or the network
       // dropped: start again shortly, while the room is live.
       teardown();
       show(wanted ? "connecting" : "offline");
       retry(playHls);
     });
-    player.loadSource(hlsUrl);
-    player.attachMedia(video);
+    hls = source;
   }
 
   document.addEventListener("live:video", function (event) {

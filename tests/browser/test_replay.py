@@ -1,0 +1,112 @@
+"""A session's replay in Chromium: FFmpeg publishes through a session while a moderator highlights
+a question and runs a poll; once the session is over, the lobby and the room page link its replay, the page lists
+the question and the poll in order, clicking the question seeks within a second of the moment it
+was highlighted (the video's currentTime), the current one is marked, and ?t= starts there; the
+export links the question to that moment."""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.browser.chromium import SHOTS, launch
+from tests.browser.test_pages import Watch
+from tests.conftest import MODERATOR_KEY, LiveServer
+from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
+from tests.test_replay import SESSION_ID, event_file
+
+sync_api = pytest.importorskip("playwright.sync_api")
+Browser = sync_api.Browser
+expect = sync_api.expect
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with launch("--autoplay-policy=no-user-gesture-required") as browser:
+        yield browser
+
+
+def moderator(server: LiveServer) -> httpx.Client:
+    client = httpx.Client(base_url=server.url, timeout=10)
+    client.get("/api/me")  # an identity first
+    assert client.post("/api/login", json={"key": MODERATOR_KEY}).status_code == 200
+    return client
+
+
+def command(client: httpx.Client, body: dict[str, object]) -> dict[str, object]:
+    response = client.post("/api/rooms/main/commands", json=body)
+    assert response.status_code == 200, response.text
+    return response.json()  # type: ignore[no-any-return]
+
+
+def test_a_highlighted_question_opens_the_replay_within_a_second_of_its_moment(
+    tmp_path: Path, start_live: Callable[..., LiveServer], browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    start, end = now + dt.timedelta(seconds=6), now + dt.timedelta(seconds=22)
+    server = start_live(extra=("--config", str(event_file(tmp_path / "event.toml", start, end))))
+    publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        client = moderator(server)
+        while time.time() < start.timestamp() + 3:
+            time.sleep(0.2)
+        poll_id = command(client, {"type": "create_poll", "kind": "single_choice", "question": "Which?",
+                                   "options": ["Cells", "Packs"]})["poll_id"]  # fmt: skip
+        command(client, {"type": "change_poll", "poll_id": poll_id, "action": "open"})
+        command(client, {"type": "vote_poll", "poll_id": poll_id, "choices": ["Packs"]})
+        command(client, {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+        question = command(client, {"type": "ask_question", "text": "How are battery footprints counted?"})
+        question_id = question["question"]["id"]  # type: ignore[index]
+        while time.time() < start.timestamp() + 8:
+            time.sleep(0.2)
+        highlighted_at = time.time()
+        command(client, {"type": "highlight_question", "question_id": question_id})
+        while time.time() < end.timestamp() + 2:
+            time.sleep(0.2)
+    finally:
+        publisher.kill()
+        publisher.wait()
+
+    info = httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}").json()
+    [poll, asked] = info["moments"]
+    assert poll["kind"] == "poll" and poll["poll"]["tally"] == {"Cells": 0, "Packs": 1}
+    assert asked["kind"] == "question" and abs(asked["time"] - highlighted_at) < 0.5
+    expected = highlighted_at - info["start"]  # one run, no gap: the moment's place in the video
+    assert abs(asked["at"] - expected) < 0.5
+    [row] = client.get("/api/rooms/main/export.json").json()["questions"]
+    assert row["highlighted_at"] and row["replay"] == f"{server.url}/r/main/replay/{SESSION_ID}?t={int(asked['at'])}"
+
+    watch = Watch()
+    page = watch.page(browser, server)
+    page.goto("/")
+    page.get_by_role("link", name="Watch the replay: Battery footprints").click()
+    page.wait_for_url(f"**/r/main/replay/{SESSION_ID}")
+    links = page.locator(".replay-moment-link")
+    expect(links).to_have_count(2)
+    expect(links.nth(0)).to_contain_text("Which?")
+    expect(page.locator(".replay-moment-result").first).to_contain_text("Packs: 1")
+    page.wait_for_function("() => document.getElementById('replay-player').readyState >= 1", timeout=20_000)
+    links.nth(1).click()
+    page.wait_for_function(
+        f"() => Math.abs(document.getElementById('replay-player').currentTime - {expected}) < 1", timeout=10_000
+    )
+    page.wait_for_function(f"() => document.getElementById('replay-player').currentTime > {expected + 0.5}")
+    expect(page.locator(".replay-moment").nth(1)).to_have_class("replay-moment replay-moment-current")
+    assert page.url.endswith(f"?t={int(asked['at'])}")  # the moment's own link, to share
+    page.screenshot(path=str(SHOTS / "replay.png"))
+
+    room_page = watch.page(browser, server)
+    room_page.goto("/r/main")
+    expect(room_page.get_by_role("link", name="Watch the replay: Battery footprints")).to_have_attribute(
+        "href", f"/r/main/replay/{SESSION_ID}"
+    )
+    shared = watch.page(browser, server)
+    shared.goto(f"/r/main/replay/{SESSION_ID}?t=5")
+    shared.wait_for_function("() => Math.abs(document.getElementById('replay-player').currentTime - 5) < 1")
+    assert not watch.errors, watch.errors
