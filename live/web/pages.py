@@ -1,4 +1,4 @@
-"""The pages, one per role: lobby, viewer, moderator, screen, broadcast, admin, and the login form.
+"""The pages, one per role: lobby, viewer, moderator, screen, presenter, broadcast, admin, and the login form.
 
 Each page is a template in web/templates and a script in web/static named after the role; the
 script talks to the room through the live stream (web/static/live.js).
@@ -133,6 +133,14 @@ async def screen(request: Request) -> Response:
     return await _room_page(request, "screen.html", "screen", join_qr=join_qr_code(room_url(request, room)))
 
 
+async def presenter(request: Request) -> Response:
+    """The speaker's view. The event's local time comes with it: the agenda's times are local to
+    the event, and the tablet's own clock or time zone may be off."""
+    now = dt.datetime.now(_service(request).event_file.zone)
+    clock = {"local_now": now.replace(tzinfo=None).isoformat(timespec="seconds"), "now": now.timestamp()}
+    return await _room_page(request, "presenter.html", "presenter", event_clock=clock)
+
+
 async def lobby_screen(request: Request) -> Response:
     """The foyer screen: every room's "join" scene in turn, each with its QR code."""
     service = _service(request)
@@ -206,6 +214,7 @@ routes = [
     Route("/r/{room}", viewer),
     Route("/r/{room}/moderate", moderator),
     Route("/r/{room}/screen", screen),
+    Route("/r/{room}/presenter", presenter),
     Route("/r/{room}/broadcast", broadcast),
     Route("/screen", lobby_screen),
     Route("/admin", admin),
