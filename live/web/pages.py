@@ -192,12 +192,13 @@ async def login(request: Request) -> Response:
     except logins.LoginRefused as refused:
         return login_refusal(refused)
     form = dict(parse_qsl((await read_body(request, MAX_FORM)).decode("utf-8", "replace")))
+    next_page = _safe_next(form.get("next") or next_page)  # kept through a wrong key: the form posts to /login
     key = form.get("key")
     grants = service.keyring.grants_for(key) if isinstance(key, str) and 0 < len(key) <= 200 else []
     if not grants:
         return render(request, "login.html", status=403, next_page=next_page, failed=True)
     logins.log_in(request, grants)
-    return RedirectResponse(_safe_next(str(form.get("next") or next_page)), status_code=303)
+    return RedirectResponse(next_page, status_code=303)
 
 
 async def logout(request: Request) -> Response:

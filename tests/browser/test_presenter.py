@@ -193,7 +193,15 @@ def test_presenter_view_follows_the_room(server: LiveServer, browser: Browser) -
 def test_the_presenter_key_opens_only_the_presenter_view(server: LiveServer, browser: Browser) -> None:  # noqa: F811
     watch = Watch()
     tablet = watch.page(browser, server, viewport=TABLET)
-    log_in(tablet, PRESENTER_KEY, "/r/main/presenter")
+    # Sent to the login form, a mistyped key keeps where the operator was going.
+    tablet.goto("/r/main/presenter")
+    expect(tablet).to_have_url(re.compile(r"/login\?next=/r/main/presenter$"))
+    tablet.get_by_label("Access key").fill("a mistyped presenter key")
+    tablet.get_by_role("button", name="Log in").click()
+    expect(tablet.get_by_role("alert")).to_have_text("That key is not valid for this event.")
+    tablet.get_by_label("Access key").fill(PRESENTER_KEY)
+    tablet.get_by_role("button", name="Log in").click()
+    expect(tablet).to_have_url(re.compile(r"/r/main/presenter$"))
     expect(tablet.locator("#live-status")).to_have_text("Live")
     expect(tablet.locator("button, input, select, textarea, a")).to_have_count(0)  # nothing to press by accident
     tablet.goto("/r/main/moderate")
