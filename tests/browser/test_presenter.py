@@ -83,7 +83,7 @@ OVERFLOWING = """() => Array.from(document.querySelectorAll('.presenter-stage *'
 PARTS_FIT = """() => ['presenter-question-box', 'presenter-poll-results', 'presenter-note-text'].every(id => {
   const box = document.getElementById(id);
   return box.offsetParent === null || (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1);
-})"""
+}) && Array.from(document.querySelectorAll('.presenter-tally-label')).every(n => n.scrollWidth <= n.clientWidth + 1)"""
 QUESTION_FONT = "() => parseFloat(getComputedStyle(document.getElementById('presenter-question')).fontSize)"
 
 
@@ -115,6 +115,8 @@ def test_presenter_view_follows_the_room(server: LiveServer, browser: Browser) -
     assert texts[2] == NOW_ANSWERING and texts[3] == "Is recycling of batteries profitable yet?"
     expect(tablet.locator(".presenter-stage")).not_to_contain_text("unmoderated")
     expect(tablet.locator("#presenter-question")).to_have_text("No question is being answered.")
+    assert tablet.evaluate(PARTS_FIT)
+    tablet.screenshot(path=SHOTS / "presenter-1280x800-nothing-answered.png")
 
     # Time left in the session running now (25 minutes from the test's start), from the agenda.
     expect(tablet.locator("#presenter-time-left")).to_have_text(re.compile(r"^2[2-5]:\d\d$"))
@@ -151,6 +153,7 @@ def test_presenter_view_follows_the_room(server: LiveServer, browser: Browser) -
     expect(tablet.locator("#presenter-note-text")).to_have_text(NOTE)
     expect(tablet.locator("#presenter-note")).to_contain_text("From the moderators · just now")
     expect(console.locator("#presenter-note-shown")).to_have_text(NOTE)
+    console.locator(".presenter-control").screenshot(path=SHOTS / "moderator-presenter-note.png")
 
     # Votes move the list live; the note never reaches the public.
     for _ in range(5):

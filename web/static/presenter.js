@@ -184,11 +184,14 @@
     if (next !== current) nodes.pollResults.replaceChildren(next);
     var count = poll.ballots === 1 ? t("1 ballot") : poll.ballots + " " + t("ballots");
     nodes.pollFooter.textContent = count + (poll.status === "open" ? "" : " · " + t("This poll is closed."));
+    // As large as fits, every option whole: nothing overflows and no label is cut short.
     var box = nodes.pollResults;
+    var labels = box.querySelectorAll(".presenter-tally-label");
     var steps = sizes([28, 26, 24, 22, 20, 18, 16, 14]);
     for (var i = 0; i < steps.length; i++) {
       box.style.fontSize = steps[i] + "px";
-      if (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) break;
+      var whole = Array.prototype.every.call(labels, function (label) { return label.scrollWidth <= label.clientWidth + 1; });
+      if (whole && box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) break;
     }
   }
 
