@@ -19,7 +19,7 @@ from pathlib import Path
 from .domain.roles import Role
 
 EVENT_WIDE = {"admin": Role.ADMIN, "moderator": Role.MODERATOR, "screen": Role.SCREEN, "metrics": Role.METRICS}
-PER_ROOM = {"moderator": Role.MODERATOR, "publisher": Role.PUBLISHER}
+PER_ROOM = {"moderator": Role.MODERATOR, "publisher": Role.PUBLISHER, "presenter": Role.PRESENTER}
 ENVIRONMENT = {
     "admin": "LIVE_ADMIN_KEY",
     "moderator": "LIVE_MODERATOR_KEY",
@@ -87,8 +87,9 @@ class Keyring:
 def load_or_create_keys(path: Path, room_slugs: list[str], environ: dict[str, str] | None = None) -> Keyring:
     """Read the keys file, adding random keys for anything missing; environment variables win.
 
-    Per-room moderator and publisher keys may also come from LIVE_MODERATOR_KEY_<ROOM> and
-    LIVE_PUBLISHER_KEY_<ROOM> (room slug upper-cased, dashes as underscores).
+    Per-room moderator, publisher and presenter keys may also come from LIVE_MODERATOR_KEY_<ROOM>,
+    LIVE_PUBLISHER_KEY_<ROOM> and LIVE_PRESENTER_KEY_<ROOM> (room slug upper-cased, dashes as
+    underscores).
     """
     environ = dict(os.environ) if environ is None else environ
     stored: dict[str, object] = json.loads(path.read_text("utf-8")) if path.exists() else {}

@@ -1,6 +1,6 @@
 """Fan-out of a room's events to its live connections.
 
-Each event is projected and serialised once per audience (public, moderator), then the same text
+Each event is projected and serialised once per audience (public, presenter, moderator), then the same text
 is handed to every connection of that audience. ``push`` never waits: every connection has a
 bounded outbox (a direct connection's is its socket buffer; an ASGI one's, a queue drained by its
 writer task), so a slow phone only ever delays itself: when its outbox overflows it is told to

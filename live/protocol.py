@@ -80,6 +80,14 @@ def settings(view: Message, action: str) -> Message:
     return {"type": "settings", "settings": view, "action": action}
 
 
+def presenter_note(view: Message | None, by: str | None = None, *, moderator: bool = False) -> Message:
+    """The moderators' private note to the speaker (``note`` null: cleared); moderators learn who sent it."""
+    message: Message = {"type": "presenter_note", "note": view}
+    if moderator:
+        message["by"] = by
+    return message
+
+
 def poll(view: Message, action: str) -> Message:
     return {"type": "poll", "poll": view, "action": action}
 

@@ -167,6 +167,13 @@ class SetScreenScene(_Command):
     scene: ScreenScene
 
 
+class SetPresenterNote(_Command):
+    """A private line for the speaker's presenter view; None (or blank text) clears it."""
+
+    type: Literal["set_presenter_note"] = "set_presenter_note"
+    text: RawText | None
+
+
 class ChangePoll(_Command):
     type: Literal["change_poll"] = "change_poll"
     poll_id: Identifier
@@ -191,7 +198,8 @@ Command = Annotated[
     | ChangePoll
     | ModerateAnswer
     | ModerateWord
-    | SetScreenScene,
+    | SetScreenScene
+    | SetPresenterNote,
     Field(discriminator="type"),
 ]
 COMMAND_ADAPTER: TypeAdapter[Command] = TypeAdapter(Command)

@@ -33,7 +33,7 @@ from .question_rules import (
     upvote,
 )
 from .room import RoomState
-from .room_rules import set_moderation, set_screen_scene
+from .room_rules import set_moderation, set_presenter_note, set_screen_scene
 
 __all__ = ["AnyCommand", "Context", "apply", "decide"]
 
@@ -94,5 +94,7 @@ def decide(state: RoomState, command: AnyCommand, context: Context) -> list[Even
             return set_moderation(state, command, context)
         case c.SetScreenScene():
             return set_screen_scene(state, command, context)
+        case c.SetPresenterNote():
+            return set_presenter_note(state, command, context)
         case _:
             assert_never(command)

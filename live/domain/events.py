@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
 from .polls import Poll, PollKind
 from .questions import Question, QuestionStatus
-from .room import RoomSettings
+from .room import PresenterNote, RoomSettings
 
 
 class _Event(BaseModel):
@@ -46,6 +46,15 @@ class SettingsChanged(_Event):
     action: str
     by: str | None = None
     at: float | None = None  # when a question was highlighted (None in events stored before it was kept)
+
+
+class PresenterNoteChanged(_Event):
+    """The moderators' private note to the speaker; None: cleared. Its own event, not a
+    SettingsChanged, so the public audience is sent nothing when it changes."""
+
+    type: Literal["presenter_note_changed"] = "presenter_note_changed"
+    note: PresenterNote | None
+    by: str | None = None
 
 
 class PollChanged(_Event):
@@ -107,6 +116,7 @@ Event = Annotated[
     QuestionChanged
     | QuestionVoted
     | SettingsChanged
+    | PresenterNoteChanged
     | PollChanged
     | PollDeleted
     | PollVoted

@@ -11,6 +11,7 @@ from .events import (
     PollChanged,
     PollDeleted,
     PollVoted,
+    PresenterNoteChanged,
     QuestionChanged,
     QuestionVoted,
     SettingsChanged,
@@ -37,6 +38,8 @@ def evolve(state: RoomState, event: Event) -> None:
         case SettingsChanged(settings=settings):
             state.settings = settings
             _note_highlight(state, event)
+        case PresenterNoteChanged(note=note):
+            state.settings = state.settings.model_copy(update={"presenter_note": note})
         case PollChanged(poll=poll):
             state.polls[poll.id] = poll
         case PollDeleted(poll_id=poll_id):

@@ -17,6 +17,7 @@ from .events import (
     PollChanged,
     PollDeleted,
     PollVoted,
+    PresenterNoteChanged,
     QuestionChanged,
     QuestionVoted,
     SettingsChanged,
@@ -60,6 +61,10 @@ def project(event: Event, audience: Audience) -> Projection:
             return CounterUpdate("votes", event.question_id, event.votes)
         case SettingsChanged(settings=settings):
             return protocol.settings(settings.public_view(), event.action)
+        case PresenterNoteChanged(note=note):
+            if audience is Audience.PUBLIC:
+                return None  # private to the speaker and the moderators
+            return protocol.presenter_note(note.view() if note else None, event.by, moderator=moderator)
         case PollChanged(poll=poll):
             if moderator:
                 return protocol.poll(poll.moderator_view(event.tally, event.leaders, event.answers), event.action)
@@ -119,7 +124,7 @@ def _voted(state: RoomState, poll_id: str, participant_id: str | None) -> bool:
 def room_view(state: RoomState, audience: Audience) -> dict[str, Any]:
     """The room as an audience sees it: the same for everyone in it, so built once and shared."""
     moderator = audience is Audience.MODERATOR
-    return {
+    view: dict[str, Any] = {
         "settings": state.settings.public_view(),
         "questions": _visible_questions(state, audience, None),
         "polls": [
@@ -128,6 +133,10 @@ def room_view(state: RoomState, audience: Audience) -> dict[str, Any]:
             if moderator or poll.status.is_public
         ],
     }
+    if audience is not Audience.PUBLIC:
+        note = state.settings.presenter_note
+        view["presenter_note"] = note.view() if note else None
+    return view
 
 
 def personal_view(state: RoomState, audience: Audience, participant_id: str | None) -> dict[str, Any]:

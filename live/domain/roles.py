@@ -14,6 +14,7 @@ class Role(StrEnum):
     ADMIN = "admin"
     SCREEN = "screen"
     PUBLISHER = "publisher"
+    PRESENTER = "presenter"  # the speaker's tablet or a confidence monitor: reads the room, no commands
     METRICS = "metrics"  # a monitoring scraper: reads /metrics, nothing in any room
 
 
@@ -21,6 +22,7 @@ class Audience(StrEnum):
     """What a connection may see. Events are projected once per audience, not once per client."""
 
     PUBLIC = "public"  # viewers and venue screens: only what has been made public
+    PRESENTER = "presenter"  # the speaker's view: what the public sees, plus the moderators' note
     MODERATOR = "moderator"  # moderators and the admin: the whole room
 
 
@@ -41,6 +43,8 @@ class Actor:
             return True
         if (Role.ADMIN, "*") in self.grants:
             return True
+        if role is Role.PRESENTER and self.moderates(room):
+            return True  # moderators open the presenter view to check what the speaker sees
         return (role, room) in self.grants or (role, "*") in self.grants
 
     def moderates(self, room: str) -> bool:
@@ -53,6 +57,7 @@ READERS = {
     "viewer": (Role.VIEWER, Audience.PUBLIC),
     "screen": (Role.SCREEN, Audience.PUBLIC),
     "publisher": (Role.PUBLISHER, Audience.PUBLIC),  # the broadcast page
+    "presenter": (Role.PRESENTER, Audience.PRESENTER),  # not the moderator audience: no pending questions
     "moderator": (Role.MODERATOR, Audience.MODERATOR),
 }
 

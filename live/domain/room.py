@@ -36,6 +36,22 @@ class ScreenScene(StrEnum):
     IDLE = "idle"
 
 
+MAX_PRESENTER_NOTE_LENGTH = 200  # a line or two the speaker reads at a glance
+
+
+class PresenterNote(BaseModel):
+    """What the moderators tell the speaker privately ("two minutes left"): only the presenter
+    and moderator audiences ever see it (domain/projection.py)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    text: str
+    at: float  # when it was sent: the page shows how fresh it is
+
+    def view(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
 class RoomSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -45,9 +61,10 @@ class RoomSettings(BaseModel):
     active_poll_id: str | None = None  # the poll shown on viewer pages and screens
     screen_scene: ScreenScene = ScreenScene.AUTO
     prepared_polls: tuple[str, ...] = ()  # planned polls from the event file already created once
+    presenter_note: PresenterNote | None = None  # private: never in the public view
 
     def public_view(self) -> dict[str, Any]:
-        return self.model_dump(mode="json", exclude={"prepared_polls"})
+        return self.model_dump(mode="json", exclude={"prepared_polls", "presenter_note"})
 
 
 @dataclass

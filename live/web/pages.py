@@ -1,5 +1,5 @@
-"""The pages, one per role: lobby, viewer, moderator, screen, broadcast, admin, and the login form;
-and each session's replay.
+"""The pages, one per role: lobby, viewer, moderator, screen, presenter, broadcast, admin, and the
+login form; and each session's replay.
 
 Each page is a template in web/templates and a script in web/static named after the role; the
 script talks to the room through the live stream (web/static/live.js).
@@ -161,6 +161,14 @@ async def screen(request: Request) -> Response:
     return await _room_page(request, "screen.html", "screen", join_qr=join_qr_code(room_url(request, room)))
 
 
+async def presenter(request: Request) -> Response:
+    """The speaker's view. The event's local time comes with it: the agenda's times are local to
+    the event, and the tablet's own clock or time zone may be off."""
+    now = dt.datetime.now(_service(request).event_file.zone)
+    clock = {"local_now": now.replace(tzinfo=None).isoformat(timespec="seconds"), "now": now.timestamp()}
+    return await _room_page(request, "presenter.html", "presenter", event_clock=clock)
+
+
 async def lobby_screen(request: Request) -> Response:
     """The foyer screen: every room's "join" scene in turn, each with its QR code."""
     service = _service(request)
@@ -212,12 +220,13 @@ async def login(request: Request) -> Response:
     except logins.LoginRefused as refused:
         return login_refusal(refused)
     form = dict(parse_qsl((await read_body(request, MAX_FORM)).decode("utf-8", "replace")))
+    next_page = _safe_next(form.get("next") or next_page)  # kept through a wrong key: the form posts to /login
     key = form.get("key")
     grants = service.keyring.grants_for(key) if isinstance(key, str) and 0 < len(key) <= 200 else []
     if not grants:
         return render(request, "login.html", status=403, next_page=next_page, failed=True)
     logins.log_in(request, grants)
-    return RedirectResponse(_safe_next(str(form.get("next") or next_page)), status_code=303)
+    return RedirectResponse(next_page, status_code=303)
 
 
 async def logout(request: Request) -> Response:
@@ -235,6 +244,7 @@ routes = [
     Route("/r/{room}/moderate", moderator),
     Route("/r/{room}/replay/{session}", replay_page),
     Route("/r/{room}/screen", screen),
+    Route("/r/{room}/presenter", presenter),
     Route("/r/{room}/broadcast", broadcast),
     Route("/screen", lobby_screen),
     Route("/admin", admin),

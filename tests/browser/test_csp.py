@@ -31,6 +31,7 @@ PAGES = {
     "/r/main": "#live-status:text('Live')",
     "/r/main/moderate": "#live-status:text('Live')",
     "/r/main/screen": "#scene-join .join-qr svg",
+    "/r/main/presenter": "#live-status:text('Live')",
     "/screen": "#lobby-slide > *",
     "/r/main/broadcast": "#broadcast-heading",
     "/admin": "#admin-rows tr",

@@ -332,7 +332,7 @@
     }
     if (type === "pong") return;
     if (type === "question" || type === "question_removed" || type === "settings" || type === "poll" ||
-        type === "poll_removed" || type === "counters" || type === "poll_answer" || type === "my_question") {
+        type === "poll_removed" || type === "counters" || type === "poll_answer" || type === "my_question" || type === "presenter_note") {
       this.markLive(); // events after a resume: the connection is up to date
     }
     if (this.handlers.onMessage) this.handlers.onMessage(message);
@@ -571,6 +571,7 @@
   // The room as a page holds it, and the one way every page applies a stream message to it.
   function roomFromSnapshot(message) {
     var state = { settings: message.room.settings || {}, questions: new Map(), polls: new Map() };
+    state.presenterNote = message.room.presenter_note || null; // presenter and moderator audiences only
     (message.room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
     (message.room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
     return state;
@@ -589,6 +590,7 @@
       case "settings": state.settings = message.settings; return true;
       case "poll": state.polls.set(message.poll.id, message.poll); return true;
       case "poll_removed": state.polls.delete(message.poll_id); return true;
+      case "presenter_note": state.presenterNote = message.note || null; return true;
       case "poll_answer": {
         var poll = state.polls.get(message.poll_id);
         if (!poll || !message.answer) return true;

@@ -52,6 +52,7 @@
       (message.room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
       state.polls = new Map();
       (message.room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
+      state.presenterNote = message.room.presenter_note || null;
       schedule();
     },
     onMessage: function (message) {
@@ -549,6 +550,28 @@
     });
   });
 
+  // -- the private note to the presenter view ------------------------------------------------
+  var noteForm = document.getElementById("presenter-note-form");
+  var noteInput = document.getElementById("presenter-note-text");
+  noteForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var text = noteInput.value.trim();
+    if (!text) return;
+    run({ type: "set_presenter_note", text: text })
+      .then(function () { noteInput.value = ""; L.notice(t("Sent to the presenter.")); })
+      .catch(function () {});
+  });
+  document.getElementById("presenter-note-clear").addEventListener("click", function () {
+    run({ type: "set_presenter_note", text: null }).catch(function () {});
+  });
+
+  function renderPresenterNote() {
+    var note = state.presenterNote;
+    document.getElementById("presenter-note-current").hidden = !note;
+    document.getElementById("presenter-note-shown").textContent = note ? note.text : "";
+    document.getElementById("presenter-note-clear").disabled = !note;
+  }
+
   function renderScene() {
     var current = state.settings.screen_scene || "auto";
     document.querySelectorAll("[data-scene]").forEach(function (b) {
@@ -711,6 +734,7 @@
     restoreFocus(pollList, ".poll-item", saved);
     document.getElementById("polls-empty").hidden = polls.length > 0;
     renderScene();
+    renderPresenterNote();
   }
 
   function pollItem(poll, previous) {
