@@ -156,10 +156,11 @@ async def me(request: Request) -> Response:
             name = payload.get("display_name") if isinstance(payload, dict) else None
             if name is not None and not isinstance(name, str):
                 raise InvalidInput("display_name must be text")
-            identity.set_display_name(request, name)
+            name = identity.set_display_name(request, name)
         except CommandRefused as refused:
             return error(refused.code, refused.message, 400)
         actor = identity.actor(request)
+        _service(request).hub.rename(actor.participant_id, name)  # the streams already open, too
     return JSONResponse(
         {
             "participant_id": actor.participant_id,

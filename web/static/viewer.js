@@ -97,6 +97,13 @@
     });
   }
 
+  // a name typed here is the participant's at once, for votes too (a quiz's leaderboard), not only
+  // once a question is sent: the server renames the open streams (Hub.rename)
+  nameInput.addEventListener("change", function () {
+    if (anonymous && anonymous.checked) return;
+    saveName(nameInput.value.trim()).catch(function (error) { showFeedback(L.errorText(error), "error"); });
+  });
+
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = textArea.value.trim();
