@@ -40,4 +40,6 @@ def create_media(settings: ServeSettings, event_file: EventFile, announce: Annou
         if settings.redis
         else LocalDirectory()
     )
-    return MediaService(announce, rooms, directory, demo=settings.demo, seats=settings.webrtc_seats)
+    return MediaService(
+        announce, rooms, directory, demo=settings.demo, seats=settings.webrtc_seats, zone=event_file.zone
+    )

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable, Coroutine
@@ -88,10 +89,12 @@ class MediaService:
         directory: LocalDirectory | None = None,
         demo: bool = False,
         seats: int = DEFAULT_SEATS,
+        zone: dt.tzinfo = dt.UTC,
     ) -> None:
         """``rooms`` maps each room's slug to the title the demo pattern shows; ``announce``
         tells a room's pages its video status (the hub's ``publish_status``); ``seats`` is how
-        many WebRTC players this process serves, all rooms together."""
+        many WebRTC players this process serves, all rooms together; ``zone`` is the event's,
+        whose time the demo pattern's clock shows."""
         self._announce_status = announce
         self.seats = seats
         self.limiter = RateLimiter({"whep": Rate(burst=20, per_second=2)})  # per client address
@@ -99,13 +102,14 @@ class MediaService:
         self.rooms = {slug: RoomMedia() for slug in rooms}
         self._titles = rooms
         self._demo = demo
+        self._zone = zone
         self._loop: asyncio.Task[None] | None = None
         self._stopping: set[asyncio.Task[None]] = set()  # background stops and claims
 
     async def start(self) -> None:
         if self._demo:
             for slug, title in self._titles.items():
-                self.rooms[slug].demo = DemoSource(title)
+                self.rooms[slug].demo = DemoSource(title, self._zone)
                 self.rooms[slug].demo.relay.sinks.append(self.rooms[slug].hls)  # type: ignore[union-attr]
                 self.rooms[slug].demo.start()  # type: ignore[union-attr]
         for slug in self.rooms:
