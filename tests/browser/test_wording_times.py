@@ -37,5 +37,8 @@ def test_the_video_on_air_and_the_live_connection_read_differently(
         expect(now).to_contain_text("(UTC+8)")
         assert page.locator(".session-zone").first.get_attribute("title")
         page.screenshot(path=SHOTS / f"viewer-agenda-zone-{language}-{size}.png")
+        page.goto(f"/?lang={language}")  # the lobby's now and next, too
+        expect(page.locator(".session-zone").first).to_have_text("(UTC+8)")
+        page.screenshot(path=SHOTS / f"lobby-agenda-zone-{language}-{size}.png")
         page.context.close()
     assert watch.errors == [], f"script errors: {watch.errors}"
