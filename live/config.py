@@ -276,6 +276,17 @@ def parse_event_file(path: Path) -> EventFile:
         raise ConfigError(path, problems) from None
 
 
+def utc_offset_label(zone: ZoneInfo, local: dt.datetime) -> str:
+    """ "UTC+8", "UTC-3:30" or "UTC": the zone's offset at a local time of the event, which agenda
+    times carry so that a viewer elsewhere knows they are the event's times, not their own."""
+    offset = local.replace(tzinfo=zone).utcoffset() or dt.timedelta()
+    minutes = int(offset.total_seconds()) // 60
+    if not minutes:
+        return "UTC"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{'+' if minutes > 0 else '-'}{hours}" + (f":{rest:02d}" if rest else "")
+
+
 def now_and_next(room: Room, zone: ZoneInfo, at: dt.datetime) -> tuple[Session | None, Session | None]:
     """The session running at ``at`` and the one after it, for the "now / next" lines on pages."""
     local = at.astimezone(zone).replace(tzinfo=None)

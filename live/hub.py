@@ -264,6 +264,13 @@ class Hub:
             channel.by_participant.setdefault(participant_id, set()).add(connection)
         metrics.CONNECTIONS.labels(room=room_id, role=connection.role).inc()
 
+    def rename(self, participant_id: str, name: str | None) -> None:
+        """A participant saved a new name: their open viewer streams use it from their next
+        command (a quiz's leaderboard, a question asked), not the name of their handshake."""
+        for channel in self.rooms.values():
+            for connection in channel.by_participant.get(participant_id, ()):
+                connection.display_name = name
+
     def detach(self, connection: Connection) -> None:
         connection.stop()
         channel = self.rooms[connection.room_id]

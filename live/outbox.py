@@ -74,6 +74,9 @@ class Connection:
         self.audience = audience
         self.role = role
         self.participant_id: str | None = None
+        # the participant's name for the commands sent on this connection: the session's at the
+        # handshake, then whatever they save while it is open (Hub.rename)
+        self.display_name: str | None = None
         self._send = send
         self._close = close
         self.limit = outbox_limit or OUTBOX_LIMIT

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
 from live.cli import main
-from live.config import ConfigError, parse_event_file
+from live.config import ConfigError, parse_event_file, utc_offset_label
 from live.settings import resolve
 
 GOOD = """
@@ -109,3 +111,12 @@ def test_settings_flags_beat_environment_beat_defaults() -> None:
         "127.0.0.1",
     )
     assert resolve(parser.parse_args([]), {}).redis is None
+
+
+def test_agenda_times_carry_the_events_offset_at_their_date() -> None:
+    assert utc_offset_label(ZoneInfo("Asia/Shanghai"), dt.datetime(2023, 9, 19, 9)) == "UTC+8"
+    assert utc_offset_label(ZoneInfo("Asia/Kolkata"), dt.datetime(2023, 9, 19, 9)) == "UTC+5:30"
+    assert utc_offset_label(ZoneInfo("Europe/Berlin"), dt.datetime(2023, 7, 1, 9)) == "UTC+2"  # summer time
+    assert utc_offset_label(ZoneInfo("Europe/Berlin"), dt.datetime(2023, 12, 1, 9)) == "UTC+1"
+    assert utc_offset_label(ZoneInfo("America/St_Johns"), dt.datetime(2023, 12, 1, 9)) == "UTC-3:30"
+    assert utc_offset_label(ZoneInfo("UTC"), dt.datetime(2023, 12, 1, 9)) == "UTC"

@@ -6,6 +6,7 @@ test_media_processes.py, the browsers in tests/browser/test_video.py."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import json
 import os
 import signal
@@ -14,11 +15,13 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
 
 from bench.whep_watcher import Watcher
+from live.media.demo import clock_text
 from live.media.offer import MAX_CANDIDATES, OfferRefused, read_offer
 from live.media.pattern import text_spans
 from live.media.relay import ForwardTrack, Relay, Viewer, is_keyframe
@@ -515,3 +518,9 @@ def test_ffmpeg_with_its_default_dtls_role_connects_at_once(server: LiveServer) 
     assert phases, log.decode()[-2000:]
     dtls_ms = float(phases.split(",dtls:")[1].split(",")[0])
     assert dtls_ms < 500, phases
+
+
+def test_the_demo_clock_shows_the_events_time_not_the_servers() -> None:
+    noon_utc = dt.datetime(2023, 9, 19, 12, 0, 5, tzinfo=dt.UTC).timestamp()
+    assert clock_text(ZoneInfo("Asia/Shanghai"), noon_utc) == "20:00:05"
+    assert clock_text(dt.UTC, noon_utc) == "12:00:05"

@@ -24,9 +24,9 @@ from live.domain.polls import (
 from live.domain.projection import CounterUpdate, counters, poll_counters, project, snapshot
 from live.domain.replies import command_reply
 from live.domain.roles import Actor, Audience, Role
-from live.domain.room import RoomSettings, RoomState
+from live.domain.room import RoomSettings, RoomState, ScreenShows
 
-from .rooms import MOD, do, open_poll, vote
+from .rooms import MOD, ask, do, open_poll, vote
 
 ids = (f"id{n}" for n in count())  # new ids for commands applied directly
 
@@ -164,6 +164,36 @@ def test_planned_polls_are_created_once_and_screen_scenes_switch() -> None:
         parse_command({"type": "set_screen_scene", "scene": "disco"})
     with pytest.raises(InvalidInput):
         parse_command({"type": "prepare_poll", "planned_id": "x", "kind": "rating", "question": "?"})
+
+
+def test_the_screen_on_auto_shows_the_open_poll_else_the_highlighted_question() -> None:
+    state = RoomState("main", RoomSettings(moderation="post"))
+    assert state.settings.shown == ScreenShows(scene="join")
+    question = ask(state, text="Who pays for the chargers?").id
+    poll_id = open_poll(state, kind="single_choice", options=["A", "B"])
+    assert state.settings.shown == ScreenShows(scene="poll", poll_id=poll_id)
+    do(state, MOD, {"type": "highlight_question", "question_id": question})
+    assert state.settings.shown.scene == "poll"  # the open poll first
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "close"})
+    assert state.settings.shown == ScreenShows(scene="question", question_id=question)  # not the closed poll
+    do(state, MOD, {"type": "highlight_question", "question_id": None})
+    assert state.settings.shown == ScreenShows(scene="join")  # an old closed poll does not come back
+    # a poll closed while on the screen stays there with its results, and a quiz's reveal
+    quiz = open_poll(state, kind="quiz", options=["2050", "2060"], correct=["2060"], visibility="on_reveal")
+    do(state, MOD, {"type": "change_poll", "poll_id": quiz, "action": "close"})
+    events = do(state, MOD, {"type": "change_poll", "poll_id": quiz, "action": "reveal"})
+    assert state.settings.shown == ScreenShows(scene="poll", poll_id=quiz)
+    assert not [e for e in events if getattr(e, "action", None) == "screen_changed"]  # told only of changes
+    # the moderator's own choice, and the invitation when what it names is gone
+    do(state, MOD, {"type": "set_screen_scene", "scene": "question"})
+    assert state.settings.shown == ScreenShows(scene="join")
+    do(state, MOD, {"type": "highlight_question", "question_id": question})
+    assert state.settings.shown == ScreenShows(scene="question", question_id=question)
+    do(state, MOD, {"type": "moderate_question", "question_id": question, "action": "mark_answered"})
+    assert state.settings.shown == ScreenShows(scene="join")
+    # the decision travels in the settings every audience gets, and survives a snapshot
+    assert state.settings.public_view()["shown"] == {"scene": "join", "question_id": None, "poll_id": None}
+    assert RoomState.from_snapshot(state.to_snapshot()).settings.shown == state.settings.shown
 
 
 def test_reopening_a_revealed_quiz_hides_the_answer_and_ranks_only_the_new_round() -> None:

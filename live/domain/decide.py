@@ -15,7 +15,7 @@ from typing import assert_never
 from . import commands as c
 from .context import Context
 from .errors import NotAllowed
-from .events import Event
+from .events import Event, PollChanged, PollDeleted, SettingsChanged
 from .evolve import evolve
 from .poll_rules import change_poll, create_poll, moderate_answer, moderate_word, prepare_poll, vote_poll
 from .question_rules import (
@@ -32,7 +32,7 @@ from .question_rules import (
     star_question,
     upvote,
 )
-from .room import RoomState
+from .room import RoomState, screen_shows
 from .room_rules import set_moderation, set_presenter_note, set_screen_scene
 
 __all__ = ["AnyCommand", "Context", "apply", "decide"]
@@ -49,8 +49,31 @@ def apply(state: RoomState, command: AnyCommand, context: Context) -> list[Event
 
 
 def decide(state: RoomState, command: AnyCommand, context: Context) -> list[Event]:
-    """The events a command leads to, or a CommandRefused. Every command has its case here, and
-    mypy checks that none is missing (``assert_never``)."""
+    """The events a command leads to, or a CommandRefused; with them, when they change what the
+    venue screen shows, the settings that say so (the screen is told, never left to work it out)."""
+    events = _decide_rule(state, command, context)
+    if not any(isinstance(event, SCREEN_INPUTS) for event in events):
+        return events  # questions asked, votes, ballots: the hot path pays nothing here
+    after = state.clone()
+    for event in events:
+        evolve(after, event)
+    shown = screen_shows(after)
+    if shown == after.settings.shown:
+        return events
+    settings = after.settings.model_copy(update={"shown": shown})
+    last = max((i for i, event in enumerate(events) if isinstance(event, SettingsChanged)), default=None)
+    if last is not None:  # the settings the command changed carry it: one message, not two
+        return [*events[:last], events[last].model_copy(update={"settings": settings}), *events[last + 1 :]]
+    return [*events, SettingsChanged(settings=settings, action="screen_changed", by=None)]
+
+
+# the events that can change what the screen shows: the settings (scene, highlight, active poll)
+# and a poll's status
+SCREEN_INPUTS = (SettingsChanged, PollChanged, PollDeleted)
+
+
+def _decide_rule(state: RoomState, command: AnyCommand, context: Context) -> list[Event]:
+    """Every command has its case here, and mypy checks that none is missing (``assert_never``)."""
     if not context.actor.has(command.required_role, state.room_id):
         raise NotAllowed(f"{command.type} needs the {command.required_role.value} role in this room")
     match command:

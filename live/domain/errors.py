@@ -1,18 +1,26 @@
-"""Why a command was refused. Every refusal has a stable code the pages translate."""
+"""Why a command was refused. Every refusal has a stable code the pages translate, and those a
+person can meet on the pages a reason they translate too (live/domain/reasons.py)."""
 
 from __future__ import annotations
+
+from .reasons import TEMPLATES
 
 
 class CommandRefused(Exception):
     code = "refused"
 
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+    def __init__(self, message: str, **params: object) -> None:
+        self.reason = message  # the template, when it is one of reasons.TEMPLATES
+        self.params = params
+        self.message = message.format(**params) if params else message
+        super().__init__(self.message)
 
     @property
     def detail(self) -> dict[str, object]:
-        """Fields a client can act on, sent beside the code and message."""
+        """Fields a client can act on, sent beside the code and message: a known reason's
+        template and values, which the pages translate."""
+        if self.reason in TEMPLATES:
+            return {"reason": self.reason, "params": self.params}
         return {}
 
 
@@ -45,7 +53,7 @@ class RateLimited(CommandRefused):
 
     @property
     def detail(self) -> dict[str, object]:
-        return {"retry_after": self.retry_after}
+        return {**super().detail, "retry_after": self.retry_after}
 
 
 class NoIdentity(CommandRefused):

@@ -9,6 +9,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from . import commands as c
+from . import reasons
 from .context import Context
 from .errors import Conflict, InvalidInput, NotFound
 from .events import AnswerModerated, Event, PollChanged, PollDeleted, PollVoted, SettingsChanged, WordModerated
@@ -111,7 +112,7 @@ def close_poll(state: RoomState, poll: Poll, context: Context) -> list[Event]:
 
 def reveal_poll(state: RoomState, poll: Poll, context: Context) -> list[Event]:
     if poll.status is PollStatus.DRAFT:
-        raise Conflict("open the poll before revealing its results")
+        raise Conflict(reasons.REVEAL_BEFORE_OPEN)
     if poll.revealed:
         return []
     return [_poll_changed(state, poll.model_copy(update={"revealed": True}), "revealed", context)]
@@ -146,7 +147,7 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
     if poll is None or not poll.status.is_public:
         raise NotFound("no such poll in this room")
     if poll.status is not PollStatus.OPEN:
-        raise Conflict("the poll is closed")
+        raise Conflict(reasons.POLL_CLOSED)
     choices = clean_choices(poll, command.choices)
     who = context.actor.participant_id
     held = held_choices(poll, choices, context)

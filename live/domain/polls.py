@@ -10,6 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from . import reasons
 from .errors import InvalidInput
 from .filters import as_latin_lookalike
 from .roles import Audience
@@ -179,9 +180,9 @@ def clean_options(kind: PollKind, options: Iterable[str]) -> tuple[str, ...]:
         return ()
     cleaned = tuple(clean_text(o, field="option", max_length=MAX_OPTION_LENGTH, multiline=False) for o in options)
     if not 2 <= len(cleaned) <= MAX_OPTIONS:
-        raise InvalidInput(f"a choice poll needs 2 to {MAX_OPTIONS} options")
+        raise InvalidInput(reasons.POLL_OPTIONS, max=MAX_OPTIONS)
     if len(set(cleaned)) != len(cleaned):
-        raise InvalidInput("two options are the same")
+        raise InvalidInput(reasons.SAME_OPTIONS)
     return cleaned
 
 
@@ -189,10 +190,10 @@ def clean_correct(kind: PollKind, options: tuple[str, ...], correct: Iterable[st
     picked = tuple(dict.fromkeys(correct))
     if kind is not PollKind.QUIZ:
         if picked:
-            raise InvalidInput("only a quiz has a correct answer")
+            raise InvalidInput(reasons.CORRECT_ONLY_IN_QUIZ)
         return ()
     if len(picked) != 1 or picked[0] not in options:
-        raise InvalidInput("a quiz needs exactly one correct answer, one of its options")
+        raise InvalidInput(reasons.QUIZ_CORRECT)
     return picked
 
 
@@ -200,24 +201,24 @@ def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
     """A viewer's ballot, checked against the poll: the only shapes a tally ever counts."""
     if poll.kind is PollKind.OPEN_TEXT:
         if len(choices) != 1:
-            raise InvalidInput("send one answer")
+            raise InvalidInput(reasons.ONE_ANSWER)
         return (clean_text(choices[0], field="answer", max_length=MAX_ANSWER_LENGTH, multiline=False),)
     if poll.kind is PollKind.WORD_CLOUD:
         words = tuple(dict.fromkeys(w for w in (cloud_word(c) for c in choices) if w))
         if not 1 <= len(words) <= MAX_WORDS_PER_BALLOT:
-            raise InvalidInput(f"enter 1 to {MAX_WORDS_PER_BALLOT} words")
+            raise InvalidInput(reasons.WORD_COUNT, max=MAX_WORDS_PER_BALLOT)
         if any(len(w) > MAX_WORD_LENGTH for w in words):
-            raise InvalidInput(f"a word is longer than {MAX_WORD_LENGTH} characters")
+            raise InvalidInput(reasons.WORD_TOO_LONG, max=MAX_WORD_LENGTH)
         return words
     picked = tuple(dict.fromkeys(choices))
     if any(choice not in poll.options for choice in picked):
-        raise InvalidInput("that option is not in this poll")
+        raise InvalidInput(reasons.NOT_AN_OPTION)
     if poll.kind is PollKind.MULTIPLE_CHOICE:
         if not picked:
-            raise InvalidInput("pick at least one option")
+            raise InvalidInput(reasons.AT_LEAST_ONE)
         return tuple(o for o in poll.options if o in picked)
     if len(picked) != 1:
-        raise InvalidInput("pick exactly one option")
+        raise InvalidInput(reasons.EXACTLY_ONE)
     return picked
 
 

@@ -5,6 +5,7 @@ moderators' own touches (edits, stars, replies, labels). Each is a pure function
 from __future__ import annotations
 
 from . import commands as c
+from . import reasons
 from .context import Context
 from .errors import Conflict, InvalidInput, NotAllowed, NotFound
 from .events import Event, QuestionChanged, QuestionVoted, SettingsChanged
@@ -58,11 +59,11 @@ def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> 
     text = clean_text(command.text, field="question", max_length=MAX_QUESTION_LENGTH)
     name = None if command.anonymous else context.actor.display_name
     if state.settings.require_name and not name:
-        raise InvalidInput("this room asks for your name with each question")
+        raise InvalidInput(reasons.NAME_REQUIRED)
     if name and context.policy.word_filter.matches(name):
         # Refused, not held: the asker can change their name or ask anonymously at once, and the
         # moderator never has to read the name to keep it off the screen.
-        raise InvalidInput("your name has a word this room does not allow: change it, or ask anonymously")
+        raise InvalidInput(reasons.NAME_NOT_ALLOWED)
     held = context.policy.word_filter.matches(text)  # held for a moderator even in post-moderation
     public_at_once = state.settings.moderation is ModerationMode.POST and not held
     recent = list(state.questions.values())[-DUPLICATE_WINDOW:]

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from .polls import Ballot, Poll, PollKind, held_words, open_answers, quiz_leaders, tally
+from .polls import Ballot, Poll, PollKind, PollStatus, held_words, open_answers, quiz_leaders, tally
 from .questions import Question
 
 _Inner = TypeVar("_Inner", set[str], dict[str, Ballot], Counter[str])
@@ -27,7 +27,7 @@ class ModerationMode(StrEnum):
 
 
 class ScreenScene(StrEnum):
-    """What the venue screen shows; AUTO follows the room: open poll, else highlight, else join."""
+    """What the moderator asks the venue screen to show; AUTO follows the room (``screen_shows``)."""
 
     AUTO = "auto"
     QUESTION = "question"
@@ -52,6 +52,17 @@ class PresenterNote(BaseModel):
         return self.model_dump(mode="json")
 
 
+class ScreenShows(BaseModel):
+    """What the venue screen shows now, decided once here (``screen_shows``) and sent with the
+    settings: the screen draws it and decides nothing. ``scene`` is never AUTO."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    scene: ScreenScene = ScreenScene.JOIN
+    question_id: str | None = None
+    poll_id: str | None = None
+
+
 class RoomSettings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -62,9 +73,35 @@ class RoomSettings(BaseModel):
     screen_scene: ScreenScene = ScreenScene.AUTO
     prepared_polls: tuple[str, ...] = ()  # planned polls from the event file already created once
     presenter_note: PresenterNote | None = None  # private: never in the public view
+    shown: ScreenShows = ScreenShows()  # what the venue screen shows, kept current by ``decide``
 
     def public_view(self) -> dict[str, Any]:
         return self.model_dump(mode="json", exclude={"prepared_polls", "presenter_note"})
+
+
+def screen_shows(state: RoomState) -> ScreenShows:
+    """The one rule for the venue screen. A scene the moderator picked shows what it names (the
+    invitation when there is nothing to name). On AUTO: the active poll while it is open, else
+    the highlighted question, else the invitation; a poll that closes while on the screen stays
+    there with its results (and a quiz's reveal) until a question is highlighted or the highlight
+    is cleared, so that a closed poll never comes back later over newer things."""
+    settings = state.settings
+    question = settings.answering_question_id if settings.answering_question_id in state.questions else None
+    poll = state.polls.get(settings.active_poll_id or "")
+    chosen = settings.screen_scene
+    if chosen in (ScreenScene.IDLE, ScreenScene.JOIN):
+        return ScreenShows(scene=chosen)
+    if chosen is ScreenScene.QUESTION:
+        return ScreenShows(scene=chosen, question_id=question) if question else ScreenShows()
+    if chosen is ScreenScene.POLL:
+        return ScreenShows(scene=chosen, poll_id=poll.id) if poll else ScreenShows()
+    if poll is not None and poll.status is PollStatus.OPEN:
+        return ScreenShows(scene=ScreenScene.POLL, poll_id=poll.id)
+    if question:
+        return ScreenShows(scene=ScreenScene.QUESTION, question_id=question)
+    if poll is not None and settings.shown.poll_id == poll.id:
+        return settings.shown  # closed on the screen: its results stay
+    return ScreenShows()
 
 
 @dataclass
@@ -188,4 +225,6 @@ class RoomState:
             held = Counter(word for b in state.ballots[poll_id].values() for word in b.held)
             if held and kind is PollKind.WORD_CLOUD:
                 state.held[poll_id] = held
+        if "shown" not in data["settings"]:  # stored before the screen's scene was decided here
+            state.settings = state.settings.model_copy(update={"shown": screen_shows(state)})
         return state

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from . import reasons
 from .errors import InvalidInput
 
 # Control characters, zero-width spaces, the bidi embedding/override/isolate controls and lone
@@ -61,9 +62,9 @@ def clean_text(value: str, *, field: str, max_length: int, multiline: bool = Tru
     text = "\n".join(_SPACES.sub(" ", line).strip() for line in text.replace("\r", "").split("\n"))
     text = re.sub(r"\n{3,}", "\n\n", text).strip()
     if not text:
-        raise InvalidInput(f"{field} is empty")
+        raise InvalidInput(reasons.EMPTY, field=field)
     if len(text) > max_length:
-        raise InvalidInput(f"{field} is longer than {max_length} characters")
+        raise InvalidInput(reasons.TOO_LONG, field=field, max=max_length)
     return text
 
 

@@ -47,5 +47,11 @@ def create_media(settings: ServeSettings, event_file: EventFile, announce: Annou
         settings.recordings_path, int(settings.recordings_max_mb * 1024 * 1024), settings.recordings_keep_days
     )
     return MediaService(
-        announce, rooms, directory, demo=settings.demo, seats=settings.webrtc_seats, recordings=recordings
+        announce,
+        rooms,
+        directory,
+        demo=settings.demo,
+        seats=settings.webrtc_seats,
+        recordings=recordings,
+        zone=event_file.zone,
     )

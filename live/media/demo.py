@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import math
 import time
 from fractions import Fraction
@@ -33,9 +34,15 @@ _TONE = b"".join(
 _SILENCE = bytes(2 * AUDIO_FRAME)
 
 
+def clock_text(zone: dt.tzinfo, at: float) -> str:
+    """The pattern's clock: the event's local time (as on its agenda), not the server's zone."""
+    return dt.datetime.fromtimestamp(at, zone).strftime("%H:%M:%S")
+
+
 class DemoSource:
-    def __init__(self, title: str) -> None:
+    def __init__(self, title: str, zone: dt.tzinfo = dt.UTC) -> None:
         self.pattern = Pattern(title)
+        self.zone = zone
         # Ready from the start: it encodes on demand, and its first frame is a keyframe.
         self.relay = Relay("h264", "opus", request_keyframe=self._keyframe_wanted, ready=True)
         self.started_at = time.time()
@@ -100,7 +107,7 @@ class DemoSource:
     def _send_video(self, encoder: av.VideoCodecContext, number: int) -> None:
         seconds = number / FRAME_RATE
         frame = av.VideoFrame(WIDTH, HEIGHT, "yuv420p")
-        frame.planes[0].update(self.pattern.luma(time.strftime("%H:%M:%S"), seconds % 1.0))
+        frame.planes[0].update(self.pattern.luma(clock_text(self.zone, time.time()), seconds % 1.0))
         frame.planes[1].update(self.pattern.u)
         frame.planes[2].update(self.pattern.v)
         frame.pts = number * (90_000 // FRAME_RATE)

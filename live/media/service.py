@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 import secrets
 import time
@@ -98,11 +99,13 @@ class MediaService:
         demo: bool = False,
         seats: int = DEFAULT_SEATS,
         recordings: Recordings | None = None,
+        zone: dt.tzinfo = dt.UTC,
     ) -> None:
         """``rooms`` maps each room's slug to the title the demo pattern shows; ``announce``
         tells a room's pages its video status (the hub's ``publish_status``); ``seats`` is how
         many WebRTC players this process serves, all rooms together; ``recordings`` (None: not
-        recorded) keeps every room's segments on disk."""
+        recorded) keeps every room's segments on disk; ``zone`` is the event's, whose time the
+        demo pattern's clock shows."""
         self._announce_status = announce
         self.seats = seats
         self.limiter = RateLimiter({"whep": Rate(burst=20, per_second=2)})  # per client address
@@ -114,6 +117,7 @@ class MediaService:
             _measure(slug, media)
         self._titles = rooms
         self._demo = demo
+        self._zone = zone
         self._loop: asyncio.Task[None] | None = None
         self._stopping: set[asyncio.Task[None]] = set()  # background stops and claims
 
@@ -122,7 +126,7 @@ class MediaService:
             self.recordings.prune(time.time())
         if self._demo:
             for slug, title in self._titles.items():
-                self.rooms[slug].demo = DemoSource(title)
+                self.rooms[slug].demo = DemoSource(title, self._zone)
                 self.rooms[slug].demo.relay.sinks.append(self.rooms[slug].hls)  # type: ignore[union-attr]
                 self.rooms[slug].demo.start()  # type: ignore[union-attr]
         for slug in self.rooms:

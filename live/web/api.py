@@ -6,13 +6,14 @@ import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from ..config import Room, Session, now_and_next
+from ..config import Room, Session, now_and_next, utc_offset_label
 from ..domain.errors import CommandRefused, InvalidInput, RateLimited
 from ..domain.projection import snapshot
 from ..domain.questions import QuestionStatus
@@ -55,19 +56,21 @@ async def _json_body(request: Request) -> Any:
         raise InvalidInput("the body is not valid JSON") from None
 
 
-def session_view(session: Session | None) -> dict[str, Any] | None:
+def session_view(session: Session | None, zone: ZoneInfo) -> dict[str, Any] | None:
     if session is None:
         return None
     return {
         "title": session.title.model_dump(),
         "start": session.start.isoformat(),
         "end": session.end.isoformat(),
+        "zone": utc_offset_label(zone, session.start),  # start and end are the event's local times
         "speakers": [speaker.model_dump() for speaker in session.speakers],
     }
 
 
 def room_view(service: Service, room: Room, at: dt.datetime) -> dict[str, Any]:
-    current, upcoming = now_and_next(room, service.event_file.zone, at)
+    zone = service.event_file.zone
+    current, upcoming = now_and_next(room, zone, at)
     state = service.engine.state(room.slug)
     return {
         "slug": room.slug,
@@ -77,9 +80,9 @@ def room_view(service: Service, room: Room, at: dt.datetime) -> dict[str, Any]:
         "location": room.location.model_dump() if room.location else None,
         "screen_language": room.screen_language,
         "url": f"{service.settings.base_url}/r/{room.slug}",
-        "now": session_view(current),
-        "next": session_view(upcoming),
-        "sessions": [session_view(s) for s in room.sessions],
+        "now": session_view(current, zone),
+        "next": session_view(upcoming, zone),
+        "sessions": [session_view(s, zone) for s in room.sessions],
         "moderation": state.settings.moderation.value,
         "connections": service.hub.count(room.slug),
     }
@@ -158,10 +161,11 @@ async def me(request: Request) -> Response:
             name = payload.get("display_name") if isinstance(payload, dict) else None
             if name is not None and not isinstance(name, str):
                 raise InvalidInput("display_name must be text")
-            identity.set_display_name(request, name)
+            name = identity.set_display_name(request, name)
         except CommandRefused as refused:
             return error(refused.code, refused.message, 400)
         actor = identity.actor(request)
+        _service(request).hub.rename(actor.participant_id, name)  # the streams already open, too
     return JSONResponse(
         {
             "participant_id": actor.participant_id,

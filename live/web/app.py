@@ -27,6 +27,7 @@ from .bodies import BodyTooLarge
 from .headers import SecurityHeaders, security_headers
 from .logins import SESSION_MAX_AGE, RevokedLogins
 from .pages import WEB_DIR
+from .room_paths import CanonicalRoomPaths
 from .stream import room_stream
 
 
@@ -123,6 +124,7 @@ def create_app(service: Service) -> LiveApp:
         ],
         middleware=[
             Middleware(SecurityHeaders, headers=headers),
+            Middleware(CanonicalRoomPaths, slugs=[room.slug for room in service.event_file.rooms]),
             Middleware(SessionMiddleware, **session_options),
             Middleware(RevokedLogins, storage=service.engine.storage),
         ],

@@ -15,6 +15,8 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import HTTPConnection
 
+from ..domain.reasons import EVERY_MESSAGE as REFUSAL_REASONS
+
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 LANGUAGES = {"zh-CN": "zh_CN", "en": "en"}  # what pages offer -> catalogue folder
 LANGUAGE_COOKIE = "lang"
@@ -90,7 +92,9 @@ SCRIPT_MESSAGES = [
     N_("Too often: try again in {seconds} s."),
     N_("unavailable"),
     N_("unknown_outcome"),
+    N_("{message} ({detail})"),  # an error and why: "That was not accepted… (a choice poll needs…)"
     N_("No answer from the server yet: trying again…"),
+    *REFUSAL_REASONS,  # why a command was refused: live/domain/reasons.py
 ]
 
 

@@ -102,7 +102,7 @@ def replay_view(service: Service, room_id: str, session: Session, span: Range) -
     base = f"/api/rooms/{room_id}/replay/{session.session_id}"
     return {
         "room": room_id,
-        "session": {"id": session.session_id, **(api.session_view(session) or {})},
+        "session": {"id": session.session_id, **(api.session_view(session, service.event_file.zone) or {})},
         "playlist": f"{base}/index.m3u8",
         "start": listed[0].segment.start,
         "duration": replay.duration(listed),

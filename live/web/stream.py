@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import json
 import logging
 import math
@@ -93,6 +94,7 @@ async def _stream(
         if frames is not None
         else Connection(room_id, audience, role_name, websocket.send_text, close, limit)
     )
+    connection.display_name = actor.display_name
     service.hub.attach(connection, actor.participant_id, _resume_position(websocket))
     writer = connection.start()
     websocket.scope["headers"].clear()  # read already (origin, cookie); kept for hours otherwise, per client
@@ -137,7 +139,8 @@ async def _handle(
     elif kind == "command":
         try:
             key = request.get("idempotency_key")
-            result = await service.run_command(room_id, actor, request.get("command"), key, address)
+            named = dataclasses.replace(actor, display_name=connection.display_name)  # renamed since the handshake?
+            result = await service.run_command(room_id, named, request.get("command"), key, address)
         except CommandRefused as refused:
             connection.push(_error(refused.code, refused.message, ref, **refused.detail))
         except StorageUnavailable as error:

@@ -41,9 +41,23 @@
 
   var ERROR_CODES = ["forbidden", "not_found", "invalid", "conflict", "rate_limited", "unavailable", "unknown_outcome"];
 
+  /* A refusal's reason in the page's language (live/domain/reasons.py: the template is the
+   * catalogue's message id, its params filled in, words among them translated too); "" when the
+   * server sent none the catalogue knows. */
+  function reasonText(error) {
+    var reason = error && typeof error.reason === "string" ? error.reason : "";
+    if (!reason || typeof messages[reason] !== "string") return "";
+    var params = (error && error.params) || {};
+    return t(reason).replace(/\{(\w+)\}/g, function (whole, name) {
+      var value = params[name];
+      if (value === undefined || value === null) return whole;
+      return typeof value === "string" ? t(value) : String(value);
+    });
+  }
+
   /* The page's own words for the error, with what the person can act on: how long to wait, or
-   * for "invalid" the server's detail (which field, which limit: "label is longer than 30
-   * characters"). */
+   * why it was refused (which field, which limit), translated. A detail the catalogue does not
+   * know is shown on English pages only: a Chinese page never shows English. */
   function errorText(error) {
     var code = error && error.code;
     var seconds = Number(error && error.retry_after);
@@ -51,8 +65,10 @@
       return t("Too often: try again in {seconds} s.").replace("{seconds}", String(Math.ceil(seconds)));
     }
     if (ERROR_CODES.indexOf(code) >= 0 && messages[code] && messages[code] !== code) {
-      var detail = code === "invalid" && typeof error.message === "string" ? error.message.slice(0, 200) : "";
-      return detail ? messages[code] + " (" + detail + ")" : messages[code];
+      var detail = reasonText(error);
+      var english = (document.documentElement.lang || "").slice(0, 2) === "en";
+      if (!detail && code === "invalid" && english && typeof error.message === "string") detail = error.message.slice(0, 200);
+      return detail ? t("{message} ({detail})").replace("{message}", messages[code]).replace("{detail}", detail) : messages[code];
     }
     return t("Something went wrong.");
   }
@@ -326,7 +342,7 @@
       if (waiting) {
         delete this.pending[message.ref];
         if (type === "ack") waiting.resolve(message.result || {});
-        else waiting.reject({ code: message.code, message: message.message, retry_after: message.retry_after });
+        else waiting.reject({ code: message.code, message: message.message, retry_after: message.retry_after, reason: message.reason, params: message.params });
       }
       return;
     }
@@ -397,7 +413,7 @@
         if (response.ok) return body;
         var error = (body && body.error) || {};
         // a 5xx without the API's own error (a proxy's 502, say): whether it was applied is unknown
-        throw { code: error.code || (response.status >= 500 ? "unknown_outcome" : "invalid"), message: error.message || "", retry_after: error.retry_after };
+        throw { code: error.code || (response.status >= 500 ? "unknown_outcome" : "invalid"), message: error.message || "", retry_after: error.retry_after, reason: error.reason, params: error.params };
       });
     }, function () {
       // No answer: timed out, or the connection dropped (possibly after the server read it).

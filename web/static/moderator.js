@@ -624,18 +624,26 @@
     };
     if (kind === "quiz") {
       if (!correctSelect.value) {
-        L.notice(t("Pick the correct option"), "error");
+        pollProblem(t("Pick the correct option"));
         correctSelect.focus();
         return;
       }
       command.correct = [correctSelect.value];
     }
-    run(command).then(function () {
+    pollProblem("");
+    // not run(): its error is a toast, and this one belongs under the form it is about
+    live.command(command).then(function () {
       pollForm.reset();
       showOptionsField();
       L.notice(t("Poll created"));
-    }).catch(function () {});
+    }).catch(function (error) { pollProblem(L.errorText(error)); });
   });
+
+  function pollProblem(text) {
+    var feedback = document.getElementById("poll-form-feedback");
+    feedback.textContent = text;
+    feedback.className = "form-feedback" + (text ? " form-feedback-error" : "");
+  }
 
   function changePoll(poll, action) {
     if (action === "delete" && !window.confirm(t("Delete poll?"))) return;

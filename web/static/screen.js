@@ -1,6 +1,7 @@
-/* screen.js: the venue screen. One scene at a time, chosen by the moderator (settings.screen_scene)
- * or, on "auto", by the room: the active poll, else the highlighted question, else the invitation
- * to join. "idle" shows the room, its sessions and how many people follow along.
+/* screen.js: the venue screen. One scene at a time, the one the server says it shows
+ * (settings.shown: the moderator's choice, or on "auto" the open poll, else the highlighted
+ * question, else the invitation to join). "idle" shows the room, its sessions and how many people
+ * follow along.
  * It runs unattended: it reconnects forever, never shows an error and needs no clicks. */
 (function () {
   "use strict";
@@ -45,16 +46,16 @@
     document.body.dataset.scene = name;
   }
 
+  /* What to show is decided by the server (settings.shown, live/domain/room.py screen_shows):
+   * the screen only looks up the question or poll it names, and shows the invitation when that is
+   * not here (yet). */
   function pick() {
-    var scene = state.settings.screen_scene || "auto";
-    var question = state.questions.get(state.settings.answering_question_id || "");
-    var poll = state.polls.get(state.settings.active_poll_id || "");
-    if (scene === "idle") return { name: "idle" };
-    if (scene === "join") return { name: "join" };
-    if (scene === "question") return question ? { name: "question", question: question } : { name: "join" };
-    if (scene === "poll") return poll ? { name: "poll", poll: poll } : { name: "join" };
-    if (poll) return { name: "poll", poll: poll };
-    if (question) return { name: "question", question: question };
+    var shown = state.settings.shown || { scene: "join" };
+    if (shown.scene === "idle") return { name: "idle" };
+    var question = state.questions.get(shown.question_id || "");
+    var poll = state.polls.get(shown.poll_id || "");
+    if (shown.scene === "question" && question) return { name: "question", question: question };
+    if (shown.scene === "poll" && poll) return { name: "poll", poll: poll };
     return { name: "join" };
   }
 

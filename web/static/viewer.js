@@ -52,6 +52,9 @@
       state.mine = new Set(mine.questions || []);
       schedule();
     },
+    onStatus: function (status) {
+      if (status === "live") clearConnectionFeedback();
+    },
     onMessage: function (message) {
       if (message.type === "video") document.dispatchEvent(new CustomEvent("live:video", { detail: message })); // player.js
       if (L.applyRoomMessage(state, message)) schedule();
@@ -68,10 +71,17 @@
   var submit = document.getElementById("ask-submit");
   var savedName = nameInput.value.trim();
 
-  function showFeedback(text, kind) {
+  function showFeedback(text, kind, code) {
     feedback.textContent = text;
     feedback.className = "form-feedback" + (kind ? " form-feedback-" + kind : "");
+    feedback.dataset.code = code || "";
   }
+
+  /* Back online: an error that only said the connection was lost is no longer true. */
+  function clearConnectionFeedback() {
+    if (CONNECTION_ERRORS.indexOf(feedback.dataset.code) >= 0) showFeedback("");
+  }
+  var CONNECTION_ERRORS = ["unavailable", "unknown_outcome"];
 
   textArea.addEventListener("input", function () {
     counter.textContent = textArea.value.length + " / 500";
@@ -96,6 +106,13 @@
       savedName = me.display_name || "";
     });
   }
+
+  // a name typed here is the participant's at once, for votes too (a quiz's leaderboard), not only
+  // once a question is sent: the server renames the open streams (Hub.rename)
+  nameInput.addEventListener("change", function () {
+    if (anonymous && anonymous.checked) return;
+    saveName(nameInput.value.trim()).catch(function (error) { showFeedback(L.errorText(error), "error"); });
+  });
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
@@ -130,7 +147,7 @@
         showFeedback(t("Your question was sent."), "ok");
       })
       .catch(function (error) {
-        showFeedback(L.errorText(error), "error");
+        showFeedback(L.errorText(error), "error", error && error.code);
       })
       .then(function () {
         submit.disabled = false;
@@ -453,13 +470,16 @@
       }));
     }
     formNode.appendChild(actions);
+    // why a vote was not taken, under the form (not a toast far from it)
+    var problem = formNode.appendChild(el("p", { class: "form-feedback form-feedback-error vote-problem", role: "alert" }));
     formNode.addEventListener("submit", function (event) {
       event.preventDefault();
       var picked = collect();
       if (!picked.length) {
-        L.notice(poll.kind === "open_text" ? t("Type an answer first.") : t("Choose first."), "error");
+        problem.textContent = poll.kind === "open_text" ? t("Type an answer first.") : t("Choose first.");
         return;
       }
+      problem.textContent = "";
       button.disabled = true;
       live.command({ type: "vote_poll", poll_id: poll.id, choices: picked })
         .then(function (result) {
@@ -470,7 +490,7 @@
         })
         .catch(function (error) {
           button.disabled = false;
-          L.notice(L.errorText(error), "error");
+          problem.textContent = L.errorText(error);
         });
     });
     return formNode;
