@@ -196,6 +196,7 @@ def test_the_admin_page_and_metrics_show_how_each_room_is_watched(
     video = admin.locator('tr[data-room="main"] [data-field="video"]')
     expect(video.locator(".badge")).to_have_text("Live")
     expect(video.locator('[data-video="webrtc"]')).to_have_text("WebRTC viewers: 1")
+    expect(video.locator('[data-video="recording"]')).to_have_text(re.compile(r"Recording: \d+\.\d MB on disk"))
     expect(video.locator('[data-video="hls"]')).to_have_text(
         re.compile(r"HLS: packaging, [1-9]\d* segments in the playlist, discontinuities: \d+")
     )

@@ -57,6 +57,13 @@
 
   /* The room's video: live or not and, while live or packaged, how it reaches viewers here:
    * WebRTC viewers, the HLS packager's state, and the HLS segments served (behind a cache: its misses). */
+  function recordingLine(recording) {
+    var mb = ((recording.bytes || 0) / 1048576).toFixed(1);
+    var text = recording.error ? fill("Recording stopped", { error: recording.error }) : fill("Recording", { mb: mb });
+    return el("span", { class: "admin-video-line" + (recording.error ? " admin-video-error" : ""),
+      dataset: { video: "recording" }, text: text });
+  }
+
   function videoCell(video) {
     var live = !!(video && video.live);
     var badge = el("span", { class: "badge " + (live ? "badge-live" : "badge-done"),
@@ -72,6 +79,7 @@
       lines.push(el("span", { class: "admin-video-line", dataset: { video: "hls-requests" },
         text: fill("HLS segment requests", { n: (hls.requests && hls.requests.segment) || 0 }) }));
     }
+    if (video.recording) lines.push(recordingLine(video.recording)); // a full disk, or what it takes
     return el.apply(null, ["span", { class: "admin-video" }, badge].concat(lines));
   }
 
