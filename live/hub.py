@@ -33,7 +33,7 @@ from .domain.projection import (
 from .domain.roles import Audience
 from .engines.engine import Engine
 from .engines.storage import Position, StoredEvent
-from .outbox import RESYNC, Connection, Outgoing
+from .outbox import RESYNC, Connection, Outgoing, Snapshot
 from .protocol import encode
 
 __all__ = ["RESYNC", "Connection", "Hub", "Outgoing", "encode"]
@@ -66,10 +66,11 @@ MODERATOR_NOTICES_KEPT = 200  # per room
 
 @dataclass(frozen=True)
 class CachedRoom:
-    """A room view serialised for an audience, and the position it shows."""
+    """A room view serialised for an audience, as the shared head of a ``snapshot`` message,
+    and the position it shows."""
 
     position: Position
-    text: str
+    head: Outgoing
     built_at: float
 
 
@@ -295,14 +296,17 @@ class Hub:
             and self.engine.history(room_id, cached.position) is not None
         ):
             return cached
-        text = self._serialise(room_view(self.engine.state(room_id), audience))
-        cached = channel.snapshot_cache[audience] = CachedRoom(position, text, now)
+        self.serialisations += 1
+        text = protocol.snapshot_head(
+            position.epoch, position.offset, encode(room_view(self.engine.state(room_id), audience))
+        )
+        cached = channel.snapshot_cache[audience] = CachedRoom(position, Outgoing(text), now)
         return cached
 
     def _snapshot_message(
         self, cached: CachedRoom, room_id: str, audience: Audience, participant_id: str | None
-    ) -> str:
+    ) -> Snapshot:
         """The room part is shared (and may be a moment old: the missed events follow it); the
         participant's own part is built now, from the current state."""
         mine = personal_view(self.engine.state(room_id), audience, participant_id)
-        return protocol.snapshot_text(cached.position.epoch, cached.position.offset, cached.text, mine)
+        return Snapshot(cached.head, protocol.snapshot_tail(mine))

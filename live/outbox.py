@@ -34,9 +34,29 @@ class Outgoing(str):
     here, so that every client of the audience is written the same bytes, framed once."""
 
     frame: bytes | None = None
+    fragment: bytes | None = None  # as the first fragment of a message (a snapshot's shared head)
 
 
 RESYNC = Outgoing(RESYNC_TEXT)
+
+
+class Snapshot(str):
+    """A ``snapshot`` message, also kept in two parts: ``head`` (up to the room view, shared by
+    everyone who joins from the same cached view) and ``tail`` (the participant's own). A direct
+    connection sends them as two fragments of one message, so the room's bytes are held once
+    however many clients are still taking them (one that never reads costs a reference, not a
+    copy); anything else sends the text whole."""
+
+    head: Outgoing
+    tail: str
+
+    def __new__(cls, head: Outgoing, tail: str) -> Snapshot:
+        message = super().__new__(cls, head + tail)
+        message.head, message.tail = head, tail
+        return message
+
+
+Message = str  # an Outgoing, a Snapshot, or any text
 
 
 class FrameWriter(Protocol):
@@ -49,8 +69,9 @@ class FrameWriter(Protocol):
         """Bytes written but not yet taken by the client: its backlog."""
         ...
 
-    def write_text(self, text: str) -> None:
-        """Write one text message as a frame (an ``Outgoing``'s frame is built once and kept)."""
+    def write_text(self, text: Message) -> None:
+        """Write one message (an ``Outgoing``'s frame is built once and kept; a ``Snapshot``'s
+        head is framed once and shared)."""
         ...
 
     def close_after(self, text: str, code: int, grace: float) -> None:
@@ -80,12 +101,12 @@ class Connection:
         self._send = send
         self._close = close
         self.limit = outbox_limit or OUTBOX_LIMIT
-        self.outbox: deque[str] = deque()
+        self.outbox: deque[Message] = deque()
         self._wakeup: asyncio.Event | None = None  # made by the writer task: direct connections have none
         self.lagging = False
         self.closed = False
 
-    def push(self, text: str) -> None:
+    def push(self, text: Message) -> None:
         if self.lagging or self.closed:
             return
         if len(self.outbox) >= self.limit:
@@ -133,7 +154,7 @@ class Connection:
         return len(self.outbox)
 
 
-NO_OUTBOX: deque[str] = deque(maxlen=0)  # shared by started direct connections: they never queue
+NO_OUTBOX: deque[Message] = deque(maxlen=0)  # shared by started direct connections: they never queue
 
 
 class DirectConnection(Connection):
@@ -157,7 +178,7 @@ class DirectConnection(Connection):
     async def _unused_send(text: str) -> None:
         raise RuntimeError("a direct connection writes frames, it does not send")
 
-    def push(self, text: str) -> None:
+    def push(self, text: Message) -> None:
         if self.lagging or self.closed:
             return
         if not self._started:

@@ -106,11 +106,16 @@ def counters(epoch: str, offset: int, votes: Message, polls: Message) -> Message
     return {"type": "counters", "epoch": epoch, "offset": offset, "votes": votes, "polls": polls}
 
 
-def snapshot_text(epoch: str, offset: int, room_text: str, mine: Message) -> str:
-    """``snapshot``, spliced around a room view that was encoded once and is shared by everyone
-    joining at about the same time; only the participant's own part is encoded per client."""
+def snapshot_head(epoch: str, offset: int, room_text: str) -> str:
+    """The start of ``snapshot`` up to its room view, which was encoded once and is shared by
+    everyone joining at about the same time; ``snapshot_tail`` ends it per participant."""
     head = encode({"type": "snapshot", "epoch": epoch, "offset": offset})
-    return f'{head[:-1]},"room":{room_text},"mine":{encode(mine)}}}'
+    return f'{head[:-1]},"room":{room_text}'
+
+
+def snapshot_tail(mine: Message) -> str:
+    """The end of ``snapshot``: what is the participant's own, encoded per client."""
+    return f',"mine":{encode(mine)}}}'
 
 
 def reload(reason: str) -> Message:

@@ -125,3 +125,40 @@ async def test_once_the_client_has_gone_pushes_end_the_connection(served: Served
     connection.push(message(1))
     assert connection.closed and not connection.lagging
     assert served.closed_with == []  # a direct connection closes the socket itself, never through ASGI
+
+
+def small_receive_buffer() -> dict[str, object]:
+    """Client options for a reader that takes little at a time: its kernel buffer stays small."""
+    return {"max_size": None, "max_queue": 1}
+
+
+async def test_a_big_snapshot_waits_as_one_shared_frame_and_arrives_whole_as_the_client_reads(
+    served: Served,
+) -> None:
+    """A room's snapshot (here 2 MB) is shared by everyone joining at once. A client that does
+    not read holds a reference to its one frame, not a copy: what its transport buffers stays
+    within a chunk or two, and the rest is handed over as it reads. A client that reads gets the
+    snapshot whole (two fragments of one message) and then what followed it, in order."""
+    from live.outbox import Snapshot
+    from live.web.frames import CHUNK, HIGH_WATER
+
+    head = Outgoing(json.dumps({"type": "snapshot", "room": {"text": "氢" * 700_000}})[:-1])
+    laggards = [await served.client(**small_receive_buffer()) for _ in range(5)]
+    for number, (_, connection) in enumerate(laggards):
+        connection.limit_bytes = 10 * 1024 * 1024  # this test is about holding, not resyncing
+        connection.push(Snapshot(head, f',"mine":{{"n":{number}}}}}'))
+        connection.start()
+    await asyncio.sleep(0)  # let the sockets fill
+    for _, connection in laggards:
+        writer = connection._writer
+        transport_bytes = writer._protocol.transport.get_write_buffer_size()  # type: ignore[attr-defined]
+        assert transport_bytes <= HIGH_WATER + CHUNK, transport_bytes
+        waiting = list(writer._waiting)  # type: ignore[attr-defined]
+        assert waiting and waiting[0].obj is head.fragment  # the same bytes for every client
+    client, connection = laggards[0]
+    connection.push(Outgoing(message(1)))  # an event behind the snapshot waits behind it
+    snapshot = json.loads(await asyncio.wait_for(client.recv(), 10))
+    assert len(snapshot["room"]["text"]) == 700_000 and snapshot["mine"] == {"n": 0}
+    assert json.loads(await asyncio.wait_for(client.recv(), 5))["n"] == 1
+    for other, _ in laggards:
+        other.transport.abort()  # they never read: no closing handshake to wait for

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+from collections import deque
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -24,7 +25,7 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 
-from ..outbox import Outgoing
+from ..outbox import Message, Outgoing, Snapshot
 
 EXTENSION = "live.frames"
 
@@ -47,33 +48,104 @@ def framed(text: str) -> bytes:
     return text.frame
 
 
+def fragment_frames(snapshot: Snapshot) -> tuple[bytes, bytes]:
+    """A snapshot as two fragments of one text message: the shared head (framed once, kept on
+    it) and the participant's tail. A client reassembles them; no other frame may come between."""
+    head = snapshot.head
+    if head.fragment is None:
+        head.fragment = Frame(Opcode.TEXT, head.encode("utf-8"), fin=False).serialize(mask=False, extensions=[])
+    tail = Frame(Opcode.CONT, snapshot.tail.encode("utf-8")).serialize(mask=False, extensions=[])
+    return head.fragment, tail
+
+
+CHUNK = 64 * 1024  # bytes handed to the transport at a time while a client's socket is full
+HIGH_WATER = 32 * 1024  # the transport's high-water mark for stream connections (asyncio: 64 KiB)
+
+
 class FrameWriter:
     """Direct access to one client's socket, for whole frames only (live/outbox.py's
-    ``FrameWriter``, for uvicorn)."""
+    ``FrameWriter``, for uvicorn).
+
+    A frame that the socket cannot take at once waits here as a reference, and is handed to the
+    transport ``CHUNK`` by ``CHUNK`` as the client reads (``pump``, on the transport's
+    ``resume_writing``): asyncio would otherwise copy all of it into this client's own buffer, and
+    a room's snapshot is shared by every client who joins at once. A thousand clients that never
+    read then hold references to one snapshot, not a thousand copies (docs/CAPACITY.md)."""
 
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
+        self._waiting: deque[memoryview] = deque()  # frames (or their rest) not yet handed over
+        self._waiting_bytes = 0
+        self._mid_message = False  # the transport has part of a message: its rest must come next
+        self._closing = False
 
     @property
     def is_open(self) -> bool:
         protocol = self._protocol
-        return protocol.conn.state is State.OPEN and not protocol.transport.is_closing()
+        return protocol.conn.state is State.OPEN and not protocol.transport.is_closing() and not self._closing
 
     def buffered(self) -> int:
         """Bytes written but not yet accepted by the client's socket: a slow reader's backlog."""
-        return self._protocol.transport.get_write_buffer_size()
+        return self._protocol.transport.get_write_buffer_size() + self._waiting_bytes
 
-    def write_text(self, text: str) -> None:
-        self._protocol.transport.write(framed(text))
+    def write_text(self, text: Message) -> None:
+        if isinstance(text, Snapshot):
+            for frame in fragment_frames(text):
+                self._wait(frame)
+            self.pump()
+            return
+        frame = framed(text)
+        if not self._waiting and len(frame) <= CHUNK:  # the usual case: one small event, at once
+            self._protocol.transport.write(frame)
+            return
+        self._wait(frame)
+        self.pump()
+
+    def _wait(self, frame: bytes) -> None:
+        self._waiting.append(memoryview(frame))
+        self._waiting_bytes += len(frame)
+
+    def pump(self) -> None:
+        """Hand waiting frames to the transport while its buffer is at most ``HIGH_WATER``: past
+        it the transport pauses the protocol, whose ``resume_writing`` calls this again."""
+        transport = self._protocol.transport
+        while self._waiting and transport.get_write_buffer_size() <= HIGH_WATER and not transport.is_closing():
+            view = self._waiting[0]
+            transport.write(view[:CHUNK])
+            self._waiting_bytes -= min(len(view), CHUNK)
+            if len(view) > CHUNK:
+                self._waiting[0] = view[CHUNK:]
+                self._mid_message = True
+            else:
+                self._waiting.popleft()
+                self._mid_message = _is_fragment(view.obj)  # a head whose tail must follow
+        if self._closing and not self._waiting and not transport.is_closing():
+            transport.close()  # flushes what it can first
 
     def close_after(self, text: str, code: int, grace: float) -> None:
-        """Send the last message, close, and cut the socket if the client will not take them."""
+        """Send the last message, close, and cut the socket if the client will not take them.
+        A message already begun is finished first (nothing may come between its parts); what was
+        not begun is dropped: the client is told to resync and will get a fresh snapshot."""
         transport = self._protocol.transport
-        if transport.is_closing():
+        if transport.is_closing() or self._closing:
             return
-        transport.write(framed(text) + close_frame(code))
-        transport.close()  # flushes what it can first
+        kept: list[memoryview] = []
+        if self._waiting and self._mid_message:
+            kept.append(self._waiting.popleft())
+            if self._waiting and _is_fragment(kept[0].obj):
+                kept.append(self._waiting.popleft())  # the tail of a head begun
+        self._waiting.clear()
+        self._waiting.extend(kept)
+        self._waiting_bytes = sum(len(view) for view in kept)
+        self._wait(framed(text) + close_frame(code))
+        self._closing = True
+        self.pump()
         asyncio.get_running_loop().call_later(grace, transport.abort)
+
+
+def _is_fragment(frame: object) -> bool:
+    """Whether a serialised frame leaves its message unfinished (FIN bit clear)."""
+    return isinstance(frame, bytes) and len(frame) > 0 and not frame[0] & 0x80
 
 
 class Inbox:
@@ -114,6 +186,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = Inbox()  # type: ignore[assignment]
+        self.frame_writer: FrameWriter | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         # A fixed send buffer instead of Linux's autotuning (up to 4 MiB per socket): bounded kernel
@@ -121,7 +194,14 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         sock = transport.get_extra_info("socket")
         if sock is not None:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
+        if isinstance(transport, asyncio.WriteTransport):
+            transport.set_write_buffer_limits(high=HIGH_WATER)  # FrameWriter.pump relies on it
         super().connection_made(transport)
+
+    def resume_writing(self) -> None:
+        super().resume_writing()
+        if self.frame_writer is not None:
+            self.frame_writer.pump()  # the client read: hand it the next chunk of what waits
 
     async def send(self, message: Any) -> None:
         await super().send(message)
@@ -136,7 +216,7 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
         super().handle_connect(event)  # type: ignore[arg-type]
         scope = getattr(self, "scope", None)
         if scope is not None:  # None when the handshake was refused
-            scope["extensions"][EXTENSION] = FrameWriter(self)
+            self.frame_writer = scope["extensions"][EXTENSION] = FrameWriter(self)
 
 
 def frame_writer(websocket: WebSocket) -> FrameWriter | None:
