@@ -26,8 +26,10 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+from stream_bench import event_file_with_loopback_venue  # beside this script
+
 REPO = Path(__file__).resolve().parent.parent
-KEY = "bench-publisher-key"
+KEY = "bench-publisher-key-for-media"  # 16 characters at least: live serve refuses weaker keys
 TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -230,6 +232,12 @@ def run(arguments: argparse.Namespace) -> None:
             data,
             "--log-level",
             "warning",
+            # Every viewer comes from loopback: declared a venue network, as a venue's Wi-Fi would be
+            # (per-address limits on WHEP, docs/CONFIGURATION.md); the shipped event file has none.
+            "--config",
+            str(event_file_with_loopback_venue(Path(data))),
+            "--webrtc-seats",
+            "10000",  # the benchmark measures WebRTC viewers, however many it asks for
         ]
         live = subprocess.Popen(command, cwd=REPO, env=env)
         try:
