@@ -82,7 +82,7 @@ def serve(variant: str, argv: list[str]) -> int:
 def app(data: Path, variant: str = "shipped", room_count: int = 1, *extra: str) -> Iterator[tuple[int, str]]:
     """A server process (pid, URL) whose first ``room_count`` rooms take the bench's publisher key."""
     port = free_port()
-    env = {**os.environ, **{key_variable(room): KEY for room in rooms(room_count)}}
+    env = {**os.environ, "LIVE_METRICS_KEY": KEY, **{key_variable(room): KEY for room in rooms(room_count)}}
     arguments = ["--port", str(port), "--data-dir", str(data), "--config", str(CONFIG),
                  "--log-level", "warning", *extra]  # fmt: skip
     process = subprocess.Popen([sys.executable, __file__, "serve", variant, *arguments], cwd=REPO, env=env)
@@ -96,13 +96,15 @@ def app(data: Path, variant: str = "shipped", room_count: int = 1, *extra: str) 
 
 
 @contextmanager
-def nginx(directory: Path, app_url: str) -> Iterator[tuple[int, str]]:
+def nginx(directory: Path, app_url: str, added: str = "") -> Iterator[tuple[int, str]]:
     """Debian's nginx with the shipped configuration's HLS part (as tests/test_hls_nginx.py runs
-    it) and a plain proxy for everything else (the pages and their live stream)."""
+    it) and a plain proxy for everything else (the pages and their live stream). ``added``:
+    directives to try beside each ``proxy_cache hls;`` of the shipped part (``--nginx-add``)."""
     sys.path.insert(0, str(REPO))
     from tests.test_hls_nginx import hls_parts
 
     http_part, server_part = hls_parts((REPO / "deploy" / "nginx.conf").read_text())
+    server_part = server_part.replace("proxy_cache hls;", f"proxy_cache hls; {added}")
     port = free_port()
     temp = "".join(f"{name}_temp_path {directory / name};" for name in ("proxy", "fastcgi", "uwsgi", "scgi"))
     config = f"""
@@ -161,6 +163,16 @@ def wait_playlist(url: str, room: str = "main", timeout: float = 30) -> None:
             return
         time.sleep(0.5)
     raise RuntimeError(f"no HLS playlist for {room} at {url}")
+
+
+def hls_requests(url: str, kind: str) -> float:
+    """HLS requests of one kind (playlist, segment, init) the app has answered, all rooms (its
+    Prometheus counter)."""
+    import httpx
+
+    text = httpx.get(f"{url}/metrics", headers={"Authorization": f"Bearer {KEY}"}, timeout=10).text
+    prefix, label = "live_hls_requests_total{", f'kind="{kind}"'
+    return sum(float(line.rsplit(" ", 1)[1]) for line in text.splitlines() if line.startswith(prefix) and label in line)
 
 
 def load() -> str:
@@ -266,7 +278,7 @@ def delay(arguments: argparse.Namespace) -> None:
         (data / "app").mkdir()
         (data / "nginx").mkdir()
         _, app_url = stack.enter_context(app(data / "app"))
-        _, proxy_url = stack.enter_context(nginx(data / "nginx", app_url))
+        _, proxy_url = stack.enter_context(nginx(data / "nginx", app_url, arguments.nginx_add))
         running = count * (session_seconds + arguments.warmup + 60) + 60
         source = StampedPublisher(f"{app_url}/api/rooms/main/whip", running)
         stack.callback(source.stop)
@@ -359,16 +371,21 @@ def player_processes(
     ]
 
 
-def phase(name: str, pids: dict[str, int], clients: list[subprocess.Popen[bytes]], seconds: float) -> dict[str, Any]:
-    """CPU of the app, nginx and the clients while ``clients`` (started, printing ``ready``) run."""
+def phase(
+    name: str, pids: dict[str, int], app_url: str, clients: list[subprocess.Popen[bytes]], seconds: float
+) -> dict[str, Any]:
+    """CPU of the app, nginx and the clients, and HLS requests reaching the app, while ``clients``
+    (started, printing ``ready``) run."""
     for client in clients:
         assert client.stdout is not None and client.stdout.readline().strip() == b"ready", f"{name}: not ready"
     meters = {"app": lambda: cpu_seconds(pids["app"]), "nginx": lambda: nginx_cpu(pids["nginx"])}
     meters["clients"] = lambda: sum(cpu_seconds(c.pid) for c in clients)
+    meters["playlists_at_app"] = lambda: hls_requests(app_url, "playlist")
+    meters["segments_at_app"] = lambda: hls_requests(app_url, "segment")
     before, started, load_before = {k: meter() for k, meter in meters.items()}, time.monotonic(), load()
     time.sleep(seconds * 0.8 if clients else seconds)
     elapsed = time.monotonic() - started
-    cpu = {k: round((meter() - before[k]) / elapsed, 4) for k, meter in meters.items()}
+    cpu = {k: round((meter() - before[k]) / elapsed, 4) for k, meter in meters.items()}  # and requests/s
     reports = []
     for client in clients:
         out, _ = client.communicate(timeout=seconds + 120)
@@ -383,33 +400,36 @@ def viewers(arguments: argparse.Namespace) -> None:
         (data / "app").mkdir()
         (data / "nginx").mkdir()
         app_pid, app_url = stack.enter_context(app(data / "app", "shipped", 1, "--max-connections-per-address", "0"))
-        nginx_pid, proxy_url = stack.enter_context(nginx(data / "nginx", app_url))
+        nginx_pid, proxy_url = stack.enter_context(nginx(data / "nginx", app_url, arguments.nginx_add))
         source = publisher(f"{app_url}/api/rooms/main/whip", (seconds + arguments.ramp + 30) * 4 + 60)
         stack.callback(source.wait, 10)
         stack.callback(source.terminate)
         wait_playlist(app_url)
         time.sleep(3)
         pids, playlist = {"app": app_pid, "nginx": nginx_pid}, "/api/rooms/main/hls/index.m3u8"
-        phases = [phase("no viewer", pids, [], seconds)]
+        phases = [phase("no viewer", pids, app_url, [], seconds)]
         if arguments.players:
             clients = player_processes(proxy_url + playlist, arguments.players, processes, seconds, ramp)
-            phases.append(phase(f"{arguments.players} HLS players through nginx", pids, clients, seconds))
+            phases.append(phase(f"{arguments.players} HLS players through nginx", pids, app_url, clients, seconds))
         if arguments.direct_players:
             clients = player_processes(app_url + playlist, arguments.direct_players, processes, seconds, ramp)
-            phases.append(phase(f"{arguments.direct_players} HLS players at the app", pids, clients, seconds))
+            phases.append(phase(f"{arguments.direct_players} HLS players at the app", pids, app_url, clients, seconds))
         if arguments.webrtc_viewers:
             whep = f"{app_url}/api/rooms/main/whep"
             clients = viewer_processes(whep, arguments.webrtc_viewers, arguments.webrtc_processes, seconds)
-            phases.append(phase(f"{arguments.webrtc_viewers} WebRTC viewers", pids, clients, seconds))
+            phases.append(phase(f"{arguments.webrtc_viewers} WebRTC viewers", pids, app_url, clients, seconds))
     print(json.dumps(phases, indent=2))
     idle = phases[0]["cpu"]["app"]
-    print(f"\n{'phase':<40} {'app CPU':>8} {'per viewer':>10} {'nginx':>7} {'clients':>8} {'errors':>7}  load")
+    print(f"\n{'phase':<40} {'app CPU':>8} {'per viewer':>10} {'nginx':>7} {'clients':>8} {'errors':>7} "
+          f"{'playlists/s at app':>18} {'segments/s':>10}  load")  # fmt: skip
     for p in phases:
         count = sum(r.get("players", r.get("started", 0)) for r in p["clients"])
         per = f"{(p['cpu']['app'] - idle) / count * 100:.3f}%" if count else "-"
         errors = sum(sum(r.get("errors", {}).values()) + r.get("without_picture", 0) for r in p["clients"])
         print(f"{p['phase']:<40} {p['cpu']['app'] * 100:>7.1f}% {per:>10} {p['cpu']['nginx'] * 100:>6.1f}% "
-              f"{p['cpu']['clients'] * 100:>7.1f}% {errors:>7}  {p['load_average']}")  # fmt: skip
+              f"{p['cpu']['clients'] * 100:>7.1f}% {errors:>7} {p['cpu']['playlists_at_app']:>18.1f} "
+              f"{p['cpu']['segments_at_app']:>10.1f}  "
+              f"{p['load_average']}")  # fmt: skip
 
 
 def main() -> None:
@@ -436,6 +456,9 @@ def main() -> None:
     viewers_parser.add_argument("--webrtc-processes", type=int, default=1, help="processes of WebRTC viewers")
     viewers_parser.add_argument("--seconds", type=float, default=30, help="seconds per phase")
     viewers_parser.add_argument("--ramp", type=float, default=10, help="seconds over which players arrive")
+    for scenario in (delay_parser, viewers_parser):
+        scenario.add_argument("--nginx-add", default="", metavar="DIRECTIVES",
+                              help="nginx directives to try beside the shipped HLS cache's")  # fmt: skip
     arguments = parser.parse_args()
     {"delay": delay, "packaging": packaging, "viewers": viewers}[arguments.scenario](arguments)
 

@@ -120,7 +120,8 @@ class Player:
         self.newest: str | None = None  # the newest segment fetched
         self.counting = False
 
-    async def fetch(self, kind: str, path: str, keep: bool = False) -> bytes | None:
+    async def fetch(self, kind: str, path: str, keep: bool = False) -> tuple[bool, bytes | None]:
+        """Whether it was answered 200, and the body if ``keep``."""
         started = time.monotonic()
         try:
             status, body, size = await self.connection.get(path, keep)
@@ -128,7 +129,7 @@ class Player:
             self.connection.close()
             if self.counting:
                 self.totals.errors[f"{kind}: {type(error).__name__}"] += 1
-            return None
+            return False, None
         if self.counting:
             self.totals.requests[kind] += 1
             self.totals.bytes[kind] += size
@@ -136,15 +137,15 @@ class Player:
                 self.totals.timings[kind if kind != "init" else "segment"].append(time.monotonic() - started)
             else:
                 self.totals.errors[f"{kind}: HTTP {status}"] += 1
-        return body if status == 200 else None
+        return status == 200, body
 
     async def step(self) -> None:
-        body = await self.fetch("playlist", self.playlist_path, keep=True)
-        if body is None:
+        ok, body = await self.fetch("playlist", self.playlist_path, keep=True)
+        if not ok or body is None:
             return
         inits, segments = listed(body.decode())
         for init in inits:
-            if init not in self.fetched and await self.fetch("init", f"{self.directory}/{init}") is not None:
+            if init not in self.fetched and (await self.fetch("init", f"{self.directory}/{init}"))[0]:
                 self.fetched.add(init)
         if self.newest is None:
             new = segments[-1:]  # a player starts at the live edge
@@ -154,13 +155,20 @@ class Player:
             new = segments
             self.totals.missed += self.counting
         for name in new:
-            if await self.fetch("segment", f"{self.directory}/{name}") is not None:
+            if (await self.fetch("segment", f"{self.directory}/{name}"))[0]:
                 self.newest = name
 
-    async def play(self, until: float) -> None:
+    async def play(self, delay: float, joined: asyncio.Event, stop: asyncio.Event) -> None:
+        """Join after ``delay`` (the first playlist and segment), then play until ``stop``."""
+        await asyncio.sleep(delay)
+        with contextlib.suppress(Exception):
+            await self.step()
+        joined.set()
         next_at = time.monotonic() + random.random() * PLAYLIST_PERIOD
-        while time.monotonic() < until:
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), max(0.0, next_at - time.monotonic()))
+                break
             next_at += PLAYLIST_PERIOD
             await self.step()
         self.connection.close()
@@ -169,19 +177,23 @@ class Player:
 async def main(url: str, count: int, seconds: float, ramp: float) -> dict[str, object]:
     totals = Totals()
     players = [Player(url, totals) for _ in range(count)]
-
-    async def join(index: int) -> None:  # an audience arriving over ``ramp`` seconds
-        await asyncio.sleep(index * ramp / max(count, 1))
-        with contextlib.suppress(Exception):
-            await players[index].step()
-
-    await asyncio.gather(*(join(index) for index in range(count)))
+    joined, stop = [asyncio.Event() for _ in players], asyncio.Event()
+    tasks = [  # an audience arriving over ``ramp`` seconds
+        asyncio.create_task(player.play(index * ramp / max(count, 1), joined[index], stop))
+        for index, player in enumerate(players)
+    ]
+    for event in joined:
+        await event.wait()
     print("ready", flush=True)
     for player in players:
         player.counting = True
     started = time.monotonic()
-    await asyncio.gather(*(player.play(started + seconds) for player in players))
+    await asyncio.sleep(seconds)
+    for player in players:
+        player.counting = False
     elapsed = time.monotonic() - started
+    stop.set()
+    await asyncio.gather(*tasks)
     report = totals.report()
     report["players"] = count
     report["seconds"] = round(elapsed, 1)
