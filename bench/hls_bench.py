@@ -451,7 +451,12 @@ def main() -> None:
     viewers_parser = scenarios.add_parser("viewers", help="the app's CPU per HLS and WebRTC viewer")
     viewers_parser.add_argument("--players", type=int, default=1000, help="HLS players through nginx")
     viewers_parser.add_argument("--direct-players", type=int, default=200, help="HLS players straight at the app")
-    viewers_parser.add_argument("--webrtc-viewers", type=int, default=30, help="WebRTC viewers (media_bench's)")
+    viewers_parser.add_argument(
+        "--webrtc-viewers",
+        type=int,
+        default=20,
+        help="WebRTC viewers (media_bench's; the WHEP limit lets 20 in at once per address)",
+    )
     viewers_parser.add_argument("--processes", type=int, default=2, help="processes of HLS players")
     viewers_parser.add_argument("--webrtc-processes", type=int, default=1, help="processes of WebRTC viewers")
     viewers_parser.add_argument("--seconds", type=float, default=30, help="seconds per phase")
