@@ -2,21 +2,23 @@
 room, and the app's CPU per HLS viewer with and without the nginx cache, each against a baseline
 measured in the same run (WebRTC; a room forwarded without packaging). Loopback only.
 
-    .venv/bin/python bench/hls_bench.py delay --seconds 120
+    .venv/bin/python bench/hls_bench.py delay --seconds 150 --hls-option liveSyncDurationCount=1
     .venv/bin/python bench/hls_bench.py packaging --rooms 2 --seconds 30
-    .venv/bin/python bench/hls_bench.py viewers --players 1000 --direct-players 200 --webrtc-viewers 30
+    .venv/bin/python bench/hls_bench.py viewers --players 3000 --processes 3 --direct-players 200
 
 delay: ``stamped_source.py`` publishes frames that carry their capture time (FFmpeg's WHIP muxer,
 keyframe every second); Chromium opens the real viewer page ``/r/main`` several times at once,
-in WebRTC mode (the player's own choice), in HLS mode (the viewer's "standard" choice, hls.js)
-through the shipped nginx configuration and straight from the app, and optionally with other
-hls.js options (``--hls-option liveSyncDurationCount=1``, same run). ``stamp_reader.js`` reads
-each displayed picture's stamp five times a second. Printed: median, p95 and worst delay, and
-stalls: the video's ``waiting`` events and pictures frozen for 0.5 s or more.
+in WebRTC mode (the player's own choice), in HLS mode (the viewer's "standard" choice) with
+hls.js through the shipped nginx configuration and straight from the app, with Chromium's own HLS
+player (which player.js prefers when the browser has one), and optionally with other hls.js
+options (``--hls-option liveSyncDurationCount=1``, same run). ``stamp_reader.js`` reads each
+displayed picture's stamp five times a second. Printed: median, p95 and worst delay, and stalls:
+the video's ``waiting`` events and pictures frozen for 0.5 s or more.
 
 packaging: three ``live serve`` processes at once, each with ``--rooms`` FFmpeg publishers: as
 shipped, without the AAC rendition, and without HLS packaging (bench-only patches applied in the
 server process, ``serve`` below); the server's CPU over the same window (``/proc/PID/stat``).
+It checks the patches took: the no-HLS server has no playlist, the no-AAC one no ``mp4a`` track.
 
 viewers: one server and one publisher; the app's CPU with no viewer, then with ``--players``
 simulated HLS players (``hls_players.py``) behind nginx, ``--direct-players`` straight at the
@@ -315,9 +317,19 @@ def delay(arguments: argparse.Namespace) -> None:
 
 
 # -- packaging ----------------------------------------------------------------------------------
-def packaging(arguments: argparse.Namespace) -> None:
+def packaged(url: str, room: str) -> str:
+    """What the room's HLS holds: "none" (no playlist), "video" or "video+aac" (its init section)."""
     import httpx
 
+    playlist = httpx.get(f"{url}/api/rooms/{room}/hls/index.m3u8", timeout=10)
+    if playlist.status_code != 200:
+        return "none"
+    init = next(line.split('"')[1] for line in playlist.text.splitlines() if line.startswith("#EXT-X-MAP"))
+    section = httpx.get(f"{url}/api/rooms/{room}/hls/{init}", timeout=10).content
+    return "video+aac" if b"mp4a" in section else "video"
+
+
+def packaging(arguments: argparse.Namespace) -> None:
     names = rooms(arguments.rooms)
     with ExitStack() as stack:
         data = Path(stack.enter_context(tempfile.TemporaryDirectory()))
@@ -343,12 +355,9 @@ def packaging(arguments: argparse.Namespace) -> None:
             per_room = {v: (cpu_seconds(pid) - before[v]) / elapsed / len(names) for v, (pid, _) in servers.items()}
             rounded = {variant: round(cpu, 4) for variant, cpu in per_room.items()}
             windows.append({"load_average": f"{load_before} -> {load()}", **rounded})
-        statuses = {
-            variant: [httpx.get(f"{url}/api/rooms/{room}/hls/index.m3u8", timeout=10).status_code for room in names]
-            for variant, (_, url) in servers.items()
-        }
+        statuses = {variant: [packaged(url, room) for room in names] for variant, (_, url) in servers.items()}
     median = {v: statistics.median(w[v] for w in windows) for v in VARIANTS}
-    print(json.dumps({"rooms": len(names), "windows": windows, "playlist_statuses": statuses}, indent=2))
+    print(json.dumps({"rooms": len(names), "windows": windows, "packaged": statuses}, indent=2))
     hls, aac = median["shipped"] - median["no-hls"], median["shipped"] - median["no-aac"]
     print(f"\nper room, median of {len(windows)} windows of {arguments.seconds:.0f} s (% of one core):")
     print(f"  forwarding without HLS (baseline) {median['no-hls'] * 100:6.2f} %")
