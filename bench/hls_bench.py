@@ -10,7 +10,7 @@ delay: ``stamped_source.py`` publishes frames that carry their capture time (FFm
 keyframe every second); Chromium opens the real viewer page ``/r/main`` several times at once,
 in WebRTC mode (the player's own choice), in HLS mode (the viewer's "standard" choice) with
 hls.js through the shipped nginx configuration and straight from the app, with Chromium's own HLS
-player (which player.js prefers when the browser has one), and optionally with other hls.js
+player (which hls_source.js prefers when the browser has one), and optionally with other hls.js
 options (``--hls-option liveSyncDurationCount=1``, same run). ``stamp_reader.js`` reads each
 displayed picture's stamp five times a second. Printed: median, p95 and worst delay, and stalls:
 the video's ``waiting`` events and pictures frozen for 0.5 s or more.
