@@ -231,7 +231,7 @@ NO_NATIVE_HLS = """(function () {
   HTMLMediaElement.prototype.canPlayType = function (type) {
     return /mpegurl/i.test(type) ? "" : canPlayType.call(this, type);
   };
-})();"""  # Chromium 156 plays HLS itself; without this, player.js would not use hls.js
+})();"""  # Chromium 156 plays HLS itself; without this, hls_source.js would not use hls.js
 
 
 def viewer_pages(
