@@ -57,16 +57,23 @@ def wait_http(url: str, timeout: float = 20) -> None:
     raise RuntimeError(f"{url} did not answer")
 
 
-def publisher(whip_url: str, seconds: float) -> subprocess.Popen[bytes]:
+TEST_PATTERN = ("-re", "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25")  # FFmpeg's video input
+
+
+def publisher(
+    whip_url: str, seconds: float, video_input: tuple[str, ...] = TEST_PATTERN, stdin: int = subprocess.DEVNULL
+) -> subprocess.Popen[bytes]:
+    """FFmpeg publishing ``video_input`` (another benchmark passes frames of its own through
+    ``stdin``) and a sine tone, encoded as a venue's encoder would, to a WHIP endpoint."""
     import imageio_ffmpeg
 
-    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-re",
-               "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=25", "-f", "lavfi", "-i", "sine=frequency=440",
+    command = [imageio_ffmpeg.get_ffmpeg_exe(), "-hide_banner", "-loglevel", "error",
+               *video_input, "-f", "lavfi", "-i", "sine=frequency=440",
                "-c:v", "libx264", "-profile:v", "baseline", "-preset", "ultrafast", "-tune", "zerolatency",
                "-g", "25", "-bf", "0", "-b:v", "1M", "-maxrate", "1M", "-bufsize", "500k",
                "-c:a", "libopus", "-b:a", "48k", "-ar", "48000", "-ac", "2",
                "-t", str(seconds), "-f", "whip", "-authorization", KEY, whip_url]  # fmt: skip
-    return subprocess.Popen(command, stdin=subprocess.DEVNULL)
+    return subprocess.Popen(command, stdin=stdin)
 
 
 # -- viewers (a separate process) ---------------------------------------------------------------

@@ -164,10 +164,13 @@
     }
   }
 
-  // A second behind the newest segment and a little more: about 2-3 s glass to glass with 1 s
-  // segments (bench/ measures it). A player that falls behind catches up by playing faster.
+  // One segment behind the playlist's newest (1 s segments): 1.8-2.5 s glass to glass in
+  // Chromium with hls.js, against 2.4-2.8 s two segments behind (docs/CAPACITY.md, "HLS"). A player
+  // that stalls holds back one second more each time (hls.js's liveSyncOnStallIncrease), so a
+  // viewer on a jittery network settles further back by itself; one that falls behind catches up
+  // by playing faster.
   var LIVE_HLS = {
-    liveSyncDurationCount: 2,
+    liveSyncDurationCount: 1,
     liveMaxLatencyDurationCount: 6,
     maxLiveSyncPlaybackRate: 1.25,
     manifestLoadingMaxRetry: 6,
