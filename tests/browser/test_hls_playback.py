@@ -52,6 +52,9 @@ def test_a_browser_without_webrtc_plays_the_rooms_hls(
     viewer.wait_for_function("() => document.getElementById('video-player').videoWidth === 640", timeout=20_000)
     first = played_seconds(viewer)
     played_past(viewer, first + 2, timeout=10_000)
+    # hls.js, not Chromium's own HLS player (which plays it too, but seconds further behind):
+    # hls.js feeds the video through Media Source Extensions, a blob: URL.
+    assert viewer.evaluate("() => document.getElementById('video-player').src.startsWith('blob:')")
     viewer.screenshot(path=str(SHOTS / "video-viewer-hls.png"))
     assert not watch.errors, watch.errors
 

@@ -1,5 +1,5 @@
-/* hls_source.js: an HLS playlist into a <video>, natively where the browser plays HLS (Safari),
- * else through hls.js (web/static/vendor/). One home for the choice and for hls.js's settings
+/* hls_source.js: an HLS playlist into a <video>, through hls.js (web/static/vendor/) wherever
+ * Media Source Extensions exist, else by the browser's own HLS player (iPhones). One home for the choice and for hls.js's settings
  * that the CSP needs (no worker: fMP4 segments need no transmuxing, and the CSP allows no blob:
  * workers). The live player (player.js, with its latency settings) and the replay page use it.
  * Playback starts as soon as it can (muted video autoplays; otherwise the viewer's tap).
@@ -20,7 +20,10 @@
 
   function attach(video, url, config, onFatal) {
     var play = function () { video.play().catch(function () { /* autoplay refused: a tap plays it */ }); };
-    if (nativeHls(video)) {
+    // hls.js wherever Media Source Extensions exist, as hls.js advises; the browser's own player
+    // only without them (iPhones). Chromium plays HLS natively too, but 1.7-2.5 s further behind
+    // the live edge than hls.js tuned for it (bench/hls_bench.py delay, docs/CAPACITY.md).
+    if (nativeHls(video) && !(window.Hls && window.Hls.isSupported())) {
       video.src = url;
       video.onerror = function () { if (onFatal) onFatal(); };
       play();
