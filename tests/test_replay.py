@@ -217,6 +217,9 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
 
     unknown = httpx.get(f"{server.url}/api/rooms/main/replay/no-such-session/index.m3u8")
     assert unknown.status_code == 404
+    nested = client.post(f"/api/rooms/main/replay/{SESSION_ID}/settings", content="[" * 15_000,
+                         headers={"Content-Type": "application/json"})  # fmt: skip
+    assert nested.status_code == 400 and nested.json()["error"]["code"] == "invalid"  # not a 500
     hidden = client.post(f"/api/rooms/main/replay/{SESSION_ID}/settings", json={"hidden": True})
     assert hidden.status_code == 200 and hidden.json()["hidden"] is True
     assert client.get(f"/api/rooms/main/replay/{SESSION_ID}/index.m3u8").status_code == 200  # admins still

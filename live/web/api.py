@@ -46,7 +46,8 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
-async def _json_body(request: Request) -> Any:
+async def json_body(request: Request) -> Any:
+    """The request's JSON body, bounded while read (BodyTooLarge: 413); InvalidInput otherwise."""
     if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
         raise InvalidInput("send the body as application/json")
     body = await read_body(request, MAX_BODY)  # BodyTooLarge: 413 (app.py)
@@ -129,7 +130,7 @@ async def run_command(request: Request) -> Response:
     service = _service(request)
     room_id = request.path_params["room"]
     try:
-        payload = await _json_body(request)
+        payload = await json_body(request)
         key = request.headers.get("idempotency-key")
         address = identity.client_address(request)
         result = await service.run_command(room_id, identity.actor(request), payload, key, address)
@@ -157,7 +158,7 @@ async def me(request: Request) -> Response:
     actor = identity.actor(request)
     if request.method == "POST":
         try:
-            payload = await _json_body(request)
+            payload = await json_body(request)
             name = payload.get("display_name") if isinstance(payload, dict) else None
             if name is not None and not isinstance(name, str):
                 raise InvalidInput("display_name must be text")
@@ -182,7 +183,7 @@ async def login(request: Request) -> Response:
     except logins.LoginRefused as refused:
         return login_refusal(refused)
     try:
-        payload = await _json_body(request)
+        payload = await json_body(request)
     except CommandRefused as refused:
         return error(refused.code, refused.message, 400)
     key = payload.get("key") if isinstance(payload, dict) else None

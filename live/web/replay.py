@@ -15,7 +15,6 @@ them (immutable); the playlist may still grow while the session runs, so it is n
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import secrets
 from dataclasses import asdict
@@ -28,19 +27,18 @@ from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from ..config import Session
+from ..domain.errors import CommandRefused
 from ..domain.roles import Role
 from ..media import download, replay
 from ..media.recording import Recordings, gaps
 from ..media.replay import Range
 from ..service import Service
 from . import api, identity
-from .bodies import read_body
 from .hls import PLAYLIST_TYPE
 
 RUN_NAME = re.compile(r"^\d{8}T\d{6}Z-[0-9a-f]+$")
 FILE_NAME = re.compile(r"^(?:init-[0-9a-f]+-\d+\.mp4|[0-9a-f]+-\d+\.m4s)$")
 IMMUTABLE = "public, max-age=86400, immutable"
-MAX_BODY = 4096
 
 
 def _error(code: str, message: str, status: int) -> Response:
@@ -221,11 +219,11 @@ async def replay_settings(request: Request) -> Response:
     service, room_id, session, _ = found
     if not _is_admin(request):
         return _error("forbidden", "log in as the admin first", 403)
-    if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
-        return _error("invalid", "send the body as application/json", 400)  # as commands: no form CSRF
-    try:
-        settings = replay.ReplaySettings.parse(json.loads(await read_body(request, MAX_BODY)))
-    except ValueError as error:  # json.JSONDecodeError included
+    try:  # JSON only, as commands: a cross-site form cannot send it
+        settings = replay.ReplaySettings.parse(await api.json_body(request))
+    except CommandRefused as refused:
+        return _error(refused.code, refused.message, 400)
+    except ValueError as error:
         return _error("invalid", str(error), 400)
     assert service.media.recordings is not None
     replay.save_settings(service.media.recordings, room_id, session.session_id, settings)
