@@ -46,8 +46,12 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
-def _media(request: Request) -> MediaService:
-    return _service(request).media
+def _room_media(request: Request) -> tuple[str, MediaService] | Response:
+    """The path's room and every room's video, or the 404 for a room not in the event."""
+    room_id, media = request.path_params["room"], _service(request).media
+    if room_id not in media.rooms:
+        return _error("not_found", "no such room in this event", 404)
+    return room_id, media
 
 
 def _bearer(request: Request) -> str | None:
@@ -89,10 +93,10 @@ async def options(request: Request) -> Response:
 
 
 async def whip(request: Request) -> Response:
-    room_id = request.path_params["room"]
-    media = _media(request)
-    if room_id not in media.rooms:
-        return _error("not_found", "no such room in this event", 404)
+    found = _room_media(request)
+    if isinstance(found, Response):
+        return found
+    room_id, media = found
     if not may_publish(request, room_id):
         return _error(
             "unauthorized", "send the room's publisher key as a Bearer token", 401, {"WWW-Authenticate": "Bearer"}
@@ -108,10 +112,10 @@ async def whip(request: Request) -> Response:
 
 
 async def whep(request: Request) -> Response:
-    room_id = request.path_params["room"]
-    media = _media(request)
-    if room_id not in media.rooms:
-        return _error("not_found", "no such room in this event", 404)
+    found = _room_media(request)
+    if isinstance(found, Response):
+        return found
+    room_id, media = found
     address = identity.client_address(request)
     venue = _service(request).addresses.in_venue_network(address)  # thousands of phones behind it
     wait = 0.0 if venue else media.limiter.allow(address, "whep", time.monotonic())
@@ -141,10 +145,11 @@ async def whep(request: Request) -> Response:
 
 
 async def end_session(request: Request) -> Response:
-    room_id, session_id = request.path_params["room"], request.path_params["session"]
-    media = _media(request)
-    if room_id not in media.rooms:
-        return _error("not_found", "no such room in this event", 404)
+    found = _room_media(request)
+    if isinstance(found, Response):
+        return found
+    room_id, media = found
+    session_id = request.path_params["session"]
     if request.url.path.split("/")[-2] == "whip":
         ended = await media.stop_publishing(room_id, session_id)
     else:
@@ -160,10 +165,10 @@ async def patch_session(request: Request) -> Response:
 
 
 async def video_status(request: Request) -> Response:
-    room_id = request.path_params["room"]
-    media = _media(request)
-    if room_id not in media.rooms:
-        return _error("not_found", "no such room in this event", 404)
+    found = _room_media(request)
+    if isinstance(found, Response):
+        return found
+    room_id, media = found
     overview = media.overview(room_id)
     publisher = overview.get("publisher")
     if isinstance(publisher, dict) and not identity.actor(request).moderates(room_id):
