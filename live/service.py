@@ -27,6 +27,7 @@ from .engines.engine import Engine
 from .hub import Hub
 from .media import MediaService
 from .ratelimit import AddressLimits, RateLimiter, VenueNetwork
+from .sampler import AudienceSampler
 from .settings import ServeSettings
 from .vote_watch import VoteWatch
 
@@ -70,6 +71,7 @@ class Service:
     policies: dict[str, RoomPolicy] = field(init=False)
     addresses: AddressLimits = field(init=False)  # per client address (identity.client_address)
     vote_watch: VoteWatch = field(default_factory=VoteWatch)
+    sampler: AudienceSampler | None = None  # each room's audience, stored for the report (live/sampler.py)
 
     def __post_init__(self) -> None:
         self.policies = room_policies(self.event_file)

@@ -84,6 +84,14 @@ SETTINGS = (
         "",
         "other origins the pages may fetch from (other processes' advertise URLs, space-separated)",
     ),
+    Setting(
+        "sample_interval",
+        "--sample-interval",
+        "LIVE_SAMPLE_INTERVAL",
+        30.0,
+        "seconds between two samples of each room's audience, kept for the report",
+        float,
+    ),
     # video (docs/VIDEO.md)
     Setting("demo", "--demo", "LIVE_DEMO", False, "publish a generated test stream into every room", bool),
     Setting(
@@ -149,6 +157,7 @@ class ServeSettings:
     header_timeout: float = 10.0
     max_connections_per_address: int = 256
     csp_connect_src: str = ""
+    sample_interval: float = 30.0
     demo: bool = False
     advertise_url: str | None = None
     webrtc_seats: int = 300
