@@ -10,8 +10,10 @@ from types import SimpleNamespace
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import httpx
 import pytest
 
+from bench.whep_watcher import Watcher
 from live import report
 from live.domain.roles import Actor
 from live.domain.room import RoomState
@@ -260,3 +262,35 @@ async def test_a_server_on_redis_samples_its_viewers_for_the_report(
     csv_text = admin.http.get("/api/report.csv").text
     assert "main,peak_viewers,,connections,2" in csv_text
     assert admin.http.get("/api/report.json?session=main/nope").json()["error"]["code"] == "invalid"
+
+
+async def test_video_viewers_webrtc_and_hls_are_sampled(start_live: Callable[..., LiveServer]) -> None:
+    """A WHEP viewer and an HLS player (fetching each new segment once, as players do) of the demo
+    stream show in the report as one WebRTC viewer and at least one HLS viewer."""
+    server = start_live(extra=("--demo", "--sample-interval", "3"))
+    admin = Person(server)
+    admin.login(ADMIN_KEY)
+
+    def peaks() -> dict[str, int]:
+        return dict(admin.http.get("/api/rooms/main/report.json").json()["rooms"][0]["viewers"]["peak"])
+
+    async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+        watcher = Watcher(f"{server.url}/api/rooms/main/whep")
+        assert await watcher.start(client) == 201
+        fetched: set[str] = set()
+
+        async def play_hls() -> bool:
+            playlist = await client.get("/api/rooms/main/hls/index.m3u8")
+            if playlist.status_code == 200:
+                for name in [line for line in playlist.text.splitlines() if line and not line.startswith("#")]:
+                    if name not in fetched:
+                        fetched.add(name)
+                        assert (await client.get(f"/api/rooms/main/hls/{name}")).status_code == 200
+            seen = peaks()
+            return seen["webrtc"] == 1 and seen["hls"] >= 1
+
+        try:
+            await until(play_hls, timeout=30, what="a WebRTC viewer and an HLS player in the samples", every=0.5)
+        finally:
+            await watcher.stop(client)
+    assert peaks()["connections"] == 0  # neither opened a page

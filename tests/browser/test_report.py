@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from tests.browser.test_csp import LISTEN
 from tests.browser.test_pages import SHOTS, Watch, browser, log_in  # noqa: F401 (browser is a fixture)
 from tests.conftest import ADMIN_KEY, MODERATOR_KEY, LiveServer
 from tests.livetools import Person
@@ -91,6 +92,7 @@ def test_report_counts_what_happened(start_live: Callable[..., LiveServer], brow
     server = start_live(extra=("--sample-interval", "0.5"))
     watch = Watch()
     admin = watch.page(browser, server, viewport={"width": 1440, "height": 900})
+    admin.context.add_init_script(LISTEN)  # the page under the CSP: uPlot must not need inline styles
     log_in(admin, ADMIN_KEY, "/admin")
     admin.get_by_role("link", name="Engagement report").click()
     expect(admin).to_have_url(re.compile(r"/admin/report$"))
@@ -125,6 +127,7 @@ def test_report_counts_what_happened(start_live: Callable[..., LiveServer], brow
         assert poll.locator(f'[data-option="{option}"] [data-figure="count"]').inner_text() == str(count)
     expect(admin.locator('[data-chart="viewers"] canvas')).to_have_count(1)  # drawn by uPlot
     expect(admin.locator('[data-chart="questions"] canvas')).to_have_count(1)
+    assert admin.evaluate("() => window.__violations") == []
 
     # The same figures as JSON and CSV (what the page's links download).
     json_link = admin.locator("#report-json").get_attribute("href")
@@ -157,9 +160,13 @@ def test_report_counts_what_happened(start_live: Callable[..., LiveServer], brow
             box = canvas.bounding_box()
             assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= A4_WIDTH
         admin.screenshot(path=SHOTS / f"report-print-{language}.png", full_page=True)
-        admin.emulate_media(media="screen")
         pdf = admin.pdf(path=str(SHOTS / f"report-{language}.pdf"), format="A4", print_background=True)
         assert pdf.startswith(b"%PDF")
+    admin.emulate_media(media="print")  # every room, one after the other: none wider than the page either
+    admin.goto("/admin/report?lang=en")
+    expect(admin.locator(".report-room")).to_have_count(8)
+    assert admin.evaluate(OVERFLOWING) == []
+    admin.pdf(path=str(SHOTS / "report-all-rooms-en.pdf"), format="A4", print_background=True)
     assert watch.errors == [] and watch.dialogs == []
 
 

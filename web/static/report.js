@@ -32,7 +32,7 @@
       scales: { x: { time: true }, y: { range: function (u, min, max) { return [0, Math.max(1, max)]; } } },
       legend: { live: false }, // the lines' names only: a printed page has no cursor
       axes: [
-        { values: timeAxis },
+        { values: timeAxis, space: 90 }, // px between ticks: room for "20:58:15" and a gap
         { values: function (u, splits) { return splits.map(function (v) { return Number.isInteger(v) ? String(v) : ""; }); } },
       ],
       series: [{ label: words.time }].concat(series),
