@@ -153,21 +153,27 @@ def _dated(events: Iterable[StoredEvent], clock: EventClock, window: Window) -> 
     return sorted(((moment, event) for moment, event in dated if window.holds(moment)), key=lambda d: d[0])
 
 
-def question_flow(dated: list[tuple[float, Event]]) -> dict[str, Any]:
+def question_flow(state: RoomState, dated: list[tuple[float, Event]], window: Window) -> dict[str, Any]:
     """Questions asked, made public (approved, or public at once in a post-moderated room) and
-    answered, each question counted once per line at its first time, as running totals."""
+    answered, each question counted once per line at its first time, as running totals. Asked and
+    answered come from the questions themselves, which keep those times for ever; approvals only
+    from the stored events."""
+    marks: list[tuple[float, str, str]] = []  # (moment, line, question id)
+    for question in state.questions.values():
+        if window.holds(question.asked_at):
+            marks.append((question.asked_at, "asked", question.id))
+        if question.answered_at is not None and window.holds(question.answered_at):
+            marks.append((question.answered_at, "answered", question.id))
+    for moment, event in dated:
+        if isinstance(event, QuestionChanged) and _made_public(event):
+            marks.append((moment, "approved", event.question.id))
     firsts: dict[str, set[str]] = {"asked": set(), "approved": set(), "answered": set()}
     times: list[float] = []
     lines: dict[str, list[int]] = {name: [] for name in firsts}
-    for moment, event in dated:
-        if not isinstance(event, QuestionChanged):
+    for moment, line, question_id in sorted(marks):
+        if question_id in firsts[line]:
             continue
-        line = _flow_line(event)
-        if line is None or event.question.id in firsts[line]:
-            continue
-        firsts[line].add(event.question.id)
-        if line == "asked" and event.question.status.is_public:
-            firsts["approved"].add(event.question.id)
+        firsts[line].add(question_id)
         if times and times[-1] == moment:  # one point per moment: a chart's times only go forward
             for name in firsts:
                 lines[name].pop()
@@ -178,14 +184,8 @@ def question_flow(dated: list[tuple[float, Event]]) -> dict[str, Any]:
     return {"times": times, **lines, "totals": {name: len(ids) for name, ids in firsts.items()}}
 
 
-def _flow_line(event: QuestionChanged) -> str | None:
-    if event.action == "asked":
-        return "asked"
-    if event.action == "approved":
-        return "approved"
-    if event.action == "answered":
-        return "answered"
-    return None
+def _made_public(event: QuestionChanged) -> bool:
+    return event.action == "approved" or (event.action == "asked" and event.question.status.is_public)
 
 
 def top_questions(state: RoomState, window: Window) -> list[dict[str, Any]]:
@@ -199,9 +199,13 @@ def top_questions(state: RoomState, window: Window) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
-def participation(dated: list[tuple[float, Event]]) -> dict[str, int]:
-    """Who took part (by participant id; never reported themselves): asked, upvoted, voted in a poll."""
-    askers, upvoters, poll_voters = set(), set(), set()
+def participation(state: RoomState, dated: list[tuple[float, Event]], window: Window) -> dict[str, int]:
+    """Who took part (by participant id; never reported themselves): asked, upvoted, voted in a
+    poll. Askers and ballots the room keeps with their times count even once their events are no
+    longer stored; upvotes have no time but their events'."""
+    askers = {q.author_id for q in state.questions.values() if window.holds(q.asked_at)}
+    poll_voters = {who for ballots in state.ballots.values() for who, b in ballots.items() if window.holds(b.at)}
+    upvoters = set()
     for _, event in dated:
         if isinstance(event, QuestionChanged) and event.action == "asked":
             askers.add(event.question.author_id)
@@ -257,10 +261,10 @@ def room_report(
     return {
         "room": state.room_id,
         "viewers": viewers(samples, window, interval),
-        "questions": question_flow(dated),
+        "questions": question_flow(state, dated, window),
         "top_questions": top_questions(state, window),
         "polls": polls,
-        "participation": participation(dated),
+        "participation": participation(state, dated, window),
         "moderation": moderation(dated),
         "history_from": None if first <= 1 else first,
     }

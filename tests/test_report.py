@@ -262,6 +262,10 @@ async def test_a_server_on_redis_samples_its_viewers_for_the_report(
     csv_text = admin.http.get("/api/report.csv").text
     assert "main,peak_viewers,,connections,2" in csv_text
     assert admin.http.get("/api/report.json?session=main/nope").json()["error"]["code"] == "invalid"
+    session = admin.http.get("/api/report.json?session=main/20230919-0900").json()  # the opening, in the agenda
+    assert [room["room"] for room in session["rooms"]] == ["main"]
+    start = dt.datetime(2023, 9, 19, 9, 0, tzinfo=ZONE).timestamp()
+    assert session["window"] == {"kind": "session", "id": "main/20230919-0900", "start": start, "end": start + 1800}
 
 
 async def test_video_viewers_webrtc_and_hls_are_sampled(start_live: Callable[..., LiveServer]) -> None:
@@ -294,3 +298,21 @@ async def test_video_viewers_webrtc_and_hls_are_sampled(start_live: Callable[...
         finally:
             await watcher.stop(client)
     assert peaks()["connections"] == 0  # neither opened a page
+
+
+def test_questions_and_ballots_count_even_once_their_events_are_gone() -> None:
+    room = Room()
+    question = asked(room, "ann", 100.0)
+    moderate(room, question, "approve", 101.0)
+    moderate(room, question, "mark_answered", 102.0)
+    poll = room.do(
+        MOD, {"type": "create_poll", "kind": "single_choice", "question": "Tea?", "options": ["Tea", "No"]}, 103.0
+    )
+    room.do(MOD, {"type": "change_poll", "poll_id": poll.poll.id, "action": "open"}, 104.0)
+    room.do(Actor("bob"), {"type": "vote_poll", "poll_id": poll.poll.id, "choices": ["Tea"]}, 105.0)
+    last = room.offset
+    room.log = room.log[-1:]  # only the last event is still stored
+    figures = room.report([])
+    assert figures["questions"]["totals"] == {"asked": 1, "approved": 0, "answered": 1}
+    assert figures["participation"]["asked"] == 1 and figures["participation"]["voted"] == 1
+    assert figures["history_from"] == last

@@ -43,10 +43,12 @@ def _is_admin(request: Request) -> bool:
 
 
 def _rooms(service: Service, request: Request) -> list[Room] | None:
-    """The rooms asked for: one by the path, else all; None for a room not in the event."""
+    """The rooms asked for: one by the path, else the session's, else all; None for a room not in
+    the event."""
     slug = request.path_params.get("room")
+    session_room = service.event_file.room(request.query_params.get("session", "").partition("/")[0])
     if slug is None:
-        return list(service.event_file.rooms)
+        return [session_room] if session_room is not None else list(service.event_file.rooms)
     room = service.event_file.room(slug)
     return None if room is None else [room]
 

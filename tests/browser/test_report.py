@@ -151,6 +151,9 @@ def test_report_counts_what_happened(start_live: Callable[..., LiveServer], brow
         admin.emulate_media(media="screen")
         admin.goto(f"/admin/report/main?lang={language}")
         admin.screenshot(path=SHOTS / f"report-{language}.png", full_page=True)
+        admin.set_viewport_size({"width": 1024, "height": 768})
+        assert admin.evaluate(OVERFLOWING) == [], language
+        admin.screenshot(path=SHOTS / f"report-1024-{language}.png")
         admin.set_viewport_size({"width": A4_WIDTH, "height": 1000})
         admin.emulate_media(media="print")
         admin.goto(f"/admin/report/main?lang={language}")
