@@ -6,8 +6,10 @@ results are ``export.poll_results``'s, the one home of a poll's result.
 
 Events carry no time of their own, so each is dated here, once (``EventClock``): by the time it
 names (a question's ``asked_at`` and ``answered_at``, a ballot's ``at``, a highlight's ``at``), else
-by the first audience sample that saw the room's log past it (at most one sampling interval
-late), else, when no sample has yet, by the moment the report is made.
+by the next such time after it or the first audience sample that saw the room's log past it,
+whichever came first (at most one sampling interval late), else by the moment the report is made.
+What the room's state keeps with a time (questions asked and answered, ballots) is counted from
+the state, so it stays complete when the oldest events are no longer stored.
 """
 
 from __future__ import annotations

@@ -122,8 +122,9 @@ async def report_page(request: Request) -> Response:
         return render(request, "not_found.html", status=404)
     zone = service.event_file.zone
     days = report.report_days(service.event_file, dt.datetime.now(zone).date())
+    offered = rooms if "room" in request.path_params else service.event_file.rooms  # in the session list
     sessions = [
-        {"id": f"{room.slug}/{s.session_id}", "room": room, "session": s} for room in rooms for s in room.sessions
+        {"id": f"{room.slug}/{s.session_id}", "room": room, "session": s} for room in offered for s in room.sessions
     ]
     context: dict[str, Any] = {"days": days, "sessions": sessions, "one_room": rooms[0] if len(rooms) == 1 else None}
     try:

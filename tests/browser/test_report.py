@@ -187,4 +187,12 @@ def test_report_is_for_the_admin_only(start_live: Callable[..., LiveServer], bro
     log_in(page, ADMIN_KEY, "/admin/report")
     assert page.request.get("/api/report.json").status == 200
     assert page.request.get("/api/report.json?day=tomorrow").json()["error"]["code"] == "invalid"
+    response = page.goto("/admin/report?day=tomorrow")
+    assert response is not None and response.status == 400
+    expect(page.locator("#report-problem")).to_contain_text("'tomorrow' is not a day")
+    page.goto("/admin/report?session=main/20230919-0900")  # a session: its room's report
+    expect(page.locator(".report-room")).to_have_count(1)
+    expect(page.locator("#report-session option:checked")).to_have_attribute("value", "main/20230919-0900")
+    options = page.locator("#report-session option")  # still every room's sessions to choose from
+    assert options.count() > page.locator('#report-session option[value^="main/"]').count() > 0
     assert watch.errors == []
