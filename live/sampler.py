@@ -51,7 +51,9 @@ class AudienceSampler:
                 served = media.hls.requests["segment"]
                 fetched = served - self._segments.get(room_id, served)
                 self._segments[room_id] = served
-                hls = round(fetched * media.hls.target / self.interval)
+                segments = media.hls.segments
+                length = sum(s.duration for s in segments) / len(segments) if segments else media.hls.target
+                hls = round(fetched * length / self.interval)
             offset = self._engine.position(room_id).offset
             samples.append(Sample(room_id, now, offset, self._hub.count(room_id), webrtc, hls, self.source))
         return samples

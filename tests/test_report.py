@@ -106,7 +106,7 @@ class MemoryStore(SampleStore):
 
 
 def test_the_sampler_counts_pages_webrtc_players_and_hls_players() -> None:
-    hls = SimpleNamespace(requests={"segment": 100}, target=2)
+    hls = SimpleNamespace(requests={"segment": 100}, target=3, segments=[SimpleNamespace(duration=2.0)] * 6)
     media = SimpleNamespace(rooms={"main": SimpleNamespace(players={"p1": 1, "p2": 2}, hls=hls)})
     engine = SimpleNamespace(room_ids=["main"], position=lambda room: SimpleNamespace(offset=42))
     hub = SimpleNamespace(count=lambda room: 5)
