@@ -28,6 +28,7 @@ from .domain.projection import (
     personal_view,
     poll_counters,
     project,
+    quiz_rank_notices,
     room_view,
 )
 from .domain.roles import Audience
@@ -128,6 +129,11 @@ class Hub:
                 self._fan_out(self._serialise(message), connections)
             if notice is not None and notice[0] in channel.by_participant:
                 self._fan_out(self._serialise(notice[1]), channel.by_participant[notice[0]])
+            if audience is Audience.PUBLIC:  # a quiz's reveal: each player hears their own place
+                state = self.engine.state(room_id)
+                for who, rank in quiz_rank_notices(state, stored.event, channel.by_participant):
+                    text = self._serialise(protocol.at(rank, stored.epoch, stored.offset))
+                    self._fan_out(text, channel.by_participant[who])
 
     def _fan_out(self, text: Outgoing, connections: set[Connection]) -> None:
         for connection in connections:

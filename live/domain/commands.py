@@ -132,6 +132,7 @@ class CreatePoll(_Command):
     question: RawText
     options: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=20)] = []
     correct: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=1)] = []  # quiz only
+    series: Annotated[str, Field(max_length=200)] = ""  # quiz only: the series it scores in (quiz.py)
     visibility: ResultsVisibility = ResultsVisibility.LIVE
 
 
