@@ -94,6 +94,23 @@ SCRIPT_MESSAGES = [
     N_("unknown_outcome"),
     N_("{message} ({detail})"),  # an error and why: "That was not accepted… (a choice poll needs…)"
     N_("No answer from the server yet: trying again…"),
+    # ranking polls (ranking.js) and quiz series (quiz.js)
+    N_("Ranking"),
+    N_("1 point"),
+    N_("{n} points"),
+    N_("Your ranking"),
+    N_("Put the options in order: your favourite first."),
+    N_("Move {option} up"),
+    N_("Move {option} down"),
+    N_("{option}: place {n}"),
+    N_("Quiz leaderboard"),
+    N_("No points yet."),
+    N_("Your place: {place} of {players} · {points}"),
+    N_("Your name"),
+    N_("Your name on the quiz leaderboard"),
+    N_("Save name"),
+    N_("Play anonymously"),
+    N_("Type a name first."),
     *REFUSAL_REASONS,  # why a command was refused: live/domain/reasons.py
 ]
 

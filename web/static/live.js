@@ -581,6 +581,7 @@
     if (poll.kind === "word_cloud") return wordCloud(tally, options);
     if (poll.kind === "open_text") return answerWall(tally, options);
     if (poll.kind === "rating") return ratingSummary(poll, tally, options);
+    if (poll.kind === "ranking" && window.Ranking) return window.Ranking.results(poll, tally, options); // ranking.js
     return tallyBars(poll, tally, options);
   }
 

@@ -585,7 +585,7 @@
   var optionsArea = document.getElementById("poll-options");
   var correctSelect = document.getElementById("poll-correct");
   var visibilitySelect = document.getElementById("poll-visibility");
-  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz"];
+  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "ranking"];
 
   function typedOptions() {
     return optionsArea.value.split("\n").map(function (o) { return o.trim(); }).filter(Boolean);
@@ -603,6 +603,7 @@
     var kind = kindSelect.value;
     document.getElementById("poll-options-field").hidden = CHOICE_KINDS.indexOf(kind) < 0;
     document.getElementById("poll-correct-field").hidden = kind !== "quiz";
+    document.getElementById("poll-series-field").hidden = kind !== "quiz"; // quiz.py: its series
     fillCorrect();
   }
   kindSelect.addEventListener("change", function () {
@@ -629,6 +630,7 @@
         return;
       }
       command.correct = [correctSelect.value];
+      command.series = document.getElementById("poll-series").value;
     }
     pollProblem("");
     // not run(): its error is a toast, and this one belongs under the form it is about
@@ -665,6 +667,7 @@
     word_cloud: "Word cloud",
     open_text: "Open text",
     quiz: "Quiz",
+    ranking: "Ranking",
   };
   var VISIBILITY_LABELS = { live: "Shown live", after_vote: "Shown after voting", on_reveal: "Hidden until revealed" };
   var ANSWER_LABELS = { pending: "Awaiting moderation", approved: "Approved", dismissed: "Dismissed" };
@@ -761,7 +764,7 @@
     var into = previous ? previous.querySelector(poll.kind === "rating" ? ".rating" : ".tally") : null;
     var results = poll.kind === "open_text" ? answerQueue(poll) : L.pollResults(poll, tally, { into: into });
     var extra = null;
-    if (poll.kind === "quiz") extra = L.leaderboard(poll.leaders);
+    if (poll.kind === "quiz") extra = el("div", { class: "quiz-boards" }, L.leaderboard(poll.leaders), window.Quiz.standingsBoard(poll.standings));
     if (poll.kind === "word_cloud") extra = heldWords(poll);
     return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
       el("p", { class: "q-meta" },

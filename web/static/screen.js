@@ -135,7 +135,7 @@
     }
     var parts = pollParts;
     if (parts.heading.textContent !== poll.question) parts.heading.textContent = poll.question;
-    var kindLabel = { quiz: "Quiz", word_cloud: "Word cloud", rating: "Rating", open_text: "Open question" }[poll.kind] || "Poll";
+    var kindLabel = { quiz: "Quiz", word_cloud: "Word cloud", rating: "Rating", open_text: "Open question", ranking: "Ranking" }[poll.kind] || "Poll";
     var labelKey = kindLabel + "|" + poll.status;
     if (parts.labelKey !== labelKey) {
       parts.labelKey = labelKey;
@@ -157,6 +157,7 @@
         say: sayKey,
         into: current,
         empty: poll.kind === "open_text" ? null : say.t("No words yet."),
+        points: pointsNode,
       });
       if (poll.kind === "open_text" && !Object.keys(tally).length) {
         next = el("p", { class: "screen-poll-hidden" }, say.t("Approved answers appear here."));
@@ -168,10 +169,10 @@
     var leaders = poll.kind === "quiz" && poll.correct;
     parts.side.hidden = !leaders;
     if (leaders) {
-      var leadersKey = JSON.stringify(poll.leaders || []);
+      var leadersKey = JSON.stringify([poll.leaders || [], poll.standings || []]);
       if (parts.leadersKey !== leadersKey) {
         parts.leadersKey = leadersKey;
-        parts.side.replaceChildren(L.leaderboard(poll.leaders, { big: true, say: sayKey }));
+        parts.side.replaceChildren(quizBoard(poll));
       }
     }
 
@@ -188,13 +189,31 @@
     P.fit(parts.heading, parts.heading, [68, 60, 54, 48, 42, 36]);
     if (poll.kind === "word_cloud" && tally) fitCloud(next, parts.results);
     else if (poll.kind === "open_text" && tally) fitWall(next, parts.results);
+    else if (next.classList.contains("ranking-result")) fitRows(next, parts.results, null);
     else if (next.classList.contains("tally") || next.classList.contains("screen-poll-pending")) {
       fitRows(next, parts.results, next.classList.contains("tally") ? next : next.querySelector(".screen-choices"));
     }
     if (leaders) fitLeaders(parts.side);
   }
 
-  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "rating"];
+  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "rating", "ranking"];
+
+  /* "12 points" in each of the screen's languages (a ranking's result, a quiz's leaderboard). */
+  function pointsNode(points) {
+    return say.each(function (language, t) { return window.Ranking.pointsIn(t, points); }, true);
+  }
+
+  /* A revealed quiz: its series' leaderboard (quiz.js), names wrapping rather than cut; before
+   * anyone has points, the fastest correct answers of this question. */
+  function quizBoard(poll) {
+    if (!(poll.standings || []).length) return L.leaderboard(poll.leaders, { big: true, say: sayKey });
+    return window.Quiz.standingsBoard(poll.standings, {
+      big: true,
+      say: sayKey,
+      points: pointsNode,
+      name: function (standing) { return window.Quiz.playerName(standing, function (key) { return L.tIn(say.languages[0], key); }); },
+    });
+  }
 
   /* Results not shown yet: the choices, without counts, so the hall knows what it votes on, and a
    * line saying when results appear, as the server says. The screen never votes, so results that
@@ -244,7 +263,7 @@
     function bottom() {
       return board.getBoundingClientRect().bottom - parseFloat(getComputedStyle(board).paddingBottom) + 0.5;
     }
-    var sizes = [40, 36, 32];
+    var sizes = [40, 36, 32, 28, 24]; // names wrap rather than being cut: smaller before fewer
     for (var i = 0; i < sizes.length; i++) {
       list.style.fontSize = sizes[i] + "px";
       if (!rows.length || rows[rows.length - 1].getBoundingClientRect().bottom <= bottom()) return;

@@ -21,6 +21,8 @@
     mine: new Set(),
     order: savedOrder() === "recent" ? "recent" : "popular",
     changingVote: false,
+    quizRanks: {}, // series -> this participant's place in it (quiz.js)
+    nameAsked: false, // a quiz asked for a name once; the participant answered or declined
   };
 
   var ARCHIVED = ["dismissed", "merged", "moved"];
@@ -50,6 +52,7 @@
       state.ballots = mine.ballots || {};
       state.tallies = mine.tallies || {};
       state.mine = new Set(mine.questions || []);
+      state.quizRanks = mine.quiz || {};
       schedule();
     },
     onStatus: function (status) {
@@ -57,6 +60,7 @@
     },
     onMessage: function (message) {
       if (message.type === "video") document.dispatchEvent(new CustomEvent("live:video", { detail: message })); // player.js
+      if (message.type === "my_quiz_rank") { state.quizRanks[message.rank.series] = message.rank; schedule(); }
       if (L.applyRoomMessage(state, message)) schedule();
     },
   });
@@ -323,7 +327,8 @@
     section.dataset.status = poll.status;
     var ballot = state.ballots[poll.id];
     var voting = poll.status === "open" && (!ballot || state.changingVote);
-    var key = [poll.id, poll.status, voting, JSON.stringify(ballot || null)].join("|");
+    var askName = voting && poll.kind === "quiz" && !savedName && !state.nameAsked;
+    var key = [poll.id, poll.status, voting, askName, JSON.stringify(ballot || null)].join("|");
     var results = document.getElementById("poll-results");
     if (pollDrawn === key && results) {
       results.replaceWith(pollResults(poll, ballot, results));
@@ -332,7 +337,8 @@
     }
     pollDrawn = key;
     var children = [el("h2", { class: "poll-question", dir: "auto", text: poll.question })];
-    if (voting) children.push(voteForm(poll, ballot));
+    if (askName) children.push(quizNamePrompt());
+    else if (voting) children.push(voteForm(poll, ballot));
     else if (poll.status === "open") {
       children.push(myBallot(poll, ballot));
       children.push(el("button", {
@@ -367,7 +373,8 @@
         el("p", { class: "my-answer-text", dir: "auto", text: (ballot || [])[0] || "" }),
         el("p", { id: "my-answer-status", class: "form-feedback form-feedback-ok" }));
     }
-    var shown = poll.kind === "rating" ? ballot.map(function (b) { return L.stars(Number(b)); }) : ballot;
+    var shown = poll.kind === "rating" ? ballot.map(function (b) { return L.stars(Number(b)); })
+      : poll.kind === "ranking" ? ballot.map(function (b, i) { return (i + 1) + ". " + b; }) : ballot;
     return el("p", { class: "form-feedback form-feedback-ok my-vote" },
       el("span", { text: t("Your vote was counted.") + " " }),
       el("span", { class: "my-vote-choice", dir: "auto", text: shown.join(", ") }));
@@ -403,9 +410,24 @@
     } else {
       box.appendChild(el("p", { class: "muted small", text: t("Results are shown when the moderator reveals them.") }));
     }
-    if (poll.kind === "quiz" && poll.correct) box.appendChild(L.leaderboard(poll.leaders));
+    if (poll.kind === "quiz" && poll.correct) {
+      box.appendChild(L.leaderboard(poll.leaders));
+      quizSeries(poll).forEach(function (node) { if (node) box.appendChild(node); });
+    }
     box.appendChild(el("p", { class: "muted small poll-ballots", text: L.ballots(poll.ballots) }));
     return box;
+  }
+
+  /* A revealed quiz: the series' leaderboard and this participant's own place (quiz.js). */
+  function quizSeries(poll) {
+    return [window.Quiz.ownRank(state.quizRanks[poll.series || ""]), window.Quiz.standingsBoard(poll.standings)];
+  }
+
+  /* A quiz asks a participant without a name for one first, for its leaderboard. */
+  function quizNamePrompt() {
+    return window.Quiz.namePrompt(function (name) {
+      return saveName(name).then(function () { nameInput.value = savedName; });
+    }, function () { state.nameAsked = true; schedule(); });
   }
 
   function voteForm(poll, ballot) {
@@ -446,6 +468,10 @@
       formNode.appendChild(group);
       paint();
       collect = function () { return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }); };
+    } else if (poll.kind === "ranking") {
+      var ranking = window.Ranking.input(poll, ballot);
+      formNode.appendChild(ranking.node);
+      collect = ranking.collect;
     } else {
       var multiple = poll.kind === "multiple_choice";
       var choices = el("div", { class: "choices" });
