@@ -107,7 +107,7 @@ SCRIPT_MESSAGES = [
     N_("No points yet."),
     N_("Your place: {place} of {players} · {points}"),
     N_("Your name"),
-    N_("Your name on the quiz leaderboard"),
+    N_("Name for the quiz leaderboard"),
     N_("Save name"),
     N_("Play anonymously"),
     N_("Type a name first."),

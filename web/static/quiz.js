@@ -55,7 +55,7 @@
     var input = el("input", { type: "text", id: "quiz-name", maxlength: "40", autocomplete: "nickname", placeholder: L.t("Your name") });
     var problem = el("p", { class: "form-feedback form-feedback-error", role: "alert" });
     var form = el("form", { class: "quiz-name-form" },
-      el("label", { for: "quiz-name", text: L.t("Your name on the quiz leaderboard") }),
+      el("label", { for: "quiz-name", text: L.t("Name for the quiz leaderboard") }),
       input,
       el("div", { class: "vote-actions" },
         el("button", { type: "submit", class: "button button-primary", text: L.t("Save name") }),

@@ -210,7 +210,9 @@
     return window.Quiz.standingsBoard(poll.standings, {
       big: true,
       say: sayKey,
-      points: pointsNode,
+      points: function (points) { // stacked when bilingual: the names keep the row's width
+        return say.each(function (language, t) { return window.Ranking.pointsIn(t, points); }, false);
+      },
       name: function (standing) { return window.Quiz.playerName(standing, function (key) { return L.tIn(say.languages[0], key); }); },
     });
   }
@@ -263,11 +265,20 @@
     function bottom() {
       return board.getBoundingClientRect().bottom - parseFloat(getComputedStyle(board).paddingBottom) + 0.5;
     }
-    var sizes = [40, 36, 32, 28, 24]; // names wrap rather than being cut: smaller before fewer
+    // Names wrap between words rather than being cut; a word too long for the row makes the
+    // board smaller first, and breaks only at the smallest size. Smaller before fewer rows.
+    var names = Array.prototype.slice.call(list.querySelectorAll(".leader-name"));
+    function wordsFit() {
+      return names.every(function (name) { return name.scrollWidth <= name.clientWidth + 1; });
+    }
+    list.classList.remove("leaderboard-break-words");
+    var sizes = [40, 36, 32, 28, 24];
     for (var i = 0; i < sizes.length; i++) {
       list.style.fontSize = sizes[i] + "px";
+      if (!wordsFit()) continue;
       if (!rows.length || rows[rows.length - 1].getBoundingClientRect().bottom <= bottom()) return;
     }
+    if (!wordsFit()) list.classList.add("leaderboard-break-words");
     var shown = rows.length;
     while (shown > 1 && rows[shown - 1].getBoundingClientRect().bottom > bottom()) rows[--shown].hidden = true;
   }

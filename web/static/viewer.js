@@ -108,6 +108,7 @@
       return response.json();
     }).then(function (me) {
       savedName = me.display_name || "";
+      schedule(); // a quiz that asked for a name lets the participant answer now
     });
   }
 
@@ -399,7 +400,11 @@
       }
     }
     var old = previous && previous.querySelector(".tally");
-    if (tally && poll.kind === "open_text") {
+    // a ranking being ordered: its options are in the form above, the result shows once voted
+    var ordering = poll.kind === "ranking" && poll.status === "open" && (!ballot || state.changingVote);
+    if (ordering) {
+      // nothing drawn twice
+    } else if (tally && poll.kind === "open_text") {
       if (Object.keys(tally).length) box.appendChild(L.answerWall(tally));
     } else if (tally) {
       box.appendChild(L.pollResults(poll, tally, { into: poll.kind === "rating" ? previous && previous.querySelector(".rating") : old, mine: ballot }));
