@@ -55,6 +55,7 @@ def test_a_quiz_series_ranks_named_players_and_each_sees_their_place(server: Liv
     # Joining the quiz without a name: asked for one first.
     for page in (alice, bob, carol):
         expect(page.get_by_label("Name for the quiz leaderboard")).to_be_visible()
+    alice.screenshot(path=SHOTS / "viewer-quiz-name-prompt.png", full_page=True)
     alice.get_by_label("Name for the quiz leaderboard").fill(LONG_NAME)
     alice.get_by_role("button", name="Save name").click()
     expect(alice.locator("#ask-name")).to_have_value(LONG_NAME)  # the page's one name, for questions too
