@@ -203,3 +203,16 @@ def test_a_series_belongs_to_quizzes_only_and_is_bounded() -> None:
     assert state.polls[poll_id].series == "Morning" and state.polls[poll_id].kind is PollKind.QUIZ
     rebuilt = RoomState.from_snapshot(state.to_snapshot())
     assert rebuilt.polls[poll_id].series == "Morning"
+
+
+def test_a_planned_quiz_names_its_series_and_a_planned_ranking_is_checked_like_a_choice_poll() -> None:
+    from pydantic import ValidationError
+
+    from live.config import PlannedPoll
+
+    planned = PlannedPoll(kind=PollKind.QUIZ, question="?", options=["A", "B"], correct=["A"], series="Morning")
+    assert planned.series == "Morning"
+    with pytest.raises(ValidationError):
+        PlannedPoll(kind=PollKind.RATING, question="?", series="Morning")
+    with pytest.raises(ValidationError):
+        PlannedPoll(kind=PollKind.RANKING, question="?", options=["only one"])
