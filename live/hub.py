@@ -261,6 +261,10 @@ class Hub:
                     connection.outbox.append(encode(message))
                 if notice is not None and notice[0] == participant_id:  # what only the asker hears
                     connection.outbox.append(encode(notice[1]))
+                if participant_id is not None and audience is Audience.PUBLIC:  # a quiz revealed meanwhile
+                    state = self.engine.state(room_id)
+                    for _, rank in quiz_rank_notices(state, stored.event, (participant_id,)):
+                        connection.outbox.append(encode(protocol.at(rank, stored.epoch, stored.offset)))
             current = counters(self.engine.state(room_id), audience, participant_id)
             connection.outbox.append(encode(protocol.counters(position.epoch, position.offset, **current)))
         connection.outbox.extend(self.statuses.get(room_id, {}).values())  # video: live or offline

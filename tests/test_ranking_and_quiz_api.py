@@ -85,3 +85,50 @@ async def test_a_quiz_series_ranks_players_by_name_and_tells_each_their_own_plac
     await stream.close()
     exported = moderator.http.get(f"/api/rooms/main/polls/{polls[1]}/export.json").json()["polls"][0]
     assert exported["series"] == "" and {s["name"] for s in exported["standings"]} == {"Lin 林", None}
+
+
+async def test_a_player_who_resumes_after_a_reveal_hears_their_place(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import json
+
+    from live.domain.commands import parse_command
+    from live.domain.roles import Actor, Audience, Role
+    from live.domain.room import RoomState
+    from live.engines.engine import Engine
+    from live.engines.sqlite import SqliteStorage
+    from live.hub import Connection, Hub
+
+    engine = Engine(SqliteStorage(tmp_path / "db"), {"main": RoomState("main")})
+    await engine.start()
+    hub = Hub(engine)
+    moderator = Actor("mod", None, frozenset({(Role.MODERATOR, "main")}))
+
+    async def run(actor: Actor, command: dict[str, Any], now: float) -> str | None:
+        return (await engine.execute("main", parse_command(command), actor, now=now)).created_id
+
+    def attach(participant: str, resume: Any = None) -> Connection:
+        async def ignore(_: Any) -> None:
+            return None
+
+        connection = Connection("main", Audience.PUBLIC, "viewer", ignore, ignore)
+        hub.attach(connection, participant_id=participant, resume=resume)
+        return connection
+
+    try:
+        poll_id = await run(moderator, {"type": "create_poll", "kind": "quiz", "question": "?",
+                                        "options": ["A", "B"], "correct": ["A"]}, 1.0)  # fmt: skip
+        await run(moderator, {"type": "change_poll", "poll_id": poll_id, "action": "open"}, 10.0)
+        await run(Actor("p1", "P1"), {"type": "vote_poll", "poll_id": poll_id, "choices": ["A"]}, 11.0)
+        await run(Actor("p2", None), {"type": "vote_poll", "poll_id": poll_id, "choices": ["B"]}, 12.0)
+        live = attach("p2")
+        live.outbox.clear()
+        position = engine.position("main")
+        await run(moderator, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"}, 20.0)
+        heard = [json.loads(text) for text in live.outbox]
+        assert [m["rank"]["place"] for m in heard if m["type"] == "my_quiz_rank"] == [2]
+        resumed = attach("p1", resume=position)  # was away during the reveal
+        heard = [json.loads(text) for text in resumed.outbox]
+        (rank,) = [m["rank"] for m in heard if m["type"] == "my_quiz_rank"]
+        assert rank["place"] == 1 and rank["name"] == "P1" and rank["players"] == 2
+    finally:
+        await hub.close()
+        await engine.close()
