@@ -49,8 +49,9 @@
     return el("p", { class: "quiz-own-rank", role: "status", text: text });
   }
 
-  /* Asks a player without a name for one before they answer, so the leaderboard can name them;
-   * they may also play without one. save(name) -> Promise (the viewer's /api/me). */
+  /* Asks a player without a name for one, above the answers (answering at once still counts),
+   * so the leaderboard can name them; they may also play without one. save(name) -> Promise
+   * (the viewer's /api/me). */
   function namePrompt(save, onDone) {
     var input = el("input", { type: "text", id: "quiz-name", maxlength: "40", autocomplete: "nickname", placeholder: L.t("Your name") });
     var problem = el("p", { class: "form-feedback form-feedback-error", role: "alert" });

@@ -338,8 +338,8 @@
     }
     pollDrawn = key;
     var children = [el("h2", { class: "poll-question", dir: "auto", text: poll.question })];
-    if (askName) children.push(quizNamePrompt());
-    else if (voting) children.push(voteForm(poll, ballot));
+    if (askName) children.push(quizNamePrompt()); // above the answers: asking must not cost speed points
+    if (voting) children.push(voteForm(poll, ballot));
     else if (poll.status === "open") {
       children.push(myBallot(poll, ballot));
       children.push(el("button", {
