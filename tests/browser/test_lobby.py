@@ -130,7 +130,9 @@ def test_during_the_event_what_is_on_now_comes_first_by_day(
     on_now = agenda.locator(".agenda-now")
     expect(on_now).to_have_count(3)
     expect(on_now.first).to_contain_text("14:00–15:00")
-    expect(on_now.first.get_by_role("link", name="Sub-forum: Transformation of Traditional Automakers · Hall C")).to_be_visible()
+    expect(
+        on_now.first.get_by_role("link", name="Sub-forum: Transformation of Traditional Automakers · Hall C")
+    ).to_be_visible()
     keynotes = agenda.locator(f'.agenda-item[data-session="{KEYNOTES}"]')
     keynotes.get_by_role("link", name="Replay").click()
     page.wait_for_url(f"**/r/main/replay/{KEYNOTES}")
