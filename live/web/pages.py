@@ -130,11 +130,14 @@ async def join(request: Request) -> Response:
     """The lobby's room-code field: the room whose code this is, in any case (or its URL pasted),
     else the lobby again, saying so."""
     typed = request.query_params.get("code", "").strip()[:200]
+    if not typed:  # nothing typed (or the language switched on the lobby after a wrong code)
+        language = request.query_params.get("lang")
+        return RedirectResponse(f"/?lang={language}" if language in LANGUAGES else "/", status_code=303)
     code = typed.rstrip("/").rsplit("/r/", 1)[-1].split("/", 1)[0].strip()
     rooms = {room.slug.casefold(): room.slug for room in _service(request).event_file.rooms}
     slug = rooms.get(code.casefold())
     if slug is None:
-        return _lobby_page(request, code=typed or " ", status=404)
+        return _lobby_page(request, code=typed, status=404)
     return RedirectResponse(f"/r/{slug}", status_code=303)
 
 

@@ -85,6 +85,9 @@ def test_a_room_code_typed_in_any_case_opens_the_room(
     )
     expect(page.get_by_label("Have a room code? Type it here")).to_have_value("Hall-Z")  # to correct, not retype
     shoot(page, "lobby-code-unknown-phone-en")
+    page.get_by_role("link", name="中文").click()  # the language switched there: the lobby, in Chinese
+    expect(page.locator("#lobby-state h2")).to_have_text("活动已结束")
+    expect(page.get_by_role("alert")).to_have_count(0)
 
     page.goto("/?lang=zh-CN")
     page.get_by_label("有房间号？在此输入").fill(" Hydrogen-Storage ")
