@@ -13,6 +13,7 @@ from typing import Any
 
 from . import metrics, protocol
 from .access import Keyring
+from .clock import AgendaClock
 from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
@@ -72,10 +73,12 @@ class Service:
     addresses: AddressLimits = field(init=False)  # per client address (identity.client_address)
     vote_watch: VoteWatch = field(default_factory=VoteWatch)
     sampler: AudienceSampler | None = None  # each room's audience, stored for the report (live/sampler.py)
+    clock: AgendaClock = field(init=False)  # the agenda's "now" (live/clock.py: --agenda-now)
 
     def __post_init__(self) -> None:
         self.policies = room_policies(self.event_file)
         self.addresses = address_limits(self.event_file)
+        self.clock = AgendaClock.starting_at(self.settings.agenda_now, self.event_file.zone)
 
     def _take_allowance(self, actor: Actor, address: str | None, kind: str, now: float) -> None:
         """Count the command against its participant and its address; raises RateLimited (and

@@ -8,7 +8,9 @@ is this table in prose; ``live serve --help`` prints it too.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -23,8 +25,18 @@ class Setting:
     env: str
     default: Any
     help: str
-    kind: type = str
+    kind: Callable[[str], Any] = str  # a type, or a function that reads the text (local_time)
 
+
+def local_time(raw: str) -> dt.datetime:
+    """An event-local time such as 2023-09-19T10:00 (no offset: the event's timezone applies)."""
+    value = dt.datetime.fromisoformat(raw.strip())
+    if value.tzinfo is not None:
+        raise ValueError("write the event's local time without an offset, e.g. 2023-09-19T10:00")
+    return value
+
+
+local_time.__name__ = "local time"  # argparse names the type in its error: "invalid local time value"
 
 SETTINGS = (
     Setting("config", "--config", "LIVE_CONFIG", DEFAULT_CONFIG, "event file (TOML)", Path),
@@ -133,6 +145,15 @@ SETTINGS = (
         "days a recording is kept (0: for ever)",
         float,
     ),
+    # rehearsals (live/clock.py)
+    Setting(
+        "agenda_now",
+        "--agenda-now",
+        "LIVE_AGENDA_NOW",
+        None,
+        "pretend the agenda reads this local time of the event at start, e.g. 2023-09-19T10:00 (rehearsals)",
+        local_time,
+    ),
 )
 
 
@@ -165,6 +186,7 @@ class ServeSettings:
     recordings_dir: Path | None = None
     recordings_max_mb: float = 0.0
     recordings_keep_days: float = 0.0
+    agenda_now: dt.datetime | None = None
 
     @property
     def base_url(self) -> str:
