@@ -301,3 +301,17 @@ async def test_a_demo_stream_is_recorded_while_someone_watches(start_live: Calla
         return recorded_segments(client) >= 2
 
     await until(watched_and_recorded, 20, "two recorded demo segments", 0.5)
+
+
+def test_where_two_processes_runs_overlap_no_moment_is_listed_twice(tmp_path: Path) -> None:
+    from live.media.recording import Recordings
+    from live.media.replay import select
+    from tests.test_recording import write_run
+
+    write_run(tmp_path, "20260101T000000Z-aa", 1000.0, 4)  # the replaced publisher, 1000-1004
+    write_run(tmp_path, "20260101T000002Z-bb", 1002.1, 4)  # the new one, from 1002.1 (wins)
+    chosen = select(Recordings(tmp_path), "main", 999.0, 1010.0)
+    assert [(item.run[-2:], item.segment.start) for item in chosen] == [
+        ("aa", 1000.0), ("aa", 1001.0), ("aa", 1002.0), ("aa", 1003.0), ("bb", 1004.1), ("bb", 1005.1)
+    ]  # fmt: skip
+    assert vod_playlist(chosen).count("#EXT-X-DISCONTINUITY") == 1
