@@ -158,6 +158,7 @@ def recorded_segments(client: httpx.Client) -> int:
     return sum(run["segments"] for run in client.get("/api/rooms/main/recordings").json()["runs"])
 
 
+@pytest.mark.slow
 async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_range(
     session_soon: tuple[LiveServer, float, float],
 ) -> None:
@@ -226,6 +227,7 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
     assert httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8").status_code == 404
 
 
+@pytest.mark.slow
 async def test_kill_9_loses_at_most_two_seconds_and_recording_resumes(
     tmp_path: Path, start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,13 +256,17 @@ async def test_kill_9_loses_at_most_two_seconds_and_recording_resumes(
     publisher = ffmpeg_publisher(f"{again.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
     try:
         await until(lambda: recorded_segments(client) >= len(lines) + 2, 20, "recording resumed")
-        runs = client.get("/api/rooms/main/recordings").json()["runs"]
+        listing = client.get("/api/rooms/main/recordings").json()
+        runs = listing["runs"]
         assert len(runs) == 2 and runs[0]["segments"] == len(lines)
+        [gap] = listing["gaps"]  # the time the process was down, recorded as a gap
+        assert gap == {"start": runs[0]["end"], "end": runs[1]["start"]} and gap["end"] - gap["start"] > 1.0
     finally:
         publisher.kill()
         publisher.wait()
 
 
+@pytest.mark.slow
 async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlist_keeps_growing(
     start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -283,6 +289,8 @@ async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlis
         assert 0 < int(stopped["bytes"]) <= 0.2 * 1024 * 1024  # type: ignore[call-overload]
         overview = admin(server).get("/api/admin/overview").json()["rooms"]
         assert "size limit" in next(r for r in overview if r["slug"] == "main")["video"]["recording"]["error"]
+        assert server.log_path is not None
+        assert "recording stopped: the recordings reached their size limit" in server.log_path.read_text()
         newest = live_sequence()
         await until(lambda: live_sequence() >= newest + 3, 15, "the live playlist growing")
         assert recording()["segments"] == stopped["segments"]
