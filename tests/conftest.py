@@ -117,7 +117,7 @@ class LiveServer:
     loopback_venue: bool = True  # False: loopback is an ordinary address, as in the shipped event file
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
-    wrapper: tuple[str, ...] = ()  # a command to run it under (a small tmpfs: tests/browser/test_recording_full_disk.py)
+    wrapper: tuple[str, ...] = ()  # a command to run it under (test_recording_full_disk.py: a tmpfs)
 
     @property
     def url(self) -> str:
