@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from tests.browser.chromium import SHOTS, launch
-from tests.browser.test_pages import Watch
-from tests.conftest import MODERATOR_KEY, LiveServer
+from tests.browser.test_pages import Watch, log_in
+from tests.conftest import ADMIN_KEY, MODERATOR_KEY, LiveServer
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
 from tests.test_replay import SESSION_ID, event_file
 
@@ -44,6 +44,7 @@ def command(client: httpx.Client, body: dict[str, object]) -> dict[str, object]:
     return response.json()  # type: ignore[no-any-return]
 
 
+@pytest.mark.slow
 def test_a_highlighted_question_opens_the_replay_within_a_second_of_its_moment(
     tmp_path: Path, start_live: Callable[..., LiveServer], browser: Browser, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -109,4 +110,30 @@ def test_a_highlighted_question_opens_the_replay_within_a_second_of_its_moment(
     shared = watch.page(browser, server)
     shared.goto(f"/r/main/replay/{SESSION_ID}?t=5")
     shared.wait_for_function("() => Math.abs(document.getElementById('replay-player').currentTime - 5) < 1")
+
+    # The admin's MP4 download plays in Chromium to its end, as long as the replay
+    organiser = watch.page(browser, server)
+    log_in(organiser, ADMIN_KEY, f"/r/main/replay/{SESSION_ID}")
+    organiser.evaluate(PLAY_DOWNLOAD, f"/api/rooms/main/replay/{SESSION_ID}/download.mp4")
+    organiser.wait_for_function("() => window.__download && window.__download.ended", timeout=60_000)
+    played = organiser.evaluate("() => window.__download")
+    assert played["error"] is None and abs(played["duration"] - info["duration"]) < 1.0, (played, info["duration"])
+    assert played["frames"] > 14 * info["duration"] * 0.5, played  # pictures were decoded, not only sound
     assert not watch.errors, watch.errors
+
+
+# A <video> for the download, played muted at 4x to its end: what it lasted and the frames it showed.
+PLAY_DOWNLOAD = """async (src) => {
+  const video = document.createElement("video");
+  video.muted = true;
+  window.__download = { ended: false, error: null, duration: 0, frames: 0 };
+  video.addEventListener("error", () => { window.__download.error = String(video.error && video.error.message); window.__download.ended = true; });
+  video.addEventListener("ended", () => {
+    Object.assign(window.__download, { ended: true, duration: video.duration,
+      frames: video.getVideoPlaybackQuality().totalVideoFrames });
+  });
+  video.src = src;
+  document.body.append(video);
+  video.playbackRate = 4;
+  await video.play();
+}"""
