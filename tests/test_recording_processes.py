@@ -21,23 +21,7 @@ import pytest
 from tests.conftest import MODERATOR_KEY, LiveServer, RedisServer
 from tests.livetools import until
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
-from tests.test_replay import SESSION_ID, admin, event_file
-
-
-def playlist_segments(text: str) -> list[tuple[float, float, str, bool]]:
-    """(program date-time, duration, URI, after a discontinuity) for each segment of a playlist."""
-    found, discontinuity, when, length = [], False, 0.0, 0.0
-    for line in text.splitlines():
-        if line == "#EXT-X-DISCONTINUITY":
-            discontinuity = True
-        elif line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
-            when = dt.datetime.fromisoformat(line.split(":", 1)[1]).timestamp()
-        elif line.startswith("#EXTINF:"):
-            length = float(line.split(":", 1)[1].rstrip(","))
-        elif line and not line.startswith("#"):
-            found.append((when, length, line, discontinuity))
-            discontinuity = False
-    return found
+from tests.test_replay import SESSION_ID, STAMP, admin, event_file, playlist_segments, stamp_error, stamp_of
 
 
 def moderator(server: LiveServer) -> httpx.Client:
@@ -65,7 +49,7 @@ async def test_a_publisher_moving_to_another_process_is_recorded_by_both_and_rep
     second = start_live(redis_url=redis_server.url, extra=options)
     start_at, end_at = start.timestamp(), end.timestamp()
 
-    publisher = ffmpeg_publisher(f"{first.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    publisher = ffmpeg_publisher(f"{first.url}/api/rooms/main/whip", PUBLISHER_KEY, 60, extra=("-vf", STAMP))
     try:
         await until(lambda: hosted_by(first, True) and hosted_by(second, False), 20, "the room live on A", 0.2)
         await until(lambda: time.time() > start_at + 5, 25, "five seconds into the session on A", 0.2)
@@ -73,7 +57,7 @@ async def test_a_publisher_moving_to_another_process_is_recorded_by_both_and_rep
         publisher.wait(timeout=10)
         await until(lambda: not hosted_by(second, False), 15, "A's claim released", 0.2)
         time.sleep(2)  # the time it takes the encoder to reconnect: a gap in the recording
-        publisher = ffmpeg_publisher(f"{second.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+        publisher = ffmpeg_publisher(f"{second.url}/api/rooms/main/whip", PUBLISHER_KEY, 60, extra=("-vf", STAMP))
         await until(lambda: hosted_by(second, True) and hosted_by(first, False), 20, "the room live on B", 0.2)
         await until(lambda: time.time() > start_at + 11, 20, "part of the session on B", 0.2)
         here, there = (httpx.get(f"{s.url}/api/rooms/main/video").json()["recording"] for s in (second, first))
@@ -118,8 +102,14 @@ async def test_a_publisher_moving_to_another_process_is_recorded_by_both_and_rep
 
     durations = sum(length for _, length, _, _ in segments)
     with av.open(f"{first.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8") as container:
-        frames = sum(1 for _ in container.decode(video=0))
-    assert abs(frames / 15 - durations) < 1.5, (frames, durations)  # 15 fps through both parts
+        stamps = [stamp_of(frame) for frame in container.decode(video=0)]
+    assert abs(len(stamps) / 15 - durations) < 1.5, (len(stamps), durations)  # 15 fps through both parts
+    # the pictures, by their stamps: from the session's start, A's part, one jump in time, B's part
+    skips = [n for n in range(1, len(stamps)) if stamp_error(stamps[n], stamps[n - 1]) > 0.5]
+    assert len(skips) == 1 and stamp_error(stamps[0], segments[0][0]) < 0.5, (skips, stamps[0], segments[0][0])
+    assert (
+        stamp_error(stamps[skips[0] - 1], before[0] + before[1]) < 0.5 and stamp_error(stamps[skips[0]], after[0]) < 0.5
+    )
 
     expected = next(
         sum(length for _, length, _, _ in segments[:n]) + answered_at - when

@@ -32,6 +32,49 @@ from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
 
 SESSION_ID = "talk"
 
+# A stamped stream: FFmpeg draws the wall-clock time each picture was made (tenths of a second,
+# modulo 102.4 s) as ten black or white boxes along its top (bit k at x = 32k), so a test can tell
+# from a replay's picture when it was captured. Frames get the wall clock as their timestamps for
+# the boxes, then their own again.
+STAMP_WRAP = 102.4
+STAMP = ",".join(
+    [
+        "setpts=RTCTIME/(TB*1000000)",
+        "drawbox=x=0:y=0:w=320:h=16:color=black:t=fill",
+        *(f"drawbox=x={32 * k}:y=0:w=32:h=16:color=white:t=fill:enable='mod(floor(t*10/{2**k}),2)'" for k in range(10)),
+        "setpts=PTS-STARTPTS",
+    ]
+)
+
+
+def stamp_of(frame: av.VideoFrame) -> float:
+    """The wall-clock time (modulo STAMP_WRAP) a stamped picture was made."""
+    plane = frame.planes[0]
+    row = bytes(plane)[8 * plane.line_size : 8 * plane.line_size + 320]
+    return sum(1 << k for k in range(10) if row[32 * k + 16] > 128) / 10
+
+
+def playlist_segments(text: str) -> list[tuple[float, float, str, bool]]:
+    """(program date-time, duration, URI, after a discontinuity) for each segment of a playlist."""
+    found, discontinuity, when, length = [], False, 0.0, 0.0
+    for line in text.splitlines():
+        if line == "#EXT-X-DISCONTINUITY":
+            discontinuity = True
+        elif line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            when = dt.datetime.fromisoformat(line.split(":", 1)[1]).timestamp()
+        elif line.startswith("#EXTINF:"):
+            length = float(line.split(":", 1)[1].rstrip(","))
+        elif line and not line.startswith("#"):
+            found.append((when, length, line, discontinuity))
+            discontinuity = False
+    return found
+
+
+def stamp_error(stamp: float, moment: float) -> float:
+    """How far a stamp is from ``moment`` (epoch seconds), either way, across the wrap."""
+    difference = (stamp - moment) % STAMP_WRAP
+    return min(difference, STAMP_WRAP - difference)
+
 
 # -- the VOD playlist -----------------------------------------------------------------------------
 def listed(run: str, start: float, count: int, init: str = "init-a-1.mp4") -> list[Listed]:
@@ -140,10 +183,10 @@ end = {(later + dt.timedelta(hours=1)).isoformat()}
 def session_soon(
     tmp_path: Path, start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[LiveServer, float, float]]:
-    """A server whose session starts 8 s from now and ends 14 s later."""
+    """A server whose session starts 11 s from now and ends 14 s later."""
     monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    start, end = now + dt.timedelta(seconds=8), now + dt.timedelta(seconds=22)
+    start, end = now + dt.timedelta(seconds=11), now + dt.timedelta(seconds=25)
     config = event_file(tmp_path / "event.toml", start, end)
     yield start_live(extra=("--config", str(config))), start.timestamp(), end.timestamp()
 
@@ -168,7 +211,7 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
     assert anonymous.status_code == 404  # not over yet
     assert httpx.get(f"{server.url}/api/rooms/main/recordings").status_code == 403
     client = admin(server)
-    publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60)
+    publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60, extra=("-vf", STAMP))
     try:
         await until(lambda: recorded_segments(client) >= 2, 20, "two recorded segments")
         assert time.time() < start, "the machine was too slow to record before the session started"
@@ -176,7 +219,7 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
         publisher.send_signal(signal.SIGINT)  # the encoder restarts during the session
         publisher.wait(timeout=10)
         time.sleep(2)  # the gap between the two runs
-        publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60)
+        publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60, extra=("-vf", STAMP))
         await until(lambda: time.time() > end + 3, 30, "the session's end", 0.2)
         listing = client.get("/api/rooms/main/recordings").json()
         assert len(listing["runs"]) == 2 and listing["bytes"] > 0
@@ -201,8 +244,18 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
     assert outside.status_code == 404
 
     with av.open(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8") as container:
-        frames = sum(1 for _ in container.decode(video=0))
+        stamps = [stamp_of(frame) for frame in container.decode(video=0)]
+    frames = len(stamps)
     assert abs(frames / 15 - sum(durations)) < 1.5, (frames, sum(durations))  # 15 fps all through
+    # the pictures are those of the recorded times: the first, the first after the gap, the last
+    skips = [n for n in range(1, len(stamps)) if stamp_error(stamps[n], stamps[n - 1]) > 0.5]
+    resumed = [when for when, _, _, cut in playlist_segments(text) if cut]
+    assert len(skips) == len(resumed) == 1 and stamp_error(stamps[skips[0]], resumed[0]) < 0.5, (skips, resumed)
+    assert stamp_error(stamps[0], times[0]) < 0.5, (stamps[0], times[0] % STAMP_WRAP)
+    assert stamp_error(stamps[-1], times[-1] + durations[-1]) < 0.5, (
+        stamps[-1],
+        (times[-1] + durations[-1]) % STAMP_WRAP,
+    )
 
     assert httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/download.mp4").status_code == 403
     mp4 = client.get(f"/api/rooms/main/replay/{SESSION_ID}/download.mp4", timeout=60)
