@@ -29,6 +29,7 @@ recording process's wall clock: the processes' clocks must agree (NTP), as the a
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -116,6 +117,26 @@ def gaps(runs: list[Run]) -> list[dict[str, float]]:
 
 
 @dataclass
+class _Counted:
+    """What a run's disk use was counted from so far: its index up to ``offset``."""
+
+    offset: int = 0
+    files: int = 0  # bytes of the segments and init sections those lines name
+    inits: set[str] = field(default_factory=set)
+
+    def add(self, run_dir: Path, line: bytes) -> None:
+        try:
+            entry = json.loads(line)
+            names = [str(entry["file"]), *([str(entry["init"])] if entry["init"] not in self.inits else [])]
+            self.inits.add(str(entry["init"]))
+        except (ValueError, KeyError, TypeError):
+            return
+        for name in names:
+            with contextlib.suppress(OSError):
+                self.files += (run_dir / name).stat().st_size
+
+
+@dataclass
 class Recordings:
     """The recordings directory of this process: its rooms' recorders, the size limit they share,
     and retention."""
@@ -126,7 +147,7 @@ class Recordings:
     used: dict[str, int] = field(default_factory=dict)  # bytes on disk per room
     _recorders: dict[str, Recorder] = field(default_factory=dict)
     _indexes: dict[Path, tuple[tuple[int, int], list[RecordedSegment]]] = field(default_factory=dict)
-    _run_sizes: dict[Path, tuple[tuple[int, int], int]] = field(default_factory=dict)
+    _run_sizes: dict[Path, _Counted] = field(default_factory=dict)
     _pruned_at: float = 0.0
 
     def recorder(self, room_id: str) -> Recorder:
@@ -151,15 +172,25 @@ class Recordings:
         return total
 
     def _run_size(self, run_dir: Path) -> int:
+        """The run's index and the files its lines name, counting only the lines added since the
+        last call (a recording run grows every second; an hour of it is thousands of files)."""
+        index = run_dir / INDEX
         try:
-            stat = (run_dir / INDEX).stat()
+            size = index.stat().st_size
         except OSError:
-            return _size(run_dir)
-        key = (stat.st_mtime_ns, stat.st_size)
-        cached = self._run_sizes.get(run_dir)
-        if cached is None or cached[0] != key:
-            cached = self._run_sizes[run_dir] = (key, _size(run_dir))
-        return cached[1]
+            return _size(run_dir)  # not a run: a download's scratch directory
+        counted = self._run_sizes.get(run_dir)
+        if counted is None or size < counted.offset:
+            counted = self._run_sizes[run_dir] = _Counted()
+        if size > counted.offset:
+            with index.open("rb") as lines:
+                lines.seek(counted.offset)
+                added = lines.read(size - counted.offset)
+            added = added[: added.rfind(b"\n") + 1]  # a line still being written is counted later
+            counted.offset += len(added)
+            for line in added.splitlines():
+                counted.add(run_dir, line)
+        return size + counted.files
 
     def room_dir(self, room_id: str) -> Path:
         return self.root / room_id
@@ -205,6 +236,8 @@ class Recordings:
                 run_dir = self.room_dir(room_id) / run.name
                 if run_dir != active and run.end < current - self.keep_days * 86400:
                     shutil.rmtree(run_dir, ignore_errors=True)
+                    self._run_sizes.pop(run_dir, None)
+                    self._indexes.pop(run_dir / INDEX, None)
                     log.info("recording %s/%s removed: older than %s days", room_id, run.name, self.keep_days)
             self.disk_use(room_id)
 
