@@ -138,8 +138,8 @@ class _Counted:
 
 @dataclass
 class Recordings:
-    """The recordings directory of this process: its rooms' recorders, the size limit they share,
-    and retention."""
+    """The recordings directory (shared by every process of a deployment): this process's rooms'
+    recorders, the size limit they share, and retention."""
 
     root: Path
     max_bytes: int = 0  # 0: no limit but the disk's
@@ -157,9 +157,8 @@ class Recordings:
         return self._recorders[room_id]
 
     def disk_use(self, room_id: str) -> int:
-        """The bytes the room's recordings take, every process's runs included (kept in ``used``):
-        a run's files are counted again only when its index changed, since a segment is written
-        before its line."""
+        """The bytes the room's recordings take, every process's runs included (kept in ``used``),
+        from each run's index and the files it names (a segment is written before its line)."""
         directory = self.room_dir(room_id)
         total = 0
         if directory.is_dir():
