@@ -60,9 +60,10 @@ async def test_a_publisher_moving_to_another_process_is_recorded_by_both_and_rep
         publisher = ffmpeg_publisher(f"{second.url}/api/rooms/main/whip", PUBLISHER_KEY, 60, extra=("-vf", STAMP))
         await until(lambda: hosted_by(second, True) and hosted_by(first, False), 20, "the room live on B", 0.2)
         await until(lambda: time.time() > start_at + 11, 20, "part of the session on B", 0.2)
+        organisers = [admin(server) for server in (second, first)]
 
         def recording_seen_on_both() -> bool:  # A's admin page shows B's recording (from its claim)
-            here, there = (httpx.get(f"{s.url}/api/rooms/main/video").json()["recording"] for s in (second, first))
+            here, there = (client.get("/api/rooms/main/video").json()["recording"] for client in organisers)
             return bool(here["recording"] and here["segments"] and there["recording"] and there["run"] == here["run"])
 
         await until(recording_seen_on_both, 10, "B's recording on A's admin page", 0.2)

@@ -326,9 +326,10 @@ async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlis
     monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
     server = start_live(extra=("--recordings-max-mb", "0.2"))
     publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    organiser = admin(server)
 
     def recording() -> dict[str, object]:
-        return httpx.get(f"{server.url}/api/rooms/main/video").json()["recording"]  # type: ignore[no-any-return]
+        return organiser.get("/api/rooms/main/video").json()["recording"]  # type: ignore[no-any-return]
 
     def live_sequence() -> int:
         text = httpx.get(f"{server.url}/api/rooms/main/hls/index.m3u8", timeout=10).text
@@ -340,7 +341,8 @@ async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlis
         stopped = recording()
         assert "size limit" in str(stopped["error"]) and stopped["recording"] is False
         assert 0 < int(stopped["bytes"]) <= 0.2 * 1024 * 1024  # type: ignore[call-overload]
-        overview = admin(server).get("/api/admin/overview").json()["rooms"]
+        assert "recording" not in httpx.get(f"{server.url}/api/rooms/main/video").json()  # for moderators only
+        overview = organiser.get("/api/admin/overview").json()["rooms"]
         assert "size limit" in next(r for r in overview if r["slug"] == "main")["video"]["recording"]["error"]
         assert server.log_path is not None
         assert "recording stopped: the recordings reached their size limit" in server.log_path.read_text()

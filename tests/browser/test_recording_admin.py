@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 
-import httpx
 import pytest
 
 from tests.browser.chromium import SHOTS, launch
@@ -15,6 +14,7 @@ from tests.browser.test_pages import Watch, log_in
 from tests.browser.test_player_modes import LAPTOP
 from tests.conftest import ADMIN_KEY, LiveServer
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
+from tests.test_replay import admin as admin_client
 
 sync_api = pytest.importorskip("playwright.sync_api")
 Browser = sync_api.Browser
@@ -49,7 +49,7 @@ def test_the_admin_page_shows_each_rooms_disk_use_and_retention(
         publisher.kill()
         publisher.wait()
     expect(video.locator(".badge")).to_have_text("Offline", timeout=20_000)
-    on_disk = httpx.get(f"{server.url}/api/rooms/main/video").json()["recording"]["bytes"]
+    on_disk = admin_client(server).get("/api/rooms/main/video").json()["recording"]["bytes"]
     expected = f"Recorded: {on_disk / 1048576:.1f} MB on disk"  # what stays on disk, once offline too
     expect(video.locator('[data-video="recording"]')).to_have_text(expected)
     expect(video.locator('[data-video="retention"]')).to_have_text("Recordings kept 30 days")

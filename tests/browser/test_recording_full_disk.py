@@ -21,6 +21,7 @@ from tests.browser.test_pages import Watch, log_in
 from tests.browser.test_player_modes import AUTOPLAY, LAPTOP, playing_mode
 from tests.conftest import ADMIN_KEY, LiveServer, free_port
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
+from tests.test_replay import admin as admin_client
 
 sync_api = pytest.importorskip("playwright.sync_api")
 Browser = sync_api.Browser
@@ -81,10 +82,11 @@ def test_a_full_disk_stops_recording_on_the_admin_page_and_in_the_log_while_the_
 ) -> None:
     server = on_small_disk
     publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    organiser = admin_client(server)
     try:
 
         def recording() -> dict[str, object]:
-            return httpx.get(f"{server.url}/api/rooms/main/video").json()["recording"]  # type: ignore[no-any-return]
+            return organiser.get("/api/rooms/main/video").json()["recording"]  # type: ignore[no-any-return]
 
         wait(lambda: recording()["error"] is not None, 30, "the disk full")
         stopped = recording()
