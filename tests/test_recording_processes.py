@@ -21,7 +21,16 @@ import pytest
 from tests.conftest import MODERATOR_KEY, LiveServer, RedisServer
 from tests.livetools import until
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
-from tests.test_replay import SESSION_ID, STAMP, admin, event_file, playlist_segments, stamp_error, stamp_of
+from tests.test_replay import (
+    SESSION_ID,
+    STAMP,
+    admin,
+    event_file,
+    playlist_segments,
+    segment_stamp,
+    stamp_error,
+    stamp_of,
+)
 
 
 def moderator(server: LiveServer) -> httpx.Client:
@@ -29,6 +38,12 @@ def moderator(server: LiveServer) -> httpx.Client:
     client.get("/api/me")
     assert client.post("/api/login", json={"key": MODERATOR_KEY}).status_code == 200
     return client
+
+
+def recorded(organiser: httpx.Client) -> int:
+    """Segments in the recordings directory, as the organiser's process lists them."""
+    listing = organiser.get("/api/rooms/main/recordings").json()
+    return sum(run["segments"] for run in listing["runs"])
 
 
 def hosted_by(server: LiveServer, here: bool) -> bool:
@@ -42,7 +57,7 @@ async def test_a_publisher_moving_to_another_process_is_recorded_by_both_and_rep
 ) -> None:
     monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    start, end = now + dt.timedelta(seconds=9), now + dt.timedelta(seconds=25)
+    start, end = now + dt.timedelta(seconds=20), now + dt.timedelta(seconds=36)  # two servers start first
     shared = tmp_path / "shared-recordings"  # one volume, mounted by every process
     options = ("--config", str(event_file(tmp_path / "event.toml", start, end)), "--recordings-dir", str(shared))
     first = start_live(redis_url=redis_server.url, extra=options)
@@ -52,6 +67,9 @@ async def test_a_publisher_moving_to_another_process_is_recorded_by_both_and_rep
     publisher = ffmpeg_publisher(f"{first.url}/api/rooms/main/whip", PUBLISHER_KEY, 60, extra=("-vf", STAMP))
     try:
         await until(lambda: hosted_by(first, True) and hosted_by(second, False), 20, "the room live on A", 0.2)
+        organiser = admin(first)
+        await until(lambda: recorded(organiser) >= 2, 20, "two segments recorded on A", 0.2)
+        assert time.time() < start_at, "the machine was too slow to record before the session started"
         await until(lambda: time.time() > start_at + 5, 25, "five seconds into the session on A", 0.2)
         publisher.send_signal(signal.SIGINT)  # the encoder's network changes: it reconnects elsewhere
         publisher.wait(timeout=10)
@@ -111,9 +129,9 @@ async def test_a_publisher_moving_to_another_process_is_recorded_by_both_and_rep
     # the pictures, by their stamps: from the session's start, A's part, one jump in time, B's part
     skips = [n for n in range(1, len(stamps)) if stamp_error(stamps[n], stamps[n - 1]) > 0.5]
     assert len(skips) == 1 and stamp_error(stamps[0], segments[0][0]) < 0.5, (skips, stamps[0], segments[0][0])
-    assert (
-        stamp_error(stamps[skips[0] - 1], before[0] + before[1]) < 0.5 and stamp_error(stamps[skips[0]], after[0]) < 0.5
-    )
+    assert stamp_error(stamps[skips[0] - 1], before[0] + before[1]) < 0.5, (stamps[skips[0] - 1], before)
+    playlist = f"{first.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8"  # B's first picture, from A
+    assert stamp_error(segment_stamp(playlist, texts[0], after[2]), after[0]) < 0.5, after
 
     expected = next(
         sum(length for _, length, _, _ in segments[:n]) + answered_at - when
