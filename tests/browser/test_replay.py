@@ -50,7 +50,7 @@ def test_a_highlighted_question_opens_the_replay_within_a_second_of_its_moment(
 ) -> None:
     monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    start, end = now + dt.timedelta(seconds=6), now + dt.timedelta(seconds=22)
+    start, end = now + dt.timedelta(seconds=9), now + dt.timedelta(seconds=25)
     server = start_live(extra=("--config", str(event_file(tmp_path / "event.toml", start, end))))
     publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60, extra=("-vf", STAMP))
     try:
