@@ -138,7 +138,7 @@ async def recordings_list(request: Request) -> Response:
                 for run in runs
             ],
             "gaps": gaps(runs),
-            "bytes": recordings.used.get(room_id, 0) if recordings is not None else 0,
+            "bytes": recordings.disk_use(room_id) if recordings is not None else 0,  # every process's
         }
     )
 

@@ -57,11 +57,14 @@
 
   /* The room's video: live or not and, while live or packaged, how it reaches viewers here:
    * WebRTC viewers, the HLS packager's state, and the HLS segments served (behind a cache: its misses). */
-  function recordingLine(recording) {
+  function recordingLines(recording) {
     var mb = ((recording.bytes || 0) / 1048576).toFixed(1);
-    var text = recording.error ? fill("Recording stopped", { error: recording.error }) : fill("Recording", { mb: mb });
-    return el("span", { class: "admin-video-line" + (recording.error ? " admin-video-error" : ""),
-      dataset: { video: "recording" }, text: text });
+    var text = recording.error ? fill("Recording stopped", { error: recording.error })
+      : fill(recording.recording ? "Recording" : "Recorded", { mb: mb });
+    var kept = recording.keep_days ? fill("Recordings kept", { days: recording.keep_days }) : t("Recordings kept for ever");
+    return [el("span", { class: "admin-video-line" + (recording.error ? " admin-video-error" : ""),
+      dataset: { video: "recording" }, text: text }),
+      el("span", { class: "admin-video-line", dataset: { video: "retention" }, text: kept })];
   }
 
   function videoCell(video) {
@@ -69,7 +72,10 @@
     var badge = el("span", { class: "badge " + (live ? "badge-live" : "badge-done"),
       text: !video ? t("Not set up") : live ? t("Live") : t("Offline") });
     var hls = video && video.hls;
-    if (!video || !(live || (hls && hls.packaging))) return badge;
+    var recorded = video && video.recording && (video.recording.bytes || video.recording.error);
+    if (!video || !(live || (hls && hls.packaging))) { // offline: what its recordings take, if any
+      return recorded ? el.apply(null, ["span", { class: "admin-video" }, badge].concat(recordingLines(video.recording))) : badge;
+    }
     var lines = [el("span", { class: "admin-video-line", dataset: { video: "webrtc" }, text: fill("WebRTC viewers", { n: video.viewers || 0 }) })];
     if (hls) {
       var state = hls.packaging
@@ -79,7 +85,7 @@
       lines.push(el("span", { class: "admin-video-line", dataset: { video: "hls-requests" },
         text: fill("HLS segment requests", { n: (hls.requests && hls.requests.segment) || 0 }) }));
     }
-    if (video.recording) lines.push(recordingLine(video.recording)); // a full disk, or what it takes
+    if (video.recording) lines = lines.concat(recordingLines(video.recording)); // a full disk, or what it takes
     return el.apply(null, ["span", { class: "admin-video" }, badge].concat(lines));
   }
 
