@@ -115,6 +115,7 @@ def test_choice_and_rating_polls_on_phones_console_and_screen(server: LiveServer
     expect(row(moderator, "Hydrogen 氢能")).to_have_attribute("data-count", "2")
     expect(row(moderator, "Batteries 电池")).to_have_attribute("data-count", "1")
     expect(hall.locator("#screen-poll-footer")).to_contain_text("3 ballots")
+    expect(hall.locator("#screen-poll-footer")).to_contain_text("3 票")  # each language's plural form
     expect(hall.locator(".screen-poll-hidden")).to_be_visible()
 
     # Closed and revealed: the screen and every phone show the final results.

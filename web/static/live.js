@@ -422,9 +422,23 @@
     });
   }
 
-  /* "1 ballot" / "12 ballots". */
-  function ballots(n) {
-    return n === 1 && messages["1 ballot"] ? messages["1 ballot"] : n + " " + t("ballots");
+  /* A count in words, "{n} ballots" for n: the catalogue's plural forms by CLDR category
+   * (live/web/i18n.py PLURAL_SCRIPT_MESSAGES), chosen with the browser's Intl.PluralRules; in
+   * another language than the page's where a screen shows both. */
+  function plural(key, n, language) {
+    var table = language ? messagesFor[language] || messages : messages;
+    var forms = table[key] || messages[key];
+    var text = key;
+    if (forms && typeof forms === "object") {
+      var category = new Intl.PluralRules(language || document.documentElement.lang || "en").select(n);
+      text = forms[category] || forms.other || key;
+    }
+    return text.replace("{n}", String(n));
+  }
+
+  /* "1 ballot" / "12 ballots" / "12 票". */
+  function ballots(n, language) {
+    return plural("{n} ballots", n, language);
   }
 
   /* Small shared helpers for the pages. */
@@ -661,5 +675,6 @@
     readJSON: readJSON,
     postCommand: postCommand,
     ballots: ballots,
+    plural: plural,
   };
 })();

@@ -13,8 +13,8 @@
     return standing.tag ? name + " #" + standing.tag : name;
   }
 
-  function pointsIn(t, points) {
-    return t(points === 1 ? "1 point" : "{n} points").replace("{n}", String(points));
+  function pointsIn(language, points) {
+    return L.plural("{n} points", points, language);
   }
 
   /* The series' leaderboard. opts: {big: the venue screen, say: key -> node (bilingual),
@@ -33,7 +33,7 @@
       list.appendChild(el("li", { class: "leader quiz-standing", dataset: { place: String(standing.place) } },
         el("span", { class: "leader-rank", text: standing.place + "." }),
         el("span", { class: "leader-name", dir: "auto", text: opts.name ? opts.name(standing) : playerName(standing) }),
-        el("span", { class: "leader-points" }, opts.points ? opts.points(standing.points) : pointsIn(L.t, standing.points))));
+        el("span", { class: "leader-points" }, opts.points ? opts.points(standing.points) : pointsIn(null, standing.points))));
     });
     box.appendChild(list);
     return box;
@@ -45,7 +45,7 @@
     var text = L.t("Your place: {place} of {players} · {points}")
       .replace("{place}", String(rank.place))
       .replace("{players}", String(rank.players))
-      .replace("{points}", pointsIn(L.t, rank.points));
+      .replace("{points}", pointsIn(null, rank.points));
     return el("p", { class: "quiz-own-rank", role: "status", text: text });
   }
 

@@ -23,9 +23,9 @@
     return rows;
   }
 
-  /* "5 points" in the page's language (``t``: a key's translation). */
-  function pointsIn(t, points) {
-    return t(points === 1 ? "1 point" : "{n} points").replace("{n}", String(points));
+  /* "5 points" in a language (null: the page's). */
+  function pointsIn(language, points) {
+    return L.plural("{n} points", points, language);
   }
 
   /* The result: place, option, total points and a bar (the leader's points fill it).
@@ -36,7 +36,7 @@
     var most = rows.length ? rows[0].points : 0;
     var list = el("ol", { class: "ranking-result" + (options.big ? " ranking-result-big" : ""), dataset: { poll: poll.id } });
     rows.forEach(function (row) {
-      var points = options.points ? options.points(row.points) : pointsIn(L.t, row.points);
+      var points = options.points ? options.points(row.points) : pointsIn(null, row.points);
       var bar = el("span", { class: "ranking-bar" });
       bar.style.width = (most ? Math.max(2, (row.points / most) * 100) : 0) + "%";
       list.appendChild(el("li", {

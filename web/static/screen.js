@@ -197,7 +197,7 @@
       // the address once, after the words in each language: one line, even on a 720p screen
       var open = poll.status === "open";
       parts.footer.replaceChildren(say.each(function (language, t) {
-        var count = poll.ballots === 1 ? (language === "en" ? "1 ballot" : "1 " + t("ballots")) : poll.ballots + " " + t("ballots");
+        var count = L.ballots(poll.ballots, language);
         return count + " · " + (open ? t("Vote now at") : t("This poll is closed."));
       }, true), open ? el("span", { class: "screen-poll-url", text: " " + info.url }) : "");
     }
@@ -218,7 +218,7 @@
 
   /* "12 points" in each of the screen's languages (a ranking's result, a quiz's leaderboard). */
   function pointsNode(points) {
-    return say.each(function (language, t) { return window.Ranking.pointsIn(t, points); }, true);
+    return say.each(function (language) { return window.Ranking.pointsIn(language, points); }, true);
   }
 
   /* A revealed quiz: its series' leaderboard (quiz.js), names wrapping rather than cut; before
@@ -229,7 +229,7 @@
       big: true,
       say: sayKey,
       points: function (points) { // stacked when bilingual: the names keep the row's width
-        return say.each(function (language, t) { return window.Ranking.pointsIn(t, points); }, false);
+        return say.each(function (language) { return window.Ranking.pointsIn(language, points); }, false);
       },
       name: function (standing) { return window.Quiz.playerName(standing, function (key) { return L.tIn(say.languages[0], key); }); },
     });
