@@ -142,7 +142,19 @@ def test_a_poll_that_opens_while_reading_further_down_is_one_tap_away(
     page.keyboard.press("Enter")
     expect(page.locator("#poll")).to_contain_text("Your vote was counted.")
 
+    # one they would rather not answer now: the banner closes from the keyboard, and the poll stays
+    page.locator("#question-list .question .q-text").last.click()  # reading the last one
+    later = open_poll(moderator, "Later? 稍后？", ["Yes", "No"])
+    expect(alert).to_be_visible()
+    expect(alert).to_contain_text("Later? 稍后？")
+    tab_to(page, alert.get_by_role("button", name="Close"))  # next after the questions
+    page.keyboard.press("Enter")
+    expect(alert).to_be_hidden()
+    expect(page.locator("#poll")).to_contain_text("Later? 稍后？")
+    moderator.ok("main", {"type": "change_poll", "poll_id": later, "action": "close"})
+
     # a poll opened while the viewer is looking at the poll card needs no banner
+    page.locator("#poll").scroll_into_view_if_needed()
     second = open_poll(moderator, "And the second? 第二个？", ["Yes", "No"])
     expect(page.locator("#poll")).to_contain_text("And the second?")
     expect(page.locator("#announcer")).to_have_text("Poll open: And the second? 第二个？")

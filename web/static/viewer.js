@@ -485,6 +485,8 @@
     (first || pollSection).focus({ preventScroll: true });
   }
   document.getElementById("poll-alert-go").addEventListener("click", goToPoll);
+  document.getElementById("poll-alert-close").addEventListener("click", function () { pollAlert.hidden = true; });
+  pollAlert.addEventListener("keydown", function (event) { if (event.key === "Escape") pollAlert.hidden = true; });
   window.addEventListener("scroll", function () {
     if (!pollAlert.hidden && pollInView()) pollAlert.hidden = true; // they found it themselves
   }, { passive: true });
