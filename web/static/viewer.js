@@ -593,11 +593,11 @@
 
   function pollResults(poll, ballot, previous, voting) {
     var box = el("div", { id: "poll-results", class: "poll-results" });
-    var tally = sharesInChoices(poll, voting) ? null : tallyFor(poll);
-    if (sharesInChoices(poll, voting)) {
+    if (sharesInChoices(poll, voting)) { // the counts are in the choices: only how many voted
       box.appendChild(el("p", { class: "muted small poll-ballots", text: L.ballots(poll.ballots) }));
       return box;
     }
+    var tally = tallyFor(poll);
     if (poll.kind === "quiz" && poll.correct) {
       var right = ballot && poll.correct.indexOf(ballot[0]) >= 0;
       box.appendChild(el("p", { class: "quiz-answer" },
