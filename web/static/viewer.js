@@ -50,7 +50,7 @@
     }
     if (status !== "reconnecting" || !retry) return;
     progress.hidden = false;
-    progressText.textContent = t("Reconnecting: try {n}…").replace("{n}", String(retry.attempt));
+    progressText.textContent = t("Connection lost. Trying again (try {n})…").replace("{n}", String(retry.attempt));
   }
 
   var live = new L.LiveRoom(roomSlug, "viewer", {
@@ -266,7 +266,7 @@
       var q = state.questions.get(id);
       if (q) state.questions.set(id, Object.assign({}, q, { text: text }));
       state.editing = null;
-      L.notice(t("Question updated."));
+      L.notice(t("Your question was updated."));
       fillCard(parts, state.questions.get(id));
       parts.editButton.focus();
     }).then(function () { parts.editSave.disabled = false; });
@@ -276,7 +276,7 @@
     ownCommand({ type: "withdraw_question", question_id: id }, function () {
       state.questions.delete(id);
       state.confirming = null;
-      L.notice(t("Question withdrawn."));
+      L.notice(t("Your question was withdrawn."));
       textArea.focus(); // the card is gone: focus goes where they can ask again
     });
   }
@@ -301,7 +301,7 @@
     parts.confirmYes = el("button", { type: "button", class: "button button-small button-danger", text: t("Withdraw"), "data-action": "confirm-withdraw",
       onclick: function () { withdraw(id); } });
     parts.confirm = el("div", { class: "q-confirm", role: "group", hidden: true },
-      el("p", { class: "small", text: t("Withdraw this question?") }),
+      el("p", { class: "small", text: t("Withdraw this question? No one will see it.") }),
       parts.confirmYes,
       el("button", { type: "button", class: "button button-small button-quiet", text: t("Keep it"),
         onclick: function () { state.confirming = null; fillCard(parts, state.questions.get(id)); parts.withdrawButton.focus(); } }));
