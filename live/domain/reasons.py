@@ -34,6 +34,8 @@ RANK_EVERY_OPTION = N_("put every option in order, each once")
 # questions and names
 NAME_REQUIRED = N_("this room asks for your name with each question")
 NAME_NOT_ALLOWED = N_("your name has a word this room does not allow: change it, or ask anonymously")
+NOT_YOUR_QUESTION = N_("only the person who asked a question can change or withdraw it")
+NO_LONGER_PENDING = N_("a moderator has already dealt with this question: it can no longer be changed")
 # any text field: {field} is one of FIELDS
 EMPTY = N_("{field} is empty")
 TOO_LONG = N_("{field} is longer than {max} characters")
@@ -52,7 +54,8 @@ TEMPLATES = frozenset(
     {
         POLL_OPTIONS, SAME_OPTIONS, CORRECT_ONLY_IN_QUIZ, QUIZ_CORRECT, REVEAL_BEFORE_OPEN, ONE_ANSWER,
         WORD_COUNT, WORD_TOO_LONG, NOT_AN_OPTION, AT_LEAST_ONE, EXACTLY_ONE, POLL_CLOSED, NAME_REQUIRED,
-        NAME_NOT_ALLOWED, EMPTY, TOO_LONG, SERIES_ONLY_IN_QUIZ, RANK_EVERY_OPTION,
+        NAME_NOT_ALLOWED, NOT_YOUR_QUESTION, NO_LONGER_PENDING, EMPTY, TOO_LONG, SERIES_ONLY_IN_QUIZ,
+        RANK_EVERY_OPTION,
     }
 )  # fmt: skip
 EVERY_MESSAGE = (*sorted(TEMPLATES), *FIELDS)  # what the pages receive translated

@@ -131,13 +131,18 @@
    * viewers of a process that died reach it at most ~6% per 100 ms once it is back, half of them
    * within a second and all within 3 s (tests/browser/test_retries.py computes the schedule). The
    * first try is spread over 0 to 2.5 s, for the process the balancer sends them to meanwhile.
-   * Later, every 5 to 10 s. */
+   * Then, for the next few minutes, every 1 to 4 s (a page is live again about 1.5 s after the
+   * server, not 5 s), and after that every 5 to 10 s. */
   var RETRY_FLOOR = 500;
   var RETRY_SPREAD = 2500;
   var EXPECTED_BACK = 30000;
+  var LONG_OUTAGE = 300000;
+  var OUTAGE_FLOOR = 1000;
+  var OUTAGE_SPREAD = 3000;
 
   function reconnectDelay(attempt, downFor, random) {
     if (downFor < EXPECTED_BACK) return (attempt === 0 ? 0 : RETRY_FLOOR) + random() * RETRY_SPREAD;
+    if (downFor < LONG_OUTAGE) return OUTAGE_FLOOR + random() * OUTAGE_SPREAD;
     return BACKOFF_MAX / 2 + random() * (BACKOFF_MAX / 2);
   }
 
@@ -283,6 +288,8 @@
     if (this.droppedAt === null) this.droppedAt = Date.now();
     var wait = delay === undefined ? reconnectDelay(this.attempts++, Date.now() - this.droppedAt, Math.random) : delay;
     this.retryTimer = setTimeout(function () { self.connect(); }, wait);
+    // the page can say how it is going: which try comes next, and when
+    if (this.handlers.onRetry) this.handlers.onRetry({ attempt: Math.max(1, this.attempts), wait: wait });
   };
 
   LiveRoom.prototype.keepAlive = function () {
@@ -650,6 +657,43 @@
       default: return false;
     }
   }
+
+  /* Tabs (role="tablist"): arrow keys move between them and choose the one reached, Home and End
+   * go to the ends; only the chosen tab is in the Tab order (WAI-ARIA's tabs pattern). Every page's
+   * tabs, whatever script draws them: the page's own click handler does the choosing. */
+  function tabsOf(node) {
+    var tablist = node && node.closest ? node.closest('[role="tablist"]') : null;
+    return tablist ? Array.prototype.slice.call(tablist.querySelectorAll('[role="tab"]')) : [];
+  }
+  function rove(tabs, chosen) {
+    tabs.forEach(function (tab) { tab.setAttribute("tabindex", tab === chosen ? "0" : "-1"); });
+  }
+  function setUpTabs() {
+    document.querySelectorAll('[role="tablist"]').forEach(function (tablist) {
+      var tabs = tabsOf(tablist.querySelector('[role="tab"]'));
+      rove(tabs, tabs.filter(function (tab) { return tab.getAttribute("aria-selected") === "true"; })[0] || tabs[0]);
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (tab) rove(tabsOf(tab), tab);
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    var tabs = tabsOf(tab);
+    if (!tab || !tabs.length) return;
+    var at = tabs.indexOf(tab);
+    var vertical = tab.closest('[role="tablist"]').getAttribute("aria-orientation") === "vertical";
+    var next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 };
+    if (vertical) next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: tabs.length - 1 };
+    if (!(event.key in next)) return;
+    event.preventDefault();
+    var target = tabs[(next[event.key] + tabs.length) % tabs.length];
+    target.focus();
+    target.click();
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUpTabs);
+  else setUpTabs();
 
   window.Live = {
     roomFromSnapshot: roomFromSnapshot,
