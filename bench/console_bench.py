@@ -209,6 +209,17 @@ def people(base: str, count: int) -> list[httpx.Client]:
     return found
 
 
+BUSY = ("TaskDuration", "ScriptDuration", "RecalcStyleDuration", "LayoutDuration")
+
+
+def main_thread(cdp: Any) -> dict[str, float]:
+    """The renderer's main thread so far (Chrome's Performance.getMetrics): seconds spent in
+    tasks, script, style and layout. Less at the mercy of a busy machine than frame intervals,
+    which count the time the renderer waited for a core."""
+    metrics = {item["name"]: float(item["value"]) for item in cdp.send("Performance.getMetrics")["metrics"]}
+    return {name: metrics.get(name, 0.0) for name in BUSY}
+
+
 def measure(base: str, page: Page, client: httpx.Client, live_ids: list[str],
             compact: bool, samples: int, seconds: float, rate: float, marker: list[int]) -> dict[str, Any]:  # fmt: skip
     voters = people(base, max(samples, 40))  # new ones each run: every upvote changes a count
@@ -232,6 +243,9 @@ def measure(base: str, page: Page, client: httpx.Client, live_ids: list[str],
         voted.append(wait_seen(page, f"votes:{question_id}:▲ {result.json()['votes']}") - sent)
 
     # frame time while votes stream in and the moderator scrolls
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Performance.enable")
+    before, measured_from = main_thread(cdp), time.monotonic()
     page.evaluate(FRAMES_START)
     stop = threading.Event()
 
@@ -261,10 +275,12 @@ def measure(base: str, page: Page, client: httpx.Client, live_ids: list[str],
     stop.set()
     thread.join()
     frames = page.evaluate(FRAMES_STOP)
+    elapsed = time.monotonic() - measured_from
+    busy = {name: (value - before[name]) * 1000 / elapsed for name, value in main_thread(cdp).items()}
     for voter in voters:
         voter.close()
     cards = page.evaluate("() => document.querySelectorAll('.mod-question').length")
-    return {"first_draw": first_draw, "asked": asked, "voted": voted, "cards": cards, **frames}
+    return {"first_draw": first_draw, "asked": asked, "voted": voted, "cards": cards, "busy": busy, **frames}
 
 
 def main() -> None:
@@ -310,6 +326,10 @@ def main() -> None:
                           f" {slow} over 50 ms)")  # fmt: skip
                     print(f"  console render() (ms):                {quantiles(renders)}  ({len(renders)} renders)")
                     print(f"  long tasks: {len(result['long'])}, longest {max(result['long'] or [0]):.0f} ms")
+                    busy = result["busy"]
+                    print(f"  main thread, ms per second of scrolling under votes: tasks {busy['TaskDuration']:.0f},"
+                          f" script {busy['ScriptDuration']:.0f}, style {busy['RecalcStyleDuration']:.0f},"
+                          f" layout {busy['LayoutDuration']:.0f}")  # fmt: skip
                 client.close()
             finally:
                 server.terminate()
