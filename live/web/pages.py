@@ -237,7 +237,9 @@ async def admin(request: Request) -> Response:
                 "active_poll": state.polls.get(state.settings.active_poll_id or ""),
             }
         )
-    return render(request, "admin.html", room_rows=rows)
+    replays = {room.slug: replay.admin_sessions(service, room) for room in service.event_file.rooms}
+    recording = service.media.recordings is not None
+    return render(request, "admin.html", room_rows=rows, replays=replays, recording=recording)
 
 
 def _safe_next(target: str | None) -> str:
