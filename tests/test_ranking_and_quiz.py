@@ -216,3 +216,19 @@ def test_a_planned_quiz_names_its_series_and_a_planned_ranking_is_checked_like_a
         PlannedPoll(kind=PollKind.RATING, question="?", series="Morning")
     with pytest.raises(ValidationError):
         PlannedPoll(kind=PollKind.RANKING, question="?", options=["only one"])
+
+
+def test_a_revealed_quiz_takes_no_more_answers_so_the_answer_cannot_be_copied() -> None:
+    from live.domain.errors import Conflict
+
+    state = RoomState("main")
+    poll_id = quiz(state)
+    vote(state, "honest", poll_id, ["No"], now=OPENED_AT + 2, name="Honest")
+    do(state, MOD, {"type": "change_poll", "poll_id": poll_id, "action": "reveal"}, now=OPENED_AT + 5)
+    assert state.polls[poll_id].status == "open"  # revealed while still open
+    for who, choices in (("copier", ["Yes"]), ("honest", ["Yes"])):
+        with pytest.raises(Conflict) as refused:
+            vote(state, who, poll_id, choices, now=OPENED_AT + 6, name=who)
+        assert refused.value.reason == "the answer is out: this quiz takes no more answers"
+    assert [(s.name, s.points) for s in state.series_standings("")] == [("Honest", 0)]
+    assert state.polls[poll_id].ballots == 1

@@ -161,6 +161,8 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
         raise NotFound("no such poll in this room")
     if poll.status is not PollStatus.OPEN:
         raise Conflict(reasons.POLL_CLOSED)
+    if poll.kind is PollKind.QUIZ and poll.revealed:  # revealed while open: the answer is on every page
+        raise Conflict(reasons.QUIZ_REVEALED)
     choices = clean_choices(poll, command.choices)
     who = context.actor.participant_id
     held = held_choices(poll, choices, context)

@@ -30,6 +30,7 @@ NOT_AN_OPTION = N_("that option is not in this poll")
 AT_LEAST_ONE = N_("pick at least one option")
 EXACTLY_ONE = N_("pick exactly one option")
 POLL_CLOSED = N_("the poll is closed")
+QUIZ_REVEALED = N_("the answer is out: this quiz takes no more answers")
 RANK_EVERY_OPTION = N_("put every option in order, each once")
 # questions and names
 NAME_REQUIRED = N_("this room asks for your name with each question")
@@ -53,7 +54,7 @@ FIELDS = (
 TEMPLATES = frozenset(
     {
         POLL_OPTIONS, SAME_OPTIONS, CORRECT_ONLY_IN_QUIZ, QUIZ_CORRECT, REVEAL_BEFORE_OPEN, ONE_ANSWER,
-        WORD_COUNT, WORD_TOO_LONG, NOT_AN_OPTION, AT_LEAST_ONE, EXACTLY_ONE, POLL_CLOSED, NAME_REQUIRED,
+        WORD_COUNT, WORD_TOO_LONG, NOT_AN_OPTION, AT_LEAST_ONE, EXACTLY_ONE, POLL_CLOSED, QUIZ_REVEALED, NAME_REQUIRED,
         NAME_NOT_ALLOWED, NOT_YOUR_QUESTION, NO_LONGER_PENDING, EMPTY, TOO_LONG, SERIES_ONLY_IN_QUIZ,
         RANK_EVERY_OPTION,
     }
