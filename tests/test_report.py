@@ -316,3 +316,17 @@ def test_questions_and_ballots_count_even_once_their_events_are_gone() -> None:
     assert figures["questions"]["totals"] == {"asked": 1, "approved": 0, "answered": 1}
     assert figures["participation"]["asked"] == 1 and figures["participation"]["voted"] == 1
     assert figures["history_from"] == last
+
+
+async def test_the_calendars_last_day_is_a_clear_refusal_not_a_crash(serve_live: Callable[..., LiveServer]) -> None:
+    """Its end (the next midnight) is past what a date can hold."""
+    server = serve_live()
+    day = "9999-12-31"
+    admin = Person(server)
+    admin.login(ADMIN_KEY)
+    for path in (f"/api/report.json?day={day}", f"/api/rooms/main/report.csv?day={day}"):
+        refused = admin.http.get(path)
+        assert refused.status_code == 400, (path, refused.text)
+        assert refused.json()["error"]["code"] == "invalid"
+    page = admin.http.get(f"/admin/report?day={day}")
+    assert page.status_code == 400 and "is not a day" in page.text

@@ -68,9 +68,9 @@ def window(service: Service, request: Request) -> report.Window:
     chosen_day = request.query_params.get("day")
     try:
         day = dt.date.fromisoformat(chosen_day) if chosen_day else dt.datetime.now(zone).date()
-    except ValueError:
+        return report.day_window(day, zone)
+    except (ValueError, OverflowError):  # OverflowError: 9999-12-31, whose end no date can hold
         raise InvalidInput(f"{chosen_day!r} is not a day: write it as YYYY-MM-DD") from None
-    return report.day_window(day, zone)
 
 
 async def _stored_log(service: Service, room_id: str) -> list[StoredEvent]:
