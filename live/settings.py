@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, fields
@@ -37,6 +38,17 @@ def local_time(raw: str) -> dt.datetime:
 
 
 local_time.__name__ = "local time"  # argparse names the type in its error: "invalid local time value"
+
+
+def positive_seconds(raw: str) -> float:
+    """A period such as the sampling interval: 0 would run its loop without pause."""
+    value = float(raw)
+    if not 0 < value < math.inf:
+        raise ValueError(f"write a number of seconds above 0, not {raw!r}")
+    return value
+
+
+positive_seconds.__name__ = "seconds"  # "invalid seconds value"
 
 SETTINGS = (
     Setting("config", "--config", "LIVE_CONFIG", DEFAULT_CONFIG, "event file (TOML)", Path),
@@ -102,7 +114,7 @@ SETTINGS = (
         "LIVE_SAMPLE_INTERVAL",
         30.0,
         "seconds between two samples of each room's audience, kept for the report",
-        float,
+        positive_seconds,
     ),
     # video (docs/VIDEO.md)
     Setting("demo", "--demo", "LIVE_DEMO", False, "publish a generated test stream into every room", bool),

@@ -330,3 +330,19 @@ async def test_the_calendars_last_day_is_a_clear_refusal_not_a_crash(serve_live:
         assert refused.json()["error"]["code"] == "invalid"
     page = admin.http.get(f"/admin/report?day={day}")
     assert page.status_code == 400 and "is not a day" in page.text
+
+
+@pytest.mark.parametrize("interval", ["0", "-5", "nan", "inf"])
+def test_the_sample_interval_is_a_positive_number_of_seconds(interval: str) -> None:
+    """0 would sample in a busy loop (and divide by it); the refusal names the setting."""
+    import argparse
+
+    from live.settings import add_arguments, resolve
+
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    with pytest.raises(SystemExit):
+        parser.parse_args(["--sample-interval", interval])
+    with pytest.raises(ValueError, match="seconds"):
+        resolve(parser.parse_args([]), environ={"LIVE_SAMPLE_INTERVAL": interval})
+    assert resolve(parser.parse_args(["--sample-interval", "0.2"]), environ={}).sample_interval == 0.2
