@@ -144,3 +144,34 @@ async def test_over_the_api_and_the_stream(serve_live: Callable[..., LiveServer]
     assert late.status_code == 409
     for stream in (mod_stream, asker_stream):
         await stream.close()
+
+
+@pytest.mark.parametrize("change", [edit, withdraw])
+def test_a_question_others_were_merged_into_is_no_longer_the_askers_alone(change: object) -> None:
+    """A moderator merged Bob's live question (and its votes) into Ann's pending one: withdrawing
+    it would lose Bob's question and votes, rewriting it would change what Bob asked."""
+    state = room(ModerationMode.POST)
+    bobs = ask(state, BOB, "How big is the market?").id
+    do(state, Actor("carol", "Carol"), {"type": "upvote", "question_id": bobs, "voted": True})
+    state.settings = state.settings.model_copy(update={"moderation": ModerationMode.PRE})
+    anns = ask(state, ANN, "How large is the market?").id
+    do(state, MOD, {"type": "merge_questions", "question_id": anns, "duplicate_ids": [bobs]})
+    assert state.questions[anns].status is QuestionStatus.PENDING and state.questions[anns].votes == 1
+    with pytest.raises(Conflict) as refused:
+        edit(state, ANN, anns, "Something else") if change is edit else withdraw(state, ANN, anns)
+    assert refused.value.reason == NO_LONGER_PENDING
+    kept = state.questions[anns]
+    assert (kept.status, kept.text, kept.votes, len(kept.merged_askers)) == (
+        QuestionStatus.PENDING, "How large is the market?", 1, 1,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("change", [edit, withdraw])
+def test_a_question_a_moderator_edited_is_no_longer_the_askers_to_change(change: object) -> None:
+    state = room()
+    qid = ask(state, ANN, "Rude words here").id
+    do(state, MOD, {"type": "edit_question", "question_id": qid, "text": "Polite words here"})
+    with pytest.raises(Conflict) as refused:
+        edit(state, ANN, qid, "Rude words again") if change is edit else withdraw(state, ANN, qid)
+    assert refused.value.reason == NO_LONGER_PENDING
+    assert state.questions[qid].text == "Polite words here"

@@ -83,11 +83,14 @@ def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> 
 
 def _own_pending(state: RoomState, question_id: str, context: Context) -> Question:
     """The asker's own question, while no moderator has acted on it: the only one they may change.
-    Someone else's question is refused the same whether or not it is public."""
+    Someone else's question is refused the same whether or not it is public. A moderator who
+    merged other questions into it (their askers and votes now live on it) or edited it has acted
+    on it, though it still awaits approval: withdrawing would lose the others' questions."""
     question = _question(state, question_id)
     if question.author_id != context.actor.participant_id:
         raise NotAllowed(reasons.NOT_YOUR_QUESTION)
-    if question.status is not QuestionStatus.PENDING:
+    moderated = bool(question.merged_askers) or question.original_text is not None
+    if question.status is not QuestionStatus.PENDING or moderated:
         raise Conflict(reasons.NO_LONGER_PENDING)
     return question
 
