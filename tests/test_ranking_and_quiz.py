@@ -232,3 +232,21 @@ def test_a_revealed_quiz_takes_no_more_answers_so_the_answer_cannot_be_copied() 
         assert refused.value.reason == "the answer is out: this quiz takes no more answers"
     assert [(s.name, s.points) for s in state.series_standings("")] == [("Honest", 0)]
     assert state.polls[poll_id].ballots == 1
+
+
+def test_the_series_standings_are_worked_out_again_only_when_a_counted_answer_changes() -> None:
+    """Every viewer joining reads their rank from the cached table: a vote storm in another poll
+    (or in a quiz not revealed yet) must not make each join work the whole series out again."""
+    state = RoomState("main")
+    first = quiz(state)
+    vote(state, "ann", first, ["Yes"], now=OPENED_AT + 1, name="Ann")
+    reveal(state, first)
+    table = state.series_standings("")
+    other = open_poll(state, kind="single_choice", options=["A", "B"])
+    vote(state, "bob", other, ["A"])
+    assert state.series_standings("") is table
+    second = quiz(state)
+    vote(state, "bob", second, ["Yes"], now=OPENED_AT + 1, name="Bob")
+    assert state.series_standings("") is table  # not counted before its reveal
+    reveal(state, second)
+    assert [(s.name, s.points) for s in state.series_standings("")] == [("Ann", 983), ("Bob", 983)]

@@ -189,7 +189,11 @@ class RoomState:
         return self._own(self.upvotes, question_id, set)
 
     def ballots_to_change(self, poll_id: str) -> dict[str, Ballot]:
-        self._standings.clear()  # a quiz answer may move the standings
+        poll = self.polls.get(poll_id)
+        if poll is not None and poll.kind is PollKind.QUIZ and poll.revealed:
+            # only a counted answer moves its series' standings: other ballots (a vote storm in
+            # any other poll) leave the table every joining viewer reads their rank from
+            self._standings.pop(poll.series, None)
         return self._own(self.ballots, poll_id, dict)
 
     def counts_to_change(self, poll_id: str) -> Counter[str]:
