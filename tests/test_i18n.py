@@ -80,6 +80,7 @@ def test_counts_come_in_each_language_s_plural_forms() -> None:
         for _, plural in PLURAL_SCRIPT_MESSAGES:
             forms = script_messages(language)[plural]
             assert isinstance(forms, dict) and all("{n}" in text for text in forms.values())
+            assert script_messages(language)[plural] is forms  # worked out once, not on every page
 
 
 def fetch(url: str, **headers: str) -> str:

@@ -148,10 +148,12 @@ def script_messages(language: str) -> dict[str, str | dict[str, str]]:
     return messages
 
 
+@cache
 def plural_forms(language: str, singular: str, plural: str) -> dict[str, str]:
     """The catalogue's forms of a count by CLDR category, which is what the browser's
     Intl.PluralRules names: for each category the language has, a number of that category is
-    put through gettext's own plural rule (the catalogue's Plural-Forms header)."""
+    put through gettext's own plural rule (the catalogue's Plural-Forms header). Worked out once
+    (200 numbers tried): every page render asks for each language's. Shared, so never changed."""
     rule = Locale.parse(LANGUAGES.get(language, "en")).plural_form
     translate = translations(language).ngettext
     forms: dict[str, str] = {}
