@@ -287,12 +287,19 @@ def tally(poll: Poll, counts: Counter[str]) -> dict[str, int]:
     return {option: counts.get(option, 0) for option in poll.options}
 
 
+def answered_right(poll: Poll, ballot: Ballot) -> bool:
+    """A quiz answer that counts: the correct option, given since the poll was (last) opened (a
+    reopened quiz is asked again). The leaders and the series' points (quiz.py) both read it."""
+    start = poll.opened_at
+    return poll.kind is PollKind.QUIZ and start is not None and ballot.at >= start and ballot.choices == poll.correct
+
+
 def quiz_leaders(poll: Poll, ballots: dict[str, Ballot]) -> list[dict[str, Any]]:
     """The fastest correct answers, counted from when the poll was (last) opened."""
     if poll.kind is not PollKind.QUIZ:
         return []
     start = poll.opened_at or 0.0
-    correct = [b for b in ballots.values() if b.choices == poll.correct and b.at >= start]  # this opening
+    correct = [b for b in ballots.values() if answered_right(poll, b)]
     correct.sort(key=lambda b: b.at)
     return [{"name": b.name, "seconds": round(max(0.0, b.at - start), 2)} for b in correct[:LEADERBOARD_SIZE]]
 

@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from .polls import LEADERBOARD_SIZE, Ballot, Poll, PollKind
+from .polls import LEADERBOARD_SIZE, Ballot, Poll, PollKind, answered_right
 
 FULL_POINTS = 1000
 SLOW_POINTS = 500
@@ -45,7 +45,7 @@ class Standing:
 def answer_points(poll: Poll, ballot: Ballot) -> int:
     """What one answer scores: nothing unless it is right and was given in the poll's last opening."""
     start = poll.opened_at
-    if poll.kind is not PollKind.QUIZ or start is None or ballot.at < start or ballot.choices != poll.correct:
+    if start is None or not answered_right(poll, ballot):
         return 0
     seconds = min(ballot.at - start, SLOW_AFTER_SECONDS)
     return FULL_POINTS - round((FULL_POINTS - SLOW_POINTS) * seconds / SLOW_AFTER_SECONDS)
