@@ -145,3 +145,32 @@ def test_runs_of_several_processes_are_read_in_time_order_and_their_disk_use_cou
         index.write(json.dumps({"file": "a-1.m4s", "init": "init-a-1.mp4", "start": 1011.0, "duration": 1.0,
                                 "discontinuity": False}) + "\n")  # fmt: skip
     assert recordings.disk_use("main") == on_disk(tmp_path) > grown + 1000  # counted again once it grew
+
+
+def test_only_a_moderators_video_status_counts_the_recordings_disk_use(
+    serve_live,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """GET /api/rooms/{room}/video is public, and counting the disk use reads every run of the
+    room's directory: only those who are shown the recording make the server count it."""
+    from tests.conftest import MODERATOR_KEY
+    from tests.livetools import Person
+
+    server = serve_live()
+    recordings = server.server.config.app.state.service.media.recordings
+    assert recordings is not None
+    counted: list[str] = []
+    real = recordings.disk_use
+
+    def disk_use(room_id: str) -> int:
+        counted.append(room_id)
+        return real(room_id)
+
+    monkeypatch.setattr(recordings, "disk_use", disk_use)
+    viewer, moderator = Person(server), Person(server)
+    for _ in range(3):
+        assert "recording" not in viewer.http.get("/api/rooms/main/video").json()
+    assert counted == []
+    moderator.login(MODERATOR_KEY)
+    assert moderator.http.get("/api/rooms/main/video").json()["recording"]["bytes"] == 0
+    assert counted == ["main"]

@@ -311,7 +311,9 @@ class MediaService:
         return True
 
     # -- what the admin sees -------------------------------------------------------------------
-    def overview(self, room_id: str) -> dict[str, Any]:
+    def overview(self, room_id: str, *, recording: bool = True) -> dict[str, Any]:
+        """The room's video as the admin sees it; ``recording`` False leaves the recording out
+        (None) uncounted: its disk use reads every run of the room's directory."""
         media = self.rooms[room_id]
         publisher: dict[str, Any] | None = None
         viewers = len(media.players)
@@ -332,7 +334,7 @@ class MediaService:
             "publisher": publisher,
             "viewers": viewers,
             "hls": media.hls.overview(),
-            "recording": self._recording(room_id),
+            "recording": self._recording(room_id) if recording else None,
         }
 
     def _recording(self, room_id: str) -> dict[str, Any] | None:

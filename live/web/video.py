@@ -169,9 +169,10 @@ async def video_status(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     room_id, media = found
-    overview = media.overview(room_id)
+    moderator = identity.actor(request).moderates(room_id)
+    overview = media.overview(room_id, recording=moderator)  # a public endpoint: no disk reads for it
     publisher = overview.get("publisher")
-    if not identity.actor(request).moderates(room_id):
+    if not moderator:
         # the publisher's software (its User-Agent) and process URL are for the room's moderators,
         # and so is the recording (its error names the server's directories)
         overview.pop("recording", None)
