@@ -174,3 +174,16 @@ def test_only_a_moderators_video_status_counts_the_recordings_disk_use(
     moderator.login(MODERATOR_KEY)
     assert moderator.http.get("/api/rooms/main/video").json()["recording"]["bytes"] == 0
     assert counted == ["main"]
+
+
+def test_a_short_run_inside_a_longer_one_makes_no_gap() -> None:
+    """Two processes record at once for a while (the replay plays the earlier run there): the
+    gaps are the times no run covers, not the time between the short run's end and the next."""
+    from live.media.recording import RecordedSegment, Run
+
+    def run(name: str, start: float, count: int) -> Run:
+        return Run(name, tuple(RecordedSegment(f"{name}-{i}.m4s", "init", start + i, 1.0, False) for i in range(count)))
+
+    long, short, after = run("a", 1000.0, 100), run("b", 1050.0, 2), run("c", 1100.0, 10)
+    assert gaps([long, short, after]) == []
+    assert gaps([long, short, run("d", 1103.0, 1)]) == [{"start": 1100.0, "end": 1103.0}]

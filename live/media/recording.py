@@ -103,16 +103,20 @@ def read_index(path: Path) -> list[RecordedSegment]:
 
 def gaps(runs: list[Run]) -> list[dict[str, float]]:
     """Where nothing was recorded between the first segment and the last: between runs, and within
-    one where the source paused (a demo nobody watched)."""
+    one where the source paused (a demo nobody watched). Runs by start time (Recordings.runs);
+    a short run inside a longer one (two processes recording at once) covers nothing new."""
     found = []
-    previous: RecordedSegment | None = None
+    covered: float | None = None  # the furthest end of the runs so far
     for run in runs:
-        for number, segment in enumerate(run.segments):
+        previous: RecordedSegment | None = None
+        for segment in run.segments:
             # between runs any time is a gap (the source changed); within one, more than jitter
-            allowed = 0.0 if number == 0 else GAP
-            if previous is not None and round(segment.start - previous.end, 3) > allowed:
-                found.append({"start": round(previous.end, 3), "end": round(segment.start, 3)})
+            allowed = 0.0 if previous is None else GAP
+            ends = [end for end in (covered, previous.end if previous else None) if end is not None]
+            if ends and round(segment.start - max(ends), 3) > allowed:
+                found.append({"start": round(max(ends), 3), "end": round(segment.start, 3)})
             previous = segment
+        covered = run.end if covered is None else max(covered, run.end)
     return found
 
 
