@@ -228,8 +228,11 @@
     return window.Quiz.standingsBoard(poll.standings, {
       big: true,
       say: sayKey,
-      points: function (points) { // stacked when bilingual: the names keep the row's width
-        return say.each(function (language) { return window.Ranking.pointsIn(language, points); }, false);
+      // One line a player: with two languages the number alone (a stacked "990 分 / 990 points"
+      // doubled each row's height, so only 2 of 10 players fitted at 1080p); with one, its words.
+      points: function (points) {
+        if (say.languages.length > 1) return el("span", { class: "mono", text: String(points) });
+        return window.Ranking.pointsIn(say.languages[0], points);
       },
       name: function (standing) { return window.Quiz.playerName(standing, function (key) { return L.tIn(say.languages[0], key); }); },
     });
