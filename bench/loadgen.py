@@ -26,6 +26,7 @@ from typing import Any
 import websockets
 
 MARK = re.compile(rb"bench:(\d+):(\d+)")
+WINDOW = 1_000_000  # sequences from ``w * WINDOW`` on belong to measurement window ``w`` (fanout_bench.py)
 
 
 class Viewer:
@@ -39,6 +40,7 @@ class Viewer:
         self.delays_ms: list[float] = []
         self.counters = 0
         self.resyncs = 0
+        self.windows: dict[int, list[Any]] = {}  # window -> [messages, bytes, delays in ms]
         self.failed: str | None = None
         self.closed = False
         self.socket: Any = None  # a websockets connection, or a RawClient
@@ -49,7 +51,14 @@ class Viewer:
             sequence, sent_ns = int(found.group(1)), int(found.group(2))
             if sequence not in self.sequences:
                 self.sequences.add(sequence)
-                self.delays_ms.append((time.time_ns() - sent_ns) / 1e6)
+                delay = (time.time_ns() - sent_ns) / 1e6
+                self.delays_ms.append(delay)
+                window = self.windows.get(sequence // WINDOW)
+                if window is None:
+                    window = self.windows[sequence // WINDOW] = [0, 0, []]
+                window[0] += 1
+                window[1] += len(message)
+                window[2].append(delay)
         elif b'"counters"' in message[:40]:
             self.counters += 1
         elif b'"resync"' in message[:40]:
@@ -281,6 +290,18 @@ async def vote_from(viewer: Viewer, command: dict[str, Any]) -> None:
             viewer.failed = viewer.failed or "send"
 
 
+def _windows(viewers: list[Viewer]) -> dict[int, dict[str, Any]]:
+    """Per measurement window: messages received, their bytes, and every delay."""
+    merged: dict[int, dict[str, Any]] = {}
+    for viewer in viewers:
+        for window, (messages, size, delays) in viewer.windows.items():
+            into = merged.setdefault(window, {"received": 0, "bytes": 0, "delays_ms": []})
+            into["received"] += messages
+            into["bytes"] += size
+            into["delays_ms"] += delays
+    return merged
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -359,6 +380,7 @@ async def main() -> None:
                 "counters": [v.counters for v in viewers if v.reading],
                 "resyncs": sum(v.resyncs for v in viewers),
                 "failed": [v.failed for v in viewers if v.failed],
+                "windows": _windows(viewers),
             }
         ),
         flush=True,

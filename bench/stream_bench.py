@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MODERATOR_KEY = "bench-moderator-key"
 CLIENT = ["raw"]  # the load generator's WebSocket client (loadgen.py --client)
+SERVER_PREFIX: list[str] = []  # e.g. ["taskset", "-c", "0"]: where server processes run (--pin)
+LOAD_PREFIX: list[str] = []  # where load generators and Redis run
 METRICS_KEY = "bench-metrics-key"
 ROOM = "main"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -144,12 +146,13 @@ def start_ours(name: str, work: Path, redis_url: str | None, processes: int) -> 
         **os.environ,
         "LIVE_MODERATOR_KEY": MODERATOR_KEY,
         "LIVE_METRICS_KEY": METRICS_KEY,
-        "LIVE_SECRET": "bench-secret",
+        "LIVE_SECRET": "bench-secret-0123456789",
     }
     for n in range(processes):
         port = free_port()
-        command = [PYTHON, "-m", "live", "serve", "--port", str(port), "--data-dir", str(work / f"data-{name}-{n}"),
-                   "--config", str(config), "--log-level", "warning", "--outbox-limit", "500"]  # fmt: skip
+        command = [*SERVER_PREFIX, PYTHON, "-m", "live", "serve", "--port", str(port),
+                   "--data-dir", str(work / f"data-{name}-{n}"), "--config", str(config),
+                   "--log-level", "warning", "--outbox-limit", "500"]  # fmt: skip
         if redis_url:
             command += ["--redis", redis_url]
         log = (work / f"{name}-{n}.log").open("wb")
@@ -243,8 +246,9 @@ class Generators:
             url = urls[n % len(urls)]
             connections = share if n < count - 1 else viewers - share * (count - 1)
             slow_here = slow // count if n < count - 1 else slow - (slow // count) * (count - 1)
-            command = [PYTHON, str(ROOT / "bench" / "loadgen.py"), "--url", url, "--connections", str(connections),
-                       "--first-index", str(n * share), "--join-seconds", str(join_seconds),
+            command = [*LOAD_PREFIX, PYTHON, str(ROOT / "bench" / "loadgen.py"), "--url", url,
+                       "--connections", str(connections), "--first-index", str(n * share),
+                       "--join-seconds", str(join_seconds),
                        "--slow", str(slow_here), "--client", CLIENT[0],
                        *([] if identity else ["--no-identity"])]  # fmt: skip
             processes.append(
@@ -448,8 +452,8 @@ def report(title: str, rows: dict[str, dict[str, Any]], keys: list[str]) -> None
 def start_redis(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     binary = shutil.which("redis-server") or "redis-server"
-    process = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(work)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen([*LOAD_PREFIX, binary, "--port", str(port), "--save", "", "--appendonly", "no",
+                                "--dir", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     wait_port(port)
     return process, f"redis://127.0.0.1:{port}/0"
 
