@@ -139,7 +139,10 @@ def event_file_with_loopback_venue(work: Path) -> Path:
     return path
 
 
-def start_ours(name: str, work: Path, redis_url: str | None, processes: int) -> Server:
+def start_ours(
+    name: str, work: Path, redis_url: str | None, processes: int, root: Path = ROOT, python: str = PYTHON
+) -> Server:
+    """``processes`` of ``live serve`` (from the tree at ``root``: another checkout to compare with)."""
     server = Server(name)
     config = event_file_with_loopback_venue(work)
     environment = {
@@ -150,13 +153,13 @@ def start_ours(name: str, work: Path, redis_url: str | None, processes: int) -> 
     }
     for n in range(processes):
         port = free_port()
-        command = [*SERVER_PREFIX, PYTHON, "-m", "live", "serve", "--port", str(port),
+        command = [*SERVER_PREFIX, python, "-m", "live", "serve", "--port", str(port),
                    "--data-dir", str(work / f"data-{name}-{n}"), "--config", str(config),
                    "--log-level", "warning", "--outbox-limit", "500"]  # fmt: skip
         if redis_url:
             command += ["--redis", redis_url]
         log = (work / f"{name}-{n}.log").open("wb")
-        server.processes.append(subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log))
+        server.processes.append(subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=log))
         wait_http(f"http://127.0.0.1:{port}/healthz")
         server.viewer_urls.append(f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}")
         server.http.append(f"http://127.0.0.1:{port}")

@@ -16,7 +16,7 @@ COMMANDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 LOOP_LAG = Gauge("live_event_loop_lag_seconds", "How late the event loop ran a 0.5 s timer, last measured")
-OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, last measured")
+OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, measured when scraped")
 HLS_REQUESTS = Counter(
     "live_hls_requests_total", "HLS playlists, init sections and segments this process served", ["room", "kind"]
 )

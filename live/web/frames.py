@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections import deque
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -25,9 +24,10 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 
-from ..outbox import Message, Outgoing, Snapshot
+from ..outbox import CLOSED, FULL, WRITTEN, Message, Outgoing, Snapshot
 
 EXTENSION = "live.frames"
+OPEN = State.OPEN
 
 
 def text_frame(text: str) -> bytes:
@@ -72,21 +72,45 @@ class FrameWriter:
     a room's snapshot is shared by every client who joins at once. A thousand clients that never
     read then hold references to one snapshot, not a thousand copies (docs/CAPACITY.md)."""
 
+    __slots__ = ("_closing", "_conn", "_mid_message", "_protocol", "_transport", "_waiting", "_waiting_bytes")
+
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
-        self._waiting: deque[memoryview] = deque()  # frames (or their rest) not yet handed over
+        # Both are the connection's for its whole life (made before the handshake completes), so
+        # the fan-out reads them from here, not through the protocol, for every message.
+        self._transport = protocol.transport
+        self._conn = protocol.conn
+        # Frames (or their rest) not yet handed over: usually none, so a list (56 bytes) rather
+        # than a deque (over 600) for every idle viewer; it holds a few frames at most.
+        self._waiting: list[memoryview] = []
         self._waiting_bytes = 0
         self._mid_message = False  # the transport has part of a message: its rest must come next
         self._closing = False
 
     @property
     def is_open(self) -> bool:
-        protocol = self._protocol
-        return protocol.conn.state is State.OPEN and not protocol.transport.is_closing() and not self._closing
+        return self._conn.state is OPEN and not self._transport.is_closing() and not self._closing
 
     def buffered(self) -> int:
         """Bytes written but not yet accepted by the client's socket: a slow reader's backlog."""
-        return self._protocol.transport.get_write_buffer_size() + self._waiting_bytes
+        return self._transport.get_write_buffer_size() + self._waiting_bytes
+
+    def offer(self, text: Message, limit: int) -> int:
+        """The fan-out's inner loop, once per client per message (live/outbox.py's contract):
+        the open and backlog checks and the write in one call, the attributes read once."""
+        transport = self._transport
+        if self._closing or self._conn.state is not OPEN or transport.is_closing():
+            return CLOSED
+        waiting = self._waiting_bytes  # none waiting is the usual case: the list itself is not read
+        if transport.get_write_buffer_size() + waiting > limit:
+            return FULL
+        if not waiting and type(text) is Outgoing:
+            frame = text.frame or framed(text)
+            if len(frame) <= CHUNK:  # the usual case: one small event, at once
+                transport.write(frame)
+                return WRITTEN
+        self.write_text(text)
+        return WRITTEN
 
     def write_text(self, text: Message) -> None:
         if isinstance(text, Snapshot):
@@ -95,8 +119,8 @@ class FrameWriter:
             self.pump()
             return
         frame = framed(text)
-        if not self._waiting and len(frame) <= CHUNK:  # the usual case: one small event, at once
-            self._protocol.transport.write(frame)
+        if not self._waiting and len(frame) <= CHUNK:  # one small message, at once
+            self._transport.write(frame)
             return
         self._wait(frame)
         self.pump()
@@ -108,7 +132,7 @@ class FrameWriter:
     def pump(self) -> None:
         """Hand waiting frames to the transport while its buffer is at most ``HIGH_WATER``: past
         it the transport pauses the protocol, whose ``resume_writing`` calls this again."""
-        transport = self._protocol.transport
+        transport = self._transport
         while self._waiting and transport.get_write_buffer_size() <= HIGH_WATER and not transport.is_closing():
             view = self._waiting[0]
             transport.write(view[:CHUNK])
@@ -117,7 +141,7 @@ class FrameWriter:
                 self._waiting[0] = view[CHUNK:]
                 self._mid_message = True
             else:
-                self._waiting.popleft()
+                self._waiting.pop(0)
                 self._mid_message = _is_fragment(view.obj)  # a head whose tail must follow
         if self._closing and not self._waiting and not transport.is_closing():
             transport.close()  # flushes what it can first
@@ -126,16 +150,15 @@ class FrameWriter:
         """Send the last message, close, and cut the socket if the client will not take them.
         A message already begun is finished first (nothing may come between its parts); what was
         not begun is dropped: the client is told to resync and will get a fresh snapshot."""
-        transport = self._protocol.transport
+        transport = self._transport
         if transport.is_closing() or self._closing:
             return
         kept: list[memoryview] = []
         if self._waiting and self._mid_message:
-            kept.append(self._waiting.popleft())
+            kept.append(self._waiting.pop(0))
             if self._waiting and _is_fragment(kept[0].obj):
-                kept.append(self._waiting.popleft())  # the tail of a head begun
-        self._waiting.clear()
-        self._waiting.extend(kept)
+                kept.append(self._waiting.pop(0))  # the tail of a head begun
+        self._waiting[:] = kept
         self._waiting_bytes = sum(len(view) for view in kept)
         self._wait(framed(text) + close_frame(code))
         self._closing = True
