@@ -476,7 +476,14 @@ def main() -> None:
     parser.add_argument("--vote-spread", type=float, default=10.0)
     parser.add_argument("--slow", type=int, default=0, help="clients that never read, in the slow scenario")
     parser.add_argument("--pad", type=int, default=0, help="characters added to each event (up to 500 in all)")
+    parser.add_argument("--server-cpu", default="", help="pin server processes to this core (taskset -c)")
+    parser.add_argument("--load-cpu", default="", help="pin load generators, Redis and this script to this core")
     arguments = parser.parse_args()
+    if arguments.server_cpu:
+        SERVER_PREFIX[:] = ["taskset", "-c", arguments.server_cpu]
+    if arguments.load_cpu:
+        LOAD_PREFIX[:] = ["taskset", "-c", arguments.load_cpu]
+        os.sched_setaffinity(0, {int(arguments.load_cpu)})
     PADDING[0] = " 氢能储能" * (arguments.pad // 5)
     CLIENT[0] = arguments.client
 
