@@ -149,3 +149,21 @@ def test_offer_keeps_a_message_behind_frames_still_waiting() -> None:
     transport.backlog = 0
     writer.pump()  # the client read
     assert b"".join(transport.written).endswith(text_frame(event)) and writer.buffered() == 0
+
+
+async def test_the_writable_flag_wakes_every_waiter_when_set_and_not_before() -> None:
+    from live.web.frames import Writable
+
+    flag = Writable()
+    waiters = [asyncio.ensure_future(flag.wait()) for _ in range(2)]
+    await asyncio.sleep(0)
+    assert not flag.is_set() and not any(waiter.done() for waiter in waiters)
+    flag.set()
+    assert await asyncio.wait_for(asyncio.gather(*waiters), 1) == [True, True]
+    flag.clear()
+    late = asyncio.ensure_future(flag.wait())
+    await asyncio.sleep(0)
+    assert not late.done()
+    flag.set()
+    assert await asyncio.wait_for(late, 1) is True
+    assert await flag.wait() is True  # already set: no waiting
