@@ -83,10 +83,7 @@ async def _stream(
     websocket: WebSocket, service: Service, room_id: str, actor: Actor, audience: Audience, role_name: str, address: str
 ) -> None:
     await websocket.accept()
-
-    async def close(code: int) -> None:
-        await websocket.close(code)
-
+    close = websocket.close  # a bound method, not a closure and its cell, kept per viewer
     limit = service.settings.outbox_limit
     frames = frame_writer(websocket)  # uvicorn with LiveWebSocketProtocol: write frames directly
     connection: Connection = (
