@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 CONNECTIONS = Gauge("live_connections", "Open live-stream connections", ["room", "role"])
@@ -22,3 +24,15 @@ HLS_REQUESTS = Counter(
 )
 WEBRTC_VIEWERS = Gauge("live_webrtc_viewers", "WebRTC (WHEP) viewers this process serves", ["room"])
 HLS_PACKAGING = Gauge("live_hls_packaging", "1 while this process packages the room's HLS, else 0", ["room"])
+
+
+_command_timers: dict[tuple[str, str], Any] = {}
+
+
+def command_timer(command: str, outcome: str) -> Any:
+    """``COMMANDS`` for one command and outcome. ``labels()`` validates and locks on every call,
+    which in a vote storm is paid per vote; the few children there are are kept here."""
+    timer = _command_timers.get((command, outcome))
+    if timer is None:
+        timer = _command_timers[(command, outcome)] = COMMANDS.labels(command=command, outcome=outcome)
+    return timer

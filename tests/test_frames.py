@@ -167,3 +167,11 @@ async def test_the_writable_flag_wakes_every_waiter_when_set_and_not_before() ->
     flag.set()
     assert await asyncio.wait_for(late, 1) is True
     assert await flag.wait() is True  # already set: no waiting
+
+
+@pytest.mark.parametrize("size", [0, 1, 125, 126, 300, 65535, 65536, 200_000])
+def test_text_frames_match_the_websockets_library_at_every_length_boundary(size: int) -> None:
+    from websockets.frames import Frame, Opcode
+
+    text = ("氢" * (size // 3)) + ("x" * (size % 3))  # exactly ``size`` bytes of UTF-8
+    assert text_frame(text) == Frame(Opcode.TEXT, text.encode("utf-8")).serialize(mask=False, extensions=[])

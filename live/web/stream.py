@@ -136,7 +136,9 @@ async def _handle(
     elif kind == "command":
         try:
             key = request.get("idempotency_key")
-            named = dataclasses.replace(actor, display_name=connection.display_name)  # renamed since the handshake?
+            named = actor  # renamed since the handshake? (a copy only then: this runs for every vote)
+            if connection.display_name != actor.display_name:
+                named = dataclasses.replace(actor, display_name=connection.display_name)
             result = await service.run_command(room_id, named, request.get("command"), key, address)
         except CommandRefused as refused:
             connection.push(_error(refused.code, refused.message, ref, **refused.detail))
