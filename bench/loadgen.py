@@ -41,6 +41,7 @@ class Viewer:
         self.counters = 0
         self.resyncs = 0
         self.windows: dict[int, list[Any]] = {}  # window -> [messages, bytes, delays in ms]
+        self.replies: dict[str, int] = {}  # answers to this viewer's commands: "ack" or the error code
         self.failed: str | None = None
         self.closed = False
         self.socket: Any = None  # a websockets connection, or a RawClient
@@ -61,6 +62,11 @@ class Viewer:
                 window[2].append(delay)
         elif b'"counters"' in message[:40]:
             self.counters += 1
+        elif message.startswith(b'{"type":"ack"'):
+            self.replies["ack"] = self.replies.get("ack", 0) + 1
+        elif message.startswith(b'{"type":"error"'):
+            code = str(json.loads(message).get("code"))
+            self.replies[code] = self.replies.get(code, 0) + 1
         elif b'"resync"' in message[:40]:
             self.resyncs += 1
 
@@ -290,6 +296,15 @@ async def vote_from(viewer: Viewer, command: dict[str, Any]) -> None:
             viewer.failed = viewer.failed or "send"
 
 
+def _replies(viewers: list[Viewer]) -> dict[str, int]:
+    """How the server answered the viewers' commands (a vote refused is a vote a phone retries)."""
+    merged: dict[str, int] = {}
+    for viewer in viewers:
+        for kind, count in viewer.replies.items():
+            merged[kind] = merged.get(kind, 0) + count
+    return merged
+
+
 def _windows(viewers: list[Viewer]) -> dict[int, dict[str, Any]]:
     """Per measurement window: messages received, their bytes, and every delay."""
     merged: dict[int, dict[str, Any]] = {}
@@ -381,6 +396,7 @@ async def main() -> None:
                 "resyncs": sum(v.resyncs for v in viewers),
                 "failed": [v.failed for v in viewers if v.failed],
                 "windows": _windows(viewers),
+                "replies": _replies(viewers),
             }
         ),
         flush=True,

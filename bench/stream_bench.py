@@ -287,12 +287,15 @@ class Generators:
             "counters": [],
             "resyncs": 0,
             "failed": [],
+            "replies": {},
         }
         for process in self.processes:
             assert process.stdout is not None
             result = json.loads(process.stdout.readline())
             for key in ("snapshots", "delays_ms", "received", "counters", "failed"):
                 merged[key] += result[key]
+            for kind, count in result.get("replies", {}).items():
+                merged["replies"][kind] = merged["replies"].get(kind, 0) + count
             merged["resyncs"] += result["resyncs"]
             process.wait(30)
         return merged
@@ -524,6 +527,9 @@ def main() -> None:
                     rows_votes[target]["counter_updates_per_second_per_viewer"] = round(
                         sum(counts) / max(1, len(counts)) / seconds, 2
                     )
+                    replies = dict(result["replies"])  # the question phase's commands are the moderator's
+                    rows_votes[target]["votes_acknowledged"] = replies.pop("ack", 0)
+                    rows_votes[target]["votes_refused"] = json.dumps(replies) if replies else 0
                     lags = phase.get("event_loop_lag_ms_max")
                     phase = summarise(result, phase["events"], arguments.rate, phase["cpu"], phase["load_cpu"])
                     if lags is not None:
@@ -556,7 +562,8 @@ def main() -> None:
         if rows_votes:
             vote_keys = ["voters", "ballots_counted", "tally_exact", "votes_offered_per_second",
                          "votes_accepted_per_second", "votes_accepted_best_second", "seconds_to_count_all",
-                         "counter_updates_per_second_per_viewer", "server_cpu_seconds"]  # fmt: skip
+                         "counter_updates_per_second_per_viewer", "votes_acknowledged", "votes_refused",
+                         "server_cpu_seconds"]  # fmt: skip
             report("Vote storm", rows_votes, vote_keys)
         if arguments.json:
             figures = {"joins": rows_join, "questions": rows_questions, "votes": rows_votes}
