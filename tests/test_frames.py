@@ -167,6 +167,12 @@ async def test_the_writable_flag_wakes_every_waiter_when_set_and_not_before() ->
     flag.set()
     assert await asyncio.wait_for(late, 1) is True
     assert await flag.wait() is True  # already set: no waiting
+    flag.clear()
+    woken = asyncio.ensure_future(flag.wait())
+    await asyncio.sleep(0)
+    flag.set()
+    flag.clear()  # paused again before the waiter ran: as with asyncio.Event, it was woken
+    assert await asyncio.wait_for(woken, 1) is True
 
 
 @pytest.mark.parametrize("size", [0, 1, 125, 126, 300, 65535, 65536, 200_000])

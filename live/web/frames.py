@@ -234,12 +234,15 @@ class Writable:
         self._value = False
 
     async def wait(self) -> bool:
-        while not self._value:
-            waiter = asyncio.get_running_loop().create_future()
-            if self._waiters is None:
-                self._waiters = []
-            self._waiters.append(waiter)
-            await waiter
+        """As ``asyncio.Event.wait``: a waiter woken by ``set`` returns, even if the flag was
+        cleared again before it ran."""
+        if self._value:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        await waiter
         return True
 
 
