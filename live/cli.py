@@ -12,10 +12,12 @@ from .access import WeakCredential, check_strength, load_or_create_keys, load_or
 from .config import ConfigError, EventFile, parse_event_file
 from .engines.engine import Engine
 from .engines.redis import RedisStorage
+from .engines.samples import RedisSamples, SampleStore, SqliteSamples
 from .engines.sqlite import SqliteStorage
 from .engines.storage import Storage
 from .hub import Hub
 from .media import create_media
+from .sampler import AudienceSampler
 from .service import Service, initial_states
 from .settings import DEFAULT_CONFIG, ServeSettings, add_arguments, resolve
 
@@ -39,7 +41,14 @@ def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
     keyring = load_or_create_keys(settings.keys_path, slugs).with_tag_secret(secret)
     hub = Hub(engine)
     media = create_media(settings, event_file, hub.publish_status)
-    return Service(settings, event_file, engine, hub, media, keyring, secret)
+    service = Service(settings, event_file, engine, hub, media, keyring, secret)
+    samples: SampleStore
+    if settings.redis:
+        samples = RedisSamples(settings.redis, event_file.event.slug)
+    else:
+        samples = SqliteSamples(settings.data_dir / f"{event_file.event.slug}-samples.sqlite3")
+    service.sampler = AudienceSampler(samples, engine, hub, media, settings.sample_interval, settings.own_url)
+    return service
 
 
 def serve(settings: ServeSettings) -> int:

@@ -28,7 +28,7 @@ from pydantic import (
 )
 
 from .domain.errors import InvalidInput
-from .domain.polls import PollKind, ResultsVisibility, clean_correct, clean_options
+from .domain.polls import PollKind, ResultsVisibility, clean_correct, clean_options, clean_series
 from .domain.room import ModerationMode
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9-]{0,39}$"
@@ -91,12 +91,14 @@ class PlannedPoll(Strict):
     options: list[str] = Field(default_factory=list, max_length=12)
     correct: list[str] = Field(default_factory=list, max_length=1)
     visibility: ResultsVisibility = ResultsVisibility.LIVE
+    series: str = Field(default="", max_length=200)  # a quiz's series (domain/quiz.py)
 
     @model_validator(mode="after")
     def _valid_for_its_kind(self) -> PlannedPoll:
         try:
             options = clean_options(self.kind, self.options)
             clean_correct(self.kind, options, self.correct)
+            clean_series(self.kind, self.series)
         except InvalidInput as error:
             raise ValueError(error.message) from None
         return self

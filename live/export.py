@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from .domain.polls import PollKind
+from .domain.polls import Poll, PollKind, ranking_order
 from .domain.questions import Question
 from .domain.room import RoomState
 
@@ -95,6 +95,7 @@ POLL_COLUMNS = (
     "option",
     "count",
     "correct",
+    "place",  # a ranking poll's: its options by Borda points, "count" holding the points
 )
 
 
@@ -121,9 +122,27 @@ def poll_results(states: Iterable[RoomState], zone: ZoneInfo) -> list[dict[str, 
                     "correct": list(poll.correct),
                     "leaders": state.poll_leaders(poll.id),
                     "answers": answers,
+                    **_ranking_and_series(state, poll),
                 }
             )
     return polls
+
+
+def _ranking_and_series(state: RoomState, poll: Poll) -> dict[str, Any]:
+    """A ranking poll's order by points; a quiz's series and every player's standing in it."""
+    if poll.kind is PollKind.RANKING:
+        return {"ranking": ranking_order(poll, state.poll_tally(poll.id))}
+    if poll.kind is PollKind.QUIZ:
+        table = state.series_standings(poll.series)
+        return {"series": poll.series, "standings": [s.public_view() for s in table]}
+    return {}
+
+
+def _rows(poll: dict[str, Any]) -> list[tuple[str, int, int | None]]:
+    """(option or word, count, place): a ranking's in its order, with the points as the count."""
+    if "ranking" in poll:
+        return [(r["option"], r["points"], r["place"]) for r in poll["ranking"]]
+    return [(option, count, None) for option, count in (poll["tally"] or {"": 0}).items()]
 
 
 def polls_to_csv(polls: list[dict[str, Any]]) -> str:
@@ -132,7 +151,7 @@ def polls_to_csv(polls: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(POLL_COLUMNS)
     for poll in polls:
-        for option, count in (poll["tally"] or {"": 0}).items():
-            row = {**poll, "option": option, "count": count, "correct": option in poll["correct"]}
+        for option, count, place in _rows(poll):
+            row = {**poll, "option": option, "count": count, "correct": option in poll["correct"], "place": place}
             writer.writerow([_cell(row[column]) for column in POLL_COLUMNS])
     return "\ufeff" + buffer.getvalue()

@@ -28,6 +28,7 @@ from .domain.projection import (
     personal_view,
     poll_counters,
     project,
+    quiz_rank_notices,
     room_view,
 )
 from .domain.roles import Audience
@@ -132,6 +133,11 @@ class Hub:
                 self._fan_out(self._serialise(message), connections)
             if notice is not None and notice[0] in channel.by_participant:
                 self._fan_out(self._serialise(notice[1]), channel.by_participant[notice[0]])
+            if audience is Audience.PUBLIC:  # a quiz's reveal: each player hears their own place
+                state = self.engine.state(room_id)
+                for who, rank in quiz_rank_notices(state, stored.event, channel.by_participant):
+                    text = self._serialise(protocol.at(rank, stored.epoch, stored.offset))
+                    self._fan_out(text, channel.by_participant[who])
 
     def _fan_out(self, text: Outgoing, connections: set[Connection]) -> None:
         for connection in connections:
@@ -258,6 +264,10 @@ class Hub:
                     connection.outbox.append(encode(message))
                 if notice is not None and notice[0] == participant_id:  # what only the asker hears
                     connection.outbox.append(encode(notice[1]))
+                if participant_id is not None and audience is Audience.PUBLIC:  # a quiz revealed meanwhile
+                    state = self.engine.state(room_id)
+                    for _, rank in quiz_rank_notices(state, stored.event, (participant_id,)):
+                        connection.outbox.append(encode(protocol.at(rank, stored.epoch, stored.offset)))
             current = counters(self.engine.state(room_id), audience, participant_id)
             connection.outbox.append(encode(protocol.counters(position.epoch, position.offset, **current)))
         connection.outbox.extend(self.statuses.get(room_id, {}).values())  # video: live or offline

@@ -76,6 +76,11 @@ def my_question(view: Message, action: str, moved_to: str | None = None) -> Mess
     return message
 
 
+def my_quiz_rank(rank: Message) -> Message:
+    """What only a quiz player hears when an answer is revealed: their place in the series."""
+    return {"type": "my_quiz_rank", "rank": rank}
+
+
 def settings(view: Message, action: str) -> Message:
     return {"type": "settings", "settings": view, "action": action}
 

@@ -31,6 +31,7 @@ LIMITS = {
     "ask_question": Rate(burst=3, per_second=1 / 20),
     "upvote": Rate(burst=20, per_second=4),
     "vote_poll": Rate(burst=10, per_second=2),
+    "edit_my_question": Rate(burst=10, per_second=1 / 6),  # an asker's fixes to a pending question
 }
 
 # What one ordinary address may do, whoever its participants are. Each participant can upvote a

@@ -13,6 +13,7 @@ from typing import Any
 
 from . import metrics, protocol
 from .access import Keyring
+from .clock import AgendaClock
 from .config import EventFile
 from .domain.commands import MoveQuestion, PreparePoll, ReceiveQuestion, Upvote, VotePoll, parse_command
 from .domain.errors import CommandRefused, NoIdentity, NotFound, RateLimited
@@ -27,6 +28,7 @@ from .engines.engine import Engine
 from .hub import Hub
 from .media import MediaService
 from .ratelimit import AddressLimits, RateLimiter, VenueNetwork
+from .sampler import AudienceSampler
 from .settings import ServeSettings
 from .vote_watch import VoteWatch
 
@@ -70,10 +72,13 @@ class Service:
     policies: dict[str, RoomPolicy] = field(init=False)
     addresses: AddressLimits = field(init=False)  # per client address (identity.client_address)
     vote_watch: VoteWatch = field(default_factory=VoteWatch)
+    sampler: AudienceSampler | None = None  # each room's audience, stored for the report (live/sampler.py)
+    clock: AgendaClock = field(init=False)  # the agenda's "now" (live/clock.py: --agenda-now)
 
     def __post_init__(self) -> None:
         self.policies = room_policies(self.event_file)
         self.addresses = address_limits(self.event_file)
+        self.clock = AgendaClock.starting_at(self.settings.agenda_now, self.event_file.zone)
         self._room_ids = frozenset(room.slug for room in self.event_file.rooms)  # asked twice per command
 
     def _take_allowance(self, actor: Actor, address: str | None, kind: str, now: float) -> None:

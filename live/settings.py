@@ -8,7 +8,10 @@ is this table in prose; ``live serve --help`` prints it too.
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import math
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
 from typing import Any
@@ -23,8 +26,29 @@ class Setting:
     env: str
     default: Any
     help: str
-    kind: type = str
+    kind: Callable[[str], Any] = str  # a type, or a function that reads the text (local_time)
 
+
+def local_time(raw: str) -> dt.datetime:
+    """An event-local time such as 2023-09-19T10:00 (no offset: the event's timezone applies)."""
+    value = dt.datetime.fromisoformat(raw.strip())
+    if value.tzinfo is not None:
+        raise ValueError("write the event's local time without an offset, e.g. 2023-09-19T10:00")
+    return value
+
+
+local_time.__name__ = "local time"  # argparse names the type in its error: "invalid local time value"
+
+
+def positive_seconds(raw: str) -> float:
+    """A period such as the sampling interval: 0 would run its loop without pause."""
+    value = float(raw)
+    if not 0 < value < math.inf:
+        raise ValueError(f"write a number of seconds above 0, not {raw!r}")
+    return value
+
+
+positive_seconds.__name__ = "seconds"  # "invalid seconds value"
 
 SETTINGS = (
     Setting("config", "--config", "LIVE_CONFIG", DEFAULT_CONFIG, "event file (TOML)", Path),
@@ -84,6 +108,14 @@ SETTINGS = (
         "",
         "other origins the pages may fetch from (other processes' advertise URLs, space-separated)",
     ),
+    Setting(
+        "sample_interval",
+        "--sample-interval",
+        "LIVE_SAMPLE_INTERVAL",
+        30.0,
+        "seconds between two samples of each room's audience, kept for the report",
+        positive_seconds,
+    ),
     # video (docs/VIDEO.md)
     Setting("demo", "--demo", "LIVE_DEMO", False, "publish a generated test stream into every room", bool),
     Setting(
@@ -125,6 +157,15 @@ SETTINGS = (
         "days a recording is kept (0: for ever)",
         float,
     ),
+    # rehearsals (live/clock.py)
+    Setting(
+        "agenda_now",
+        "--agenda-now",
+        "LIVE_AGENDA_NOW",
+        None,
+        "pretend the agenda reads this local time of the event at start, e.g. 2023-09-19T10:00 (rehearsals)",
+        local_time,
+    ),
 )
 
 
@@ -149,6 +190,7 @@ class ServeSettings:
     header_timeout: float = 10.0
     max_connections_per_address: int = 256
     csp_connect_src: str = ""
+    sample_interval: float = 30.0
     demo: bool = False
     advertise_url: str | None = None
     webrtc_seats: int = 300
@@ -156,6 +198,7 @@ class ServeSettings:
     recordings_dir: Path | None = None
     recordings_max_mb: float = 0.0
     recordings_keep_days: float = 0.0
+    agenda_now: dt.datetime | None = None
 
     @property
     def base_url(self) -> str:

@@ -117,6 +117,7 @@ class LiveServer:
     loopback_venue: bool = True  # False: loopback is an ordinary address, as in the shipped event file
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    wrapper: tuple[str, ...] = ()  # a command to run it under (test_recording_full_disk.py: a tmpfs)
 
     @property
     def url(self) -> str:
@@ -148,7 +149,7 @@ class LiveServer:
         import sys
 
         environment = {**os.environ, **TEST_ENVIRONMENT, **self.environment}
-        command = [sys.executable, "-m", "live", "serve", *self.arguments()]
+        command = [*self.wrapper, sys.executable, "-m", "live", "serve", *self.arguments()]
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = self.data_dir / f"server-{self.port}.log"
         with self.log_path.open("ab") as log:

@@ -200,6 +200,7 @@ def test_poll_lifecycle_counts_one_ballot_per_participant(kind: PollKind) -> Non
         "multiple_choice": ["Battery", "Hybrid"],
         "rating": ["4"],
         "word_cloud": ["Ｈｙｄｒｏｇｅｎ"],
+        "ranking": ["Battery", "Hybrid", "Hydrogen"],
     }[kind.value]
     with pytest.raises(NotFound):  # a draft is invisible to viewers
         do(state, ANN, {"type": "vote_poll", "poll_id": pid, "choices": choice})
@@ -212,6 +213,7 @@ def test_poll_lifecycle_counts_one_ballot_per_participant(kind: PollKind) -> Non
         "multiple_choice": ["Hydrogen"],
         "rating": ["5"],
         "word_cloud": ["hydrogen "],
+        "ranking": ["Hydrogen", "Battery", "Hybrid"],
     }[kind.value]
     do(state, BOB, {"type": "vote_poll", "poll_id": pid, "choices": second})
     do(state, MOD, {"type": "change_poll", "poll_id": pid, "action": "close"})
@@ -224,6 +226,7 @@ def test_poll_lifecycle_counts_one_ballot_per_participant(kind: PollKind) -> Non
         "multiple_choice": {"Hydrogen": 1, "Battery": 1, "Hybrid": 1},
         "rating": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 1},
         "word_cloud": {"hydrogen": 2},
+        "ranking": {"Hydrogen": 2, "Battery": 3, "Hybrid": 1},  # Borda: 2, 1, 0 points per ballot
     }[kind.value]
     assert tally == expected
 

@@ -13,7 +13,7 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
 
-from live.web.i18n import LOCALE_DIR, SCRIPT_MESSAGES, script_messages
+from live.web.i18n import LOCALE_DIR, PLURAL_SCRIPT_MESSAGES, SCRIPT_MESSAGES, script_messages
 
 from .conftest import REPO, LiveServer
 
@@ -29,7 +29,7 @@ def extracted_ids() -> set[str]:
     """What ``pybabel extract -F babel.cfg -k N_ .`` finds, run in-process."""
     with (REPO / "babel.cfg").open() as config:
         method_map, options_map = parse_mapping_cfg(config)
-    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None}
+    keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "N_": None, "Np_": (1, 2)}
     found = set()
     for _filename, _lineno, message, _comments, _context in extract_from_dir(
         str(REPO), method_map, options_map, keywords=keywords
@@ -39,7 +39,7 @@ def extracted_ids() -> set[str]:
 
 
 def ids(catalog: Catalog) -> set[str]:
-    return {str(m.id) for m in catalog if m.id}
+    return {str(m.id[0] if isinstance(m.id, tuple) else m.id) for m in catalog if m.id}
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -64,10 +64,23 @@ def test_every_chinese_string_is_translated() -> None:
 @pytest.mark.parametrize("language", ["zh-CN", "en"])
 def test_error_codes_read_as_sentences(language: str) -> None:
     translated = script_messages(language)
-    assert set(translated) == set(SCRIPT_MESSAGES)
+    assert set(translated) == set(SCRIPT_MESSAGES) | {plural for _, plural in PLURAL_SCRIPT_MESSAGES}
     for code in ("forbidden", "not_found", "invalid", "conflict", "rate_limited", "unavailable"):
         sentence = translated[code]
         assert sentence != code and sentence.endswith((".", "。")), f"{code!r} reads {sentence!r}"
+
+
+def test_counts_come_in_each_language_s_plural_forms() -> None:
+    """Pages receive a count's forms by CLDR category (what Intl.PluralRules names): English has
+    "one" and "other", Chinese only "other"; no page builds "1 ballot" by hand any more."""
+    assert script_messages("en")["{n} ballots"] == {"one": "{n} ballot", "other": "{n} ballots"}
+    assert script_messages("zh-CN")["{n} ballots"] == {"other": "{n} 票"}
+    assert script_messages("zh-CN")["{n} points"] == {"other": "{n} 分"}
+    for language in ("en", "zh-CN"):
+        for _, plural in PLURAL_SCRIPT_MESSAGES:
+            forms = script_messages(language)[plural]
+            assert isinstance(forms, dict) and all("{n}" in text for text in forms.values())
+            assert script_messages(language)[plural] is forms  # worked out once, not on every page
 
 
 def fetch(url: str, **headers: str) -> str:

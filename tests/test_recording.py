@@ -107,3 +107,83 @@ def test_retention_removes_runs_older_than_its_days_and_keeps_the_rest(tmp_path:
     assert recordings.runs("main") == [run]
     recordings.prune(now=run.end + 86400 + 1)
     assert recordings.runs("main") == [] and recordings.used["main"] == 0
+
+
+def write_run(root: Path, name: str, start: float, count: int, size: int = 1000) -> Path:
+    """A run as another process sharing the directory would leave it: files, then index lines."""
+    run_dir = root / "main" / name
+    run_dir.mkdir(parents=True)
+    (run_dir / "init-a-1.mp4").write_bytes(b"i" * 100)
+    with (run_dir / INDEX).open("a") as index:
+        for n in range(count):
+            (run_dir / f"a-{n}.m4s").write_bytes(b"s" * size)
+            line = {"file": f"a-{n}.m4s", "init": "init-a-1.mp4", "start": start + n, "duration": 1.0,
+                    "discontinuity": False}  # fmt: skip
+            index.write(json.dumps(line) + "\n")
+    return run_dir
+
+
+def on_disk(root: Path) -> int:
+    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+
+
+def test_runs_of_several_processes_are_read_in_time_order_and_their_disk_use_counted(tmp_path: Path) -> None:
+    recordings = Recordings(tmp_path)
+    assert recordings.disk_use("main") == 0
+    # two processes starting runs within one second: the names' random tails do not order them
+    write_run(tmp_path, "20260101T000000Z-ff", 1000.0, 2)
+    write_run(tmp_path, "20260101T000000Z-00", 1002.4, 2)
+    runs = recordings.runs("main")
+    assert [run.name for run in runs] == ["20260101T000000Z-ff", "20260101T000000Z-00"]
+    assert gaps(runs) == [{"start": 1002.0, "end": 1002.4}]  # between runs even 0.4 s is a gap
+    assert recordings.disk_use("main") == on_disk(tmp_path) > 2 * (100 + 2 * 1000)
+    later = write_run(tmp_path, "20260101T000010Z-aa", 1010.0, 1)  # another process records on
+    assert recordings.disk_use("main") == on_disk(tmp_path) == recordings.used["main"]
+    grown = on_disk(tmp_path)
+    (later / "a-1.m4s").write_bytes(b"s" * 1000)
+    with (later / INDEX).open("a") as index:
+        index.write(json.dumps({"file": "a-1.m4s", "init": "init-a-1.mp4", "start": 1011.0, "duration": 1.0,
+                                "discontinuity": False}) + "\n")  # fmt: skip
+    assert recordings.disk_use("main") == on_disk(tmp_path) > grown + 1000  # counted again once it grew
+
+
+def test_only_a_moderators_video_status_counts_the_recordings_disk_use(
+    serve_live,
+    monkeypatch: pytest.MonkeyPatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """GET /api/rooms/{room}/video is public, and counting the disk use reads every run of the
+    room's directory: only those who are shown the recording make the server count it."""
+    from tests.conftest import MODERATOR_KEY
+    from tests.livetools import Person
+
+    server = serve_live()
+    recordings = server.server.config.app.state.service.media.recordings
+    assert recordings is not None
+    counted: list[str] = []
+    real = recordings.disk_use
+
+    def disk_use(room_id: str) -> int:
+        counted.append(room_id)
+        return real(room_id)
+
+    monkeypatch.setattr(recordings, "disk_use", disk_use)
+    viewer, moderator = Person(server), Person(server)
+    for _ in range(3):
+        assert "recording" not in viewer.http.get("/api/rooms/main/video").json()
+    assert counted == []
+    moderator.login(MODERATOR_KEY)
+    assert moderator.http.get("/api/rooms/main/video").json()["recording"]["bytes"] == 0
+    assert counted == ["main"]
+
+
+def test_a_short_run_inside_a_longer_one_makes_no_gap() -> None:
+    """Two processes record at once for a while (the replay plays the earlier run there): the
+    gaps are the times no run covers, not the time between the short run's end and the next."""
+    from live.media.recording import RecordedSegment, Run
+
+    def run(name: str, start: float, count: int) -> Run:
+        return Run(name, tuple(RecordedSegment(f"{name}-{i}.m4s", "init", start + i, 1.0, False) for i in range(count)))
+
+    long, short, after = run("a", 1000.0, 100), run("b", 1050.0, 2), run("c", 1100.0, 10)
+    assert gaps([long, short, after]) == []
+    assert gaps([long, short, run("d", 1103.0, 1)]) == [{"start": 1100.0, "end": 1103.0}]

@@ -32,6 +32,59 @@ from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
 
 SESSION_ID = "talk"
 
+# A stamped stream: FFmpeg draws the wall-clock time each picture was made (tenths of a second,
+# modulo 102.4 s) as ten black or white boxes along its top (bit k at x = 32k), so a test can tell
+# from a replay's picture when it was captured. Frames get the wall clock as their timestamps for
+# the boxes, then their own again.
+STAMP_WRAP = 102.4
+STAMP = ",".join(
+    [
+        "setpts=RTCTIME/(TB*1000000)",
+        "drawbox=x=0:y=0:w=320:h=16:color=black:t=fill",
+        *(f"drawbox=x={32 * k}:y=0:w=32:h=16:color=white:t=fill:enable='mod(floor(t*10/{2**k}),2)'" for k in range(10)),
+        "setpts=PTS-STARTPTS",
+    ]
+)
+
+
+def stamp_of(frame: av.VideoFrame) -> float:
+    """The wall-clock time (modulo STAMP_WRAP) a stamped picture was made."""
+    plane = frame.planes[0]
+    row = bytes(plane)[8 * plane.line_size : 8 * plane.line_size + 320]
+    return sum(1 << k for k in range(10) if row[32 * k + 16] > 128) / 10
+
+
+def playlist_segments(text: str) -> list[tuple[float, float, str, bool]]:
+    """(program date-time, duration, URI, after a discontinuity) for each segment of a playlist."""
+    found, discontinuity, when, length = [], False, 0.0, 0.0
+    for line in text.splitlines():
+        if line == "#EXT-X-DISCONTINUITY":
+            discontinuity = True
+        elif line.startswith("#EXT-X-PROGRAM-DATE-TIME:"):
+            when = dt.datetime.fromisoformat(line.split(":", 1)[1]).timestamp()
+        elif line.startswith("#EXTINF:"):
+            length = float(line.split(":", 1)[1].rstrip(","))
+        elif line and not line.startswith("#"):
+            found.append((when, length, line, discontinuity))
+            discontinuity = False
+    return found
+
+
+def segment_stamp(playlist_url: str, text: str, uri: str) -> float:
+    """The stamp of a listed segment's first picture, decoded alone with its init section (FFmpeg's
+    HLS demuxer drops the first pictures after a discontinuity: hls.js does not)."""
+    init = re.findall(r'#EXT-X-MAP:URI="([^"]+)"', text[: text.index(f"\n{uri}\n")])[-1]
+    base = playlist_url.rsplit("/", 1)[0]
+    data = httpx.get(f"{base}/{init}").content + httpx.get(f"{base}/{uri}").content
+    with av.open(io.BytesIO(data)) as container:
+        return stamp_of(next(container.decode(video=0)))
+
+
+def stamp_error(stamp: float, moment: float) -> float:
+    """How far a stamp is from ``moment`` (epoch seconds), either way, across the wrap."""
+    difference = (stamp - moment) % STAMP_WRAP
+    return min(difference, STAMP_WRAP - difference)
+
 
 # -- the VOD playlist -----------------------------------------------------------------------------
 def listed(run: str, start: float, count: int, init: str = "init-a-1.mp4") -> list[Listed]:
@@ -140,10 +193,10 @@ end = {(later + dt.timedelta(hours=1)).isoformat()}
 def session_soon(
     tmp_path: Path, start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[LiveServer, float, float]]:
-    """A server whose session starts 8 s from now and ends 14 s later."""
+    """A server whose session starts 14 s from now and ends 14 s later."""
     monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
     now = dt.datetime.now(dt.UTC).replace(microsecond=0)
-    start, end = now + dt.timedelta(seconds=8), now + dt.timedelta(seconds=22)
+    start, end = now + dt.timedelta(seconds=14), now + dt.timedelta(seconds=28)
     config = event_file(tmp_path / "event.toml", start, end)
     yield start_live(extra=("--config", str(config))), start.timestamp(), end.timestamp()
 
@@ -158,6 +211,7 @@ def recorded_segments(client: httpx.Client) -> int:
     return sum(run["segments"] for run in client.get("/api/rooms/main/recordings").json()["runs"])
 
 
+@pytest.mark.slow
 async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_range(
     session_soon: tuple[LiveServer, float, float],
 ) -> None:
@@ -167,7 +221,7 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
     assert anonymous.status_code == 404  # not over yet
     assert httpx.get(f"{server.url}/api/rooms/main/recordings").status_code == 403
     client = admin(server)
-    publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60)
+    publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60, extra=("-vf", STAMP))
     try:
         await until(lambda: recorded_segments(client) >= 2, 20, "two recorded segments")
         assert time.time() < start, "the machine was too slow to record before the session started"
@@ -175,7 +229,7 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
         publisher.send_signal(signal.SIGINT)  # the encoder restarts during the session
         publisher.wait(timeout=10)
         time.sleep(2)  # the gap between the two runs
-        publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60)
+        publisher = ffmpeg_publisher(url, PUBLISHER_KEY, 60, extra=("-vf", STAMP))
         await until(lambda: time.time() > end + 3, 30, "the session's end", 0.2)
         listing = client.get("/api/rooms/main/recordings").json()
         assert len(listing["runs"]) == 2 and listing["bytes"] > 0
@@ -200,8 +254,20 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
     assert outside.status_code == 404
 
     with av.open(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8") as container:
-        frames = sum(1 for _ in container.decode(video=0))
+        stamps = [stamp_of(frame) for frame in container.decode(video=0)]
+    frames = len(stamps)
     assert abs(frames / 15 - sum(durations)) < 1.5, (frames, sum(durations))  # 15 fps all through
+    # the pictures are those of the recorded times: the first, the first after the gap, the last
+    skips = [n for n in range(1, len(stamps)) if stamp_error(stamps[n], stamps[n - 1]) > 0.5]
+    resumed = [(when, uri) for when, _, uri, cut in playlist_segments(text) if cut]
+    assert len(skips) == len(resumed) == 1, (skips, resumed)
+    playlist = f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8"
+    assert stamp_error(segment_stamp(playlist, text, resumed[0][1]), resumed[0][0]) < 0.5, resumed
+    assert stamp_error(stamps[0], times[0]) < 0.5, (stamps[0], times[0] % STAMP_WRAP)
+    assert stamp_error(stamps[-1], times[-1] + durations[-1]) < 0.5, (
+        stamps[-1],
+        (times[-1] + durations[-1]) % STAMP_WRAP,
+    )
 
     assert httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/download.mp4").status_code == 403
     mp4 = client.get(f"/api/rooms/main/replay/{SESSION_ID}/download.mp4", timeout=60)
@@ -226,6 +292,7 @@ async def test_a_session_recorded_across_a_publisher_restart_replays_over_its_ra
     assert httpx.get(f"{server.url}/api/rooms/main/replay/{SESSION_ID}/index.m3u8").status_code == 404
 
 
+@pytest.mark.slow
 async def test_kill_9_loses_at_most_two_seconds_and_recording_resumes(
     tmp_path: Path, start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -254,22 +321,27 @@ async def test_kill_9_loses_at_most_two_seconds_and_recording_resumes(
     publisher = ffmpeg_publisher(f"{again.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
     try:
         await until(lambda: recorded_segments(client) >= len(lines) + 2, 20, "recording resumed")
-        runs = client.get("/api/rooms/main/recordings").json()["runs"]
+        listing = client.get("/api/rooms/main/recordings").json()
+        runs = listing["runs"]
         assert len(runs) == 2 and runs[0]["segments"] == len(lines)
+        [gap] = listing["gaps"]  # the time the process was down, recorded as a gap
+        assert gap == {"start": runs[0]["end"], "end": runs[1]["start"]} and gap["end"] - gap["start"] > 1.0
     finally:
         publisher.kill()
         publisher.wait()
 
 
+@pytest.mark.slow
 async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlist_keeps_growing(
     start_live: Callable[..., LiveServer], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("LIVE_PUBLISHER_KEY_MAIN", PUBLISHER_KEY)
     server = start_live(extra=("--recordings-max-mb", "0.2"))
     publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    organiser = admin(server)
 
     def recording() -> dict[str, object]:
-        return httpx.get(f"{server.url}/api/rooms/main/video").json()["recording"]  # type: ignore[no-any-return]
+        return organiser.get("/api/rooms/main/video").json()["recording"]  # type: ignore[no-any-return]
 
     def live_sequence() -> int:
         text = httpx.get(f"{server.url}/api/rooms/main/hls/index.m3u8", timeout=10).text
@@ -281,8 +353,11 @@ async def test_the_size_limit_stops_recording_with_an_error_and_the_live_playlis
         stopped = recording()
         assert "size limit" in str(stopped["error"]) and stopped["recording"] is False
         assert 0 < int(stopped["bytes"]) <= 0.2 * 1024 * 1024  # type: ignore[call-overload]
-        overview = admin(server).get("/api/admin/overview").json()["rooms"]
+        assert "recording" not in httpx.get(f"{server.url}/api/rooms/main/video").json()  # for moderators only
+        overview = organiser.get("/api/admin/overview").json()["rooms"]
         assert "size limit" in next(r for r in overview if r["slug"] == "main")["video"]["recording"]["error"]
+        assert server.log_path is not None
+        assert "recording stopped: the recordings reached their size limit" in server.log_path.read_text()
         newest = live_sequence()
         await until(lambda: live_sequence() >= newest + 3, 15, "the live playlist growing")
         assert recording()["segments"] == stopped["segments"]
@@ -301,3 +376,17 @@ async def test_a_demo_stream_is_recorded_while_someone_watches(start_live: Calla
         return recorded_segments(client) >= 2
 
     await until(watched_and_recorded, 20, "two recorded demo segments", 0.5)
+
+
+def test_where_two_processes_runs_overlap_no_moment_is_listed_twice(tmp_path: Path) -> None:
+    from live.media.recording import Recordings
+    from live.media.replay import select
+    from tests.test_recording import write_run
+
+    write_run(tmp_path, "20260101T000000Z-aa", 1000.0, 4)  # the replaced publisher, 1000-1004
+    write_run(tmp_path, "20260101T000002Z-bb", 1002.1, 4)  # the new one, from 1002.1 (wins)
+    chosen = select(Recordings(tmp_path), "main", 999.0, 1010.0)
+    assert [(item.run[-2:], item.segment.start) for item in chosen] == [
+        ("aa", 1000.0), ("aa", 1001.0), ("aa", 1002.0), ("aa", 1003.0), ("bb", 1004.1), ("bb", 1005.1)
+    ]  # fmt: skip
+    assert vod_playlist(chosen).count("#EXT-X-DISCONTINUITY") == 1

@@ -33,6 +33,23 @@ class AskQuestion(_Command):
     anonymous: bool = False
 
 
+class EditMyQuestion(_Command):
+    """The asker rewrites their own question while it awaits moderation (question_rules)."""
+
+    required_role: ClassVar[Role] = Role.VIEWER
+    type: Literal["edit_my_question"] = "edit_my_question"
+    question_id: Identifier
+    text: RawText
+
+
+class WithdrawQuestion(_Command):
+    """The asker takes back their own question while it awaits moderation: no one will see it."""
+
+    required_role: ClassVar[Role] = Role.VIEWER
+    type: Literal["withdraw_question"] = "withdraw_question"
+    question_id: Identifier
+
+
 class Upvote(_Command):
     """Set (not toggle) the vote, so a retried message cannot flip it back."""
 
@@ -132,6 +149,7 @@ class CreatePoll(_Command):
     question: RawText
     options: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=20)] = []
     correct: Annotated[list[Annotated[str, Field(max_length=400)]], Field(max_length=1)] = []  # quiz only
+    series: Annotated[str, Field(max_length=200)] = ""  # quiz only: the series it scores in (quiz.py)
     visibility: ResultsVisibility = ResultsVisibility.LIVE
 
 
@@ -182,6 +200,8 @@ class ChangePoll(_Command):
 
 Command = Annotated[
     AskQuestion
+    | EditMyQuestion
+    | WithdrawQuestion
     | Upvote
     | VotePoll
     | ModerateQuestion

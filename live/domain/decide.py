@@ -20,6 +20,7 @@ from .evolve import evolve
 from .poll_rules import change_poll, create_poll, moderate_answer, moderate_word, prepare_poll, vote_poll
 from .question_rules import (
     ask_question,
+    edit_my_question,
     edit_question,
     highlight_question,
     label_question,
@@ -31,6 +32,7 @@ from .question_rules import (
     reply_to_question,
     star_question,
     upvote,
+    withdraw_question,
 )
 from .room import RoomState, screen_shows
 from .room_rules import set_moderation, set_presenter_note, set_screen_scene
@@ -79,6 +81,10 @@ def _decide_rule(state: RoomState, command: AnyCommand, context: Context) -> lis
     match command:
         case c.AskQuestion():
             return ask_question(state, command, context)
+        case c.EditMyQuestion():
+            return edit_my_question(state, command, context)
+        case c.WithdrawQuestion():
+            return withdraw_question(state, command, context)
         case c.Upvote():
             return upvote(state, command, context)
         case c.ModerateQuestion():

@@ -64,6 +64,7 @@ class PollChanged(_Event):
     leaders: list[dict[str, Any]] = []  # a quiz's fastest correct answers, when revealed or closed
     answers: list[dict[str, Any]] = []  # an open-text poll's answers, for moderators
     held_words: list[dict[str, Any]] = []  # a word cloud's held words, for moderators
+    standings: list[dict[str, Any]] = []  # a quiz's series leaderboard as this change leaves it (quiz.py)
     action: str
     by: str | None = None
 

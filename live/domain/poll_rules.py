@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
+from typing import Any
 
 from . import commands as c
 from . import reasons
@@ -21,9 +22,11 @@ from .polls import (
     clean_choices,
     clean_correct,
     clean_options,
+    clean_series,
     cloud_word,
 )
 from .polls import tally as poll_tally
+from .quiz import leaderboard, standings
 from .room import RoomState
 from .text import clean_text
 
@@ -35,9 +38,18 @@ def _poll(state: RoomState, poll_id: str) -> Poll:
     return poll
 
 
+def _series_leaderboard(state: RoomState, after: Poll) -> list[dict[str, Any]]:
+    """A quiz series' leaderboard once this poll is as ``after`` says (its reveal may count it)."""
+    if after.kind is not PollKind.QUIZ:
+        return []
+    polls = [after if p.id == after.id else p for p in state.polls.values()]
+    return leaderboard(standings(polls, state.ballots, after.series))
+
+
 def _poll_changed(state: RoomState, after: Poll, action: str, context: Context) -> PollChanged:
     """A poll's new state with its results as they stand, so the event alone can be shown."""
     return PollChanged(
+        standings=_series_leaderboard(state, after),
         poll=after,
         tally=state.poll_tally(after.id),
         leaders=state.poll_leaders(after.id),
@@ -61,6 +73,7 @@ def create_poll(state: RoomState, command: c.CreatePoll, context: Context) -> li
         question=clean_text(command.question, field="poll question", max_length=MAX_POLL_QUESTION_LENGTH),
         options=options,
         correct=clean_correct(command.kind, options, command.correct),
+        series=clean_series(command.kind, command.series),
         visibility=command.visibility,
         created_at=context.now,
     )
@@ -148,6 +161,8 @@ def vote_poll(state: RoomState, command: c.VotePoll, context: Context) -> list[E
         raise NotFound("no such poll in this room")
     if poll.status is not PollStatus.OPEN:
         raise Conflict(reasons.POLL_CLOSED)
+    if poll.kind is PollKind.QUIZ and poll.revealed:  # revealed while open: the answer is on every page
+        raise Conflict(reasons.QUIZ_REVEALED)
     choices = clean_choices(poll, command.choices)
     who = context.actor.participant_id
     held = held_choices(poll, choices, context)

@@ -24,6 +24,7 @@ MAX_WORD_LENGTH = 40
 WORD_CLOUD_SIZE = 60  # how many of the most frequent words (or open answers) a tally carries
 RATING_SCALE = ("1", "2", "3", "4", "5")
 MAX_ANSWER_LENGTH = 280
+MAX_SERIES_LENGTH = 40
 LEADERBOARD_SIZE = 10
 
 
@@ -34,6 +35,7 @@ class PollKind(StrEnum):
     WORD_CLOUD = "word_cloud"
     OPEN_TEXT = "open_text"  # free answers, shown once a moderator approves them
     QUIZ = "quiz"  # one correct option, revealed at the end, with the fastest correct answers
+    RANKING = "ranking"  # each participant orders every option; the tally is Borda points
 
 
 class PollStatus(StrEnum):
@@ -76,6 +78,8 @@ class Ballot:
         """The choices this ballot adds to the poll's tally."""
         if kind is PollKind.OPEN_TEXT:
             return self.choices if self.approved is True else ()
+        if kind is PollKind.RANKING:
+            return ranking_points(self.choices)
         if self.held:
             return tuple(choice for choice in self.choices if choice not in self.held)
         return self.choices
@@ -103,6 +107,7 @@ class Poll(BaseModel):
     visibility: ResultsVisibility = ResultsVisibility.LIVE
     revealed: bool = False
     correct: tuple[str, ...] = ()  # quiz only; viewers learn it when the moderator reveals
+    series: str = ""  # quiz only: the quiz polls of a room with the same series score together (quiz.py)
     ballots: int = 0
     created_at: float
     opened_at: float | None = None
@@ -112,7 +117,12 @@ class Poll(BaseModel):
     allowed_words: tuple[str, ...] = ()
     rejected_words: tuple[str, ...] = ()
 
-    def public_view(self, tally: dict[str, int], leaders: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    def public_view(
+        self,
+        tally: dict[str, int],
+        leaders: list[dict[str, Any]] | None = None,
+        standings: list[dict[str, Any]] | None = None,
+    ) -> dict[str, Any]:
         view = self.model_dump(mode="json", exclude={"created_at", "correct", "allowed_words", "rejected_words"})
         hidden = tally_hidden_until(self, Audience.PUBLIC)  # the view every viewer shares: as if not voted
         view["tally"] = None if hidden else tally
@@ -120,6 +130,7 @@ class Poll(BaseModel):
         if self.kind is PollKind.QUIZ and self.revealed:
             view["correct"] = list(self.correct)
             view["leaders"] = leaders or []
+            view["standings"] = standings or []  # the series' leaderboard (quiz.py), once revealed
         return view
 
     def moderator_view(
@@ -128,11 +139,13 @@ class Poll(BaseModel):
         leaders: list[dict[str, Any]] | None = None,
         answers: list[dict[str, Any]] | None = None,
         held_words: list[dict[str, Any]] | None = None,
+        standings: list[dict[str, Any]] | None = None,
     ) -> dict[str, Any]:
         view = self.model_dump(mode="json")
         view["tally"] = tally
         if self.kind is PollKind.QUIZ:
             view["leaders"] = leaders or []
+            view["standings"] = standings or []
         if self.kind is PollKind.OPEN_TEXT:
             view["answers"] = answers or []
         if self.kind is PollKind.WORD_CLOUD:
@@ -197,6 +210,43 @@ def clean_correct(kind: PollKind, options: tuple[str, ...], correct: Iterable[st
     return picked
 
 
+def clean_series(kind: PollKind, series: str) -> str:
+    """The series a quiz poll scores in: a short label, "" for the room's one default series."""
+    if kind is not PollKind.QUIZ:
+        if series.strip():
+            raise InvalidInput(reasons.SERIES_ONLY_IN_QUIZ)
+        return ""
+    if not series.strip():
+        return ""
+    return clean_text(series, field="series", max_length=MAX_SERIES_LENGTH, multiline=False)
+
+
+def clean_ranking(poll: Poll, choices: list[str]) -> tuple[str, ...]:
+    """A ranking ballot: every option of the poll exactly once, the first the most preferred."""
+    if len(choices) != len(poll.options) or set(choices) != set(poll.options):
+        raise InvalidInput(reasons.RANK_EVERY_OPTION)
+    return tuple(choices)
+
+
+def ranking_points(order: tuple[str, ...]) -> tuple[str, ...]:
+    """A ranking ballot's Borda points, one entry per point: of n options, the first gets n-1
+    points, the last none. So a ranking poll's counts (the same counter every kind keeps, one
+    per counted entry) are exactly its options' total points."""
+    return tuple(option for place, option in enumerate(order) for _ in range(len(order) - 1 - place))
+
+
+def ranking_order(poll: Poll, tally: dict[str, int]) -> list[dict[str, Any]]:
+    """A ranking poll's result: the options by total points, ties in the poll's own order, each
+    with its place (equal points share a place). Pages sort the tally they are sent the same way."""
+    ordered = sorted(poll.options, key=lambda option: (-tally.get(option, 0), poll.options.index(option)))
+    result: list[dict[str, Any]] = []
+    for index, option in enumerate(ordered):
+        points = tally.get(option, 0)
+        tied = result and result[-1]["points"] == points
+        result.append({"option": option, "points": points, "place": result[-1]["place"] if tied else index + 1})
+    return result
+
+
 def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
     """A viewer's ballot, checked against the poll: the only shapes a tally ever counts."""
     if poll.kind is PollKind.OPEN_TEXT:
@@ -210,6 +260,8 @@ def clean_choices(poll: Poll, choices: list[str]) -> tuple[str, ...]:
         if any(len(w) > MAX_WORD_LENGTH for w in words):
             raise InvalidInput(reasons.WORD_TOO_LONG, max=MAX_WORD_LENGTH)
         return words
+    if poll.kind is PollKind.RANKING:
+        return clean_ranking(poll, choices)
     picked = tuple(dict.fromkeys(choices))
     if any(choice not in poll.options for choice in picked):
         raise InvalidInput(reasons.NOT_AN_OPTION)
@@ -235,12 +287,19 @@ def tally(poll: Poll, counts: Counter[str]) -> dict[str, int]:
     return {option: counts.get(option, 0) for option in poll.options}
 
 
+def answered_right(poll: Poll, ballot: Ballot) -> bool:
+    """A quiz answer that counts: the correct option, given since the poll was (last) opened (a
+    reopened quiz is asked again). The leaders and the series' points (quiz.py) both read it."""
+    start = poll.opened_at
+    return poll.kind is PollKind.QUIZ and start is not None and ballot.at >= start and ballot.choices == poll.correct
+
+
 def quiz_leaders(poll: Poll, ballots: dict[str, Ballot]) -> list[dict[str, Any]]:
     """The fastest correct answers, counted from when the poll was (last) opened."""
     if poll.kind is not PollKind.QUIZ:
         return []
     start = poll.opened_at or 0.0
-    correct = [b for b in ballots.values() if b.choices == poll.correct and b.at >= start]  # this opening
+    correct = [b for b in ballots.values() if answered_right(poll, b)]
     correct.sort(key=lambda b: b.at)
     return [{"name": b.name, "seconds": round(max(0.0, b.at - start), 2)} for b in correct[:LEADERBOARD_SIZE]]
 

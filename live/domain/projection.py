@@ -7,6 +7,7 @@ only the newest value per key and sends them together a few times a second.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,6 +26,7 @@ from .events import (
 )
 from .polls import Ballot, PollKind, answer_view, tally_earned_by_voting, tally_visible
 from .questions import MODERATOR_ONLY_ACTIONS, Question, QuestionStatus
+from .quiz import counted_polls, own_rank, rank_view
 from .roles import Audience
 from .room import RoomState
 
@@ -67,9 +69,10 @@ def project(event: Event, audience: Audience) -> Projection:
             return protocol.presenter_note(note.view() if note else None, event.by, moderator=moderator)
         case PollChanged(poll=poll):
             if moderator:
-                return protocol.poll(poll.moderator_view(event.tally, event.leaders, event.answers), event.action)
+                view = poll.moderator_view(event.tally, event.leaders, event.answers, standings=event.standings)
+                return protocol.poll(view, event.action)
             if poll.status.is_public:
-                return protocol.poll(poll.public_view(event.tally, event.leaders), event.action)
+                return protocol.poll(poll.public_view(event.tally, event.leaders, event.standings), event.action)
             return None
         case PollDeleted():
             if moderator or event.was_public:
@@ -142,7 +145,7 @@ def room_view(state: RoomState, audience: Audience) -> dict[str, Any]:
 def personal_view(state: RoomState, audience: Audience, participant_id: str | None) -> dict[str, Any]:
     """What is the participant's own: their upvotes, ballots, questions (pending ones in full, for
     the public audience) and the after_vote tallies their votes earned. Cheap: no views of others."""
-    mine: dict[str, Any] = {"upvoted": [], "ballots": {}, "questions": [], "tallies": {}, "pending": []}
+    mine: dict[str, Any] = {"upvoted": [], "ballots": {}, "questions": [], "tallies": {}, "pending": [], "quiz": {}}
     if participant_id is None:
         return mine
     mine["upvoted"] = [qid for qid, voters in state.upvotes.items() if participant_id in voters]
@@ -161,7 +164,31 @@ def personal_view(state: RoomState, audience: Audience, participant_id: str | No
         # as a viewer would earn it, whatever the audience: the API lists them for moderators too
         if tally_earned_by_voting(poll, Audience.PUBLIC) and _voted(state, poll.id, participant_id)
     }
+    mine["quiz"] = quiz_ranks(state, participant_id)
     return mine
+
+
+def quiz_ranks(state: RoomState, participant_id: str) -> dict[str, dict[str, Any]]:
+    """The participant's own place in each quiz series they played (quiz.py), by series."""
+    ranks = {}
+    for series in {poll.series for poll in counted_polls(state.polls.values(), None)}:
+        rank = own_rank(state.series_standings(series), participant_id, series)
+        if rank is not None:
+            ranks[series] = rank
+    return ranks
+
+
+def quiz_rank_notices(state: RoomState, event: Event, participants: Iterable[str]) -> list[tuple[str, dict[str, Any]]]:
+    """What each player of a quiz series hears alone when a question's answer is revealed:
+    their new place (the leaderboard shows only the top). For ``participants`` (the ones
+    connected) only, from one table of the series' standings."""
+    if not (isinstance(event, PollChanged) and event.poll.kind is PollKind.QUIZ and event.action == "revealed"):
+        return []
+    series = event.poll.series
+    table = {s.participant_id: s for s in state.series_standings(series)}
+    return [
+        (who, protocol.my_quiz_rank(rank_view(table[who], series, len(table)))) for who in participants if who in table
+    ]
 
 
 def snapshot(state: RoomState, audience: Audience, participant_id: str | None) -> dict[str, Any]:

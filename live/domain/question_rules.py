@@ -12,6 +12,7 @@ from .events import Event, QuestionChanged, QuestionVoted, SettingsChanged
 from .filters import DUPLICATE_WINDOW, most_similar
 from .questions import (
     ARCHIVED,
+    GONE,
     MAX_LABEL_LENGTH,
     MAX_LABELS,
     MAX_QUESTION_LENGTH,
@@ -80,6 +81,40 @@ def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> 
     return [QuestionChanged(question=question, action="asked", was_public=False, by=None)]
 
 
+def _own_pending(state: RoomState, question_id: str, context: Context) -> Question:
+    """The asker's own question, while no moderator has acted on it: the only one they may change.
+    Someone else's question is refused the same whether or not it is public. A moderator who
+    merged other questions into it (their askers and votes now live on it) or edited it has acted
+    on it, though it still awaits approval: withdrawing would lose the others' questions."""
+    question = _question(state, question_id)
+    if question.author_id != context.actor.participant_id:
+        raise NotAllowed(reasons.NOT_YOUR_QUESTION)
+    moderated = bool(question.merged_askers) or question.original_text is not None
+    if question.status is not QuestionStatus.PENDING or moderated:
+        raise Conflict(reasons.NO_LONGER_PENDING)
+    return question
+
+
+def edit_my_question(state: RoomState, command: c.EditMyQuestion, context: Context) -> list[Event]:
+    """The asker's rewrite goes through the word filter again; the question still awaits a
+    moderator, whatever the room's moderation mode (it was held, or the room pre-moderates)."""
+    question = _own_pending(state, command.question_id, context)
+    text = clean_text(command.text, field="question", max_length=MAX_QUESTION_LENGTH)
+    if text == question.text:
+        return []
+    flags = tuple(flag for flag in question.flags if flag != "word_filter")
+    if context.policy.word_filter.matches(text):
+        flags = (*flags, "word_filter")
+    after = question.model_copy(update={"text": text, "flags": flags})
+    return [_changed(question, after, "edited_by_asker", context)]
+
+
+def withdraw_question(state: RoomState, command: c.WithdrawQuestion, context: Context) -> list[Event]:
+    question = _own_pending(state, command.question_id, context)
+    after = question.model_copy(update={"status": QuestionStatus.WITHDRAWN})
+    return [_changed(question, after, "withdrawn", context)]
+
+
 def upvote(state: RoomState, command: c.Upvote, context: Context) -> list[Event]:
     question = _question(state, command.question_id, public_only=True)
     voters = state.upvotes.get(question.id, set())
@@ -136,7 +171,7 @@ def merge_questions(state: RoomState, command: c.MergeQuestions, context: Contex
         if question_id == kept.id:
             raise InvalidInput("a question cannot be merged into itself")
         duplicate = _question(state, question_id)
-        if duplicate.status in (QuestionStatus.MERGED, QuestionStatus.MOVED):
+        if duplicate.status in GONE:
             raise Conflict(f"a selected question is already {duplicate.status.value}")
         duplicates.append(duplicate)
     voters = set(state.upvotes.get(kept.id, set()))
@@ -166,7 +201,7 @@ def move_question(state: RoomState, command: c.MoveQuestion, context: Context) -
     question = _question(state, command.question_id)
     if command.to_room == state.room_id:
         raise InvalidInput("the question is already in this room")
-    if question.status in (QuestionStatus.MERGED, QuestionStatus.MOVED):
+    if question.status in GONE:
         raise Conflict(f"cannot move a question that is {question.status.value}")
     if not context.actor.moderates(command.to_room):
         raise NotAllowed("moving a question needs the moderator role in both rooms")

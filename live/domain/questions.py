@@ -19,6 +19,7 @@ class QuestionStatus(StrEnum):
     DISMISSED = "dismissed"  # hidden from viewers; can be restored
     MERGED = "merged"  # folded into another question: its votes and asker went there
     MOVED = "moved"  # handed to another room, where it lives on
+    WITHDRAWN = "withdrawn"  # taken back by its asker while it awaited moderation: shown to no one
 
     @property
     def is_public(self) -> bool:
@@ -40,7 +41,9 @@ TRANSITIONS: dict[str, tuple[frozenset[QuestionStatus], QuestionStatus]] = {
 }
 
 
-ARCHIVED = frozenset({QuestionStatus.DISMISSED, QuestionStatus.MERGED, QuestionStatus.MOVED})
+ARCHIVED = frozenset({QuestionStatus.DISMISSED, QuestionStatus.MERGED, QuestionStatus.MOVED, QuestionStatus.WITHDRAWN})
+# What no moderator action can bring back into the room (merged away, moved, withdrawn by its asker).
+GONE = frozenset({QuestionStatus.MERGED, QuestionStatus.MOVED, QuestionStatus.WITHDRAWN})
 
 # Changes that touch only the moderators' own marks (a star, labels): the public view does not
 # show them, and a public message saying "starred" would tell viewers what the view leaves out.

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .polls import Ballot, Poll, PollKind, PollStatus, held_words, open_answers, quiz_leaders, tally
 from .questions import Question
+from .quiz import Standing, counted_polls, leaderboard, standings
 
 _Inner = TypeVar("_Inner", set[str], dict[str, Ballot], Counter[str])
 
@@ -116,6 +117,7 @@ class RoomState:
     held: dict[str, Counter[str]] = field(default_factory=dict)  # word cloud -> held word -> ballots holding it
     _borrowed: set[int] = field(default_factory=set, repr=False, compare=False)  # see clone()
     _tallies: dict[str, dict[str, int]] = field(default_factory=dict, repr=False, compare=False)
+    _standings: dict[str, tuple[object, list[Standing]]] = field(default_factory=dict, repr=False, compare=False)
 
     def poll_tally(self, poll_id: str) -> dict[str, int]:
         """Worked out once until the poll's counts next change: every vote reply of a batch, and
@@ -135,8 +137,23 @@ class RoomState:
     def poll_held_words(self, poll_id: str) -> list[dict[str, Any]]:
         return held_words(self.polls[poll_id], self.held.get(poll_id, Counter()))
 
+    def series_standings(self, series: str) -> list[Standing]:
+        """A quiz series' standings, worked out once until a ballot or a counted poll changes:
+        every viewer joining reads their own rank from the same table."""
+        key = tuple((p.id, p.opened_at, p.correct) for p in counted_polls(self.polls.values(), series))
+        cached = self._standings.get(series)
+        if cached is None or cached[0] != key:
+            cached = self._standings[series] = (key, standings(self.polls.values(), self.ballots, series))
+        return cached[1]
+
+    def poll_standings(self, poll_id: str) -> list[dict[str, Any]]:
+        poll = self.polls[poll_id]
+        return leaderboard(self.series_standings(poll.series)) if poll.kind is PollKind.QUIZ else []
+
     def poll_public_view(self, poll_id: str) -> dict[str, Any]:
-        return self.polls[poll_id].public_view(self.poll_tally(poll_id), self.poll_leaders(poll_id))
+        return self.polls[poll_id].public_view(
+            self.poll_tally(poll_id), self.poll_leaders(poll_id), self.poll_standings(poll_id)
+        )
 
     def poll_moderator_view(self, poll_id: str) -> dict[str, Any]:
         poll = self.polls[poll_id]
@@ -145,6 +162,7 @@ class RoomState:
             self.poll_leaders(poll_id),
             self.poll_answers(poll_id),
             self.poll_held_words(poll_id),
+            self.poll_standings(poll_id),
         )
 
     def clone(self) -> RoomState:
@@ -171,6 +189,11 @@ class RoomState:
         return self._own(self.upvotes, question_id, set)
 
     def ballots_to_change(self, poll_id: str) -> dict[str, Ballot]:
+        poll = self.polls.get(poll_id)
+        if poll is not None and poll.kind is PollKind.QUIZ and poll.revealed:
+            # only a counted answer moves its series' standings: other ballots (a vote storm in
+            # any other poll) leave the table every joining viewer reads their rank from
+            self._standings.pop(poll.series, None)
         return self._own(self.ballots, poll_id, dict)
 
     def counts_to_change(self, poll_id: str) -> Counter[str]:
@@ -183,6 +206,7 @@ class RoomState:
     def remove_poll(self, poll_id: str) -> None:
         for table in (self.polls, self.ballots, self.counts, self.held, self._tallies):
             table.pop(poll_id, None)
+        self._standings.clear()
 
     def _own(self, table: dict[str, _Inner], key: str, make: Callable[..., _Inner]) -> _Inner:
         """The container at ``key``, made if missing, copied first if it is borrowed."""

@@ -19,10 +19,17 @@ may lose what the disk had not written yet.
 A full disk (any OSError while writing) or the configured size limit stops a room's recording with
 an error in the log and in the admin overview; the live stream goes on. Retention removes whole
 runs whose last segment is older than the configured days.
+
+Several processes (the Redis engine) share one recordings directory (a shared volume): a room is
+recorded by the process hosting its publisher, in run directories of its own (a new process, a
+new run), so no two processes ever write one file; every process reads every run, so any of them
+serves the replay, lists the recordings and counts their disk use. Segment times are the
+recording process's wall clock: the processes' clocks must agree (NTP), as the agenda's do.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -96,21 +103,47 @@ def read_index(path: Path) -> list[RecordedSegment]:
 
 def gaps(runs: list[Run]) -> list[dict[str, float]]:
     """Where nothing was recorded between the first segment and the last: between runs, and within
-    one where the source paused (a demo nobody watched)."""
+    one where the source paused (a demo nobody watched). Runs by start time (Recordings.runs);
+    a short run inside a longer one (two processes recording at once) covers nothing new."""
     found = []
-    previous: RecordedSegment | None = None
+    covered: float | None = None  # the furthest end of the runs so far
     for run in runs:
+        previous: RecordedSegment | None = None
         for segment in run.segments:
-            if previous is not None and segment.start - previous.end > GAP:
-                found.append({"start": round(previous.end, 3), "end": round(segment.start, 3)})
+            # between runs any time is a gap (the source changed); within one, more than jitter
+            allowed = 0.0 if previous is None else GAP
+            ends = [end for end in (covered, previous.end if previous else None) if end is not None]
+            if ends and round(segment.start - max(ends), 3) > allowed:
+                found.append({"start": round(max(ends), 3), "end": round(segment.start, 3)})
             previous = segment
+        covered = run.end if covered is None else max(covered, run.end)
     return found
 
 
 @dataclass
+class _Counted:
+    """What a run's disk use was counted from so far: its index up to ``offset``."""
+
+    offset: int = 0
+    files: int = 0  # bytes of the segments and init sections those lines name
+    inits: set[str] = field(default_factory=set)
+
+    def add(self, run_dir: Path, line: bytes) -> None:
+        try:
+            entry = json.loads(line)
+            names = [str(entry["file"]), *([str(entry["init"])] if entry["init"] not in self.inits else [])]
+            self.inits.add(str(entry["init"]))
+        except (ValueError, KeyError, TypeError):
+            return
+        for name in names:
+            with contextlib.suppress(OSError):
+                self.files += (run_dir / name).stat().st_size
+
+
+@dataclass
 class Recordings:
-    """The recordings directory of this process: its rooms' recorders, the size limit they share,
-    and retention."""
+    """The recordings directory (shared by every process of a deployment): this process's rooms'
+    recorders, the size limit they share, and retention."""
 
     root: Path
     max_bytes: int = 0  # 0: no limit but the disk's
@@ -118,28 +151,65 @@ class Recordings:
     used: dict[str, int] = field(default_factory=dict)  # bytes on disk per room
     _recorders: dict[str, Recorder] = field(default_factory=dict)
     _indexes: dict[Path, tuple[tuple[int, int], list[RecordedSegment]]] = field(default_factory=dict)
+    _run_sizes: dict[Path, _Counted] = field(default_factory=dict)
     _pruned_at: float = 0.0
 
     def recorder(self, room_id: str) -> Recorder:
         if room_id not in self._recorders:
-            self.used[room_id] = _size(self.root / room_id)
+            self.disk_use(room_id)
             self._recorders[room_id] = Recorder(self, room_id)
         return self._recorders[room_id]
+
+    def disk_use(self, room_id: str) -> int:
+        """The bytes the room's recordings take, every process's runs included (kept in ``used``),
+        from each run's index and the files it names (a segment is written before its line)."""
+        directory = self.room_dir(room_id)
+        total = 0
+        if directory.is_dir():
+            for entry in directory.iterdir():
+                if entry.is_dir():
+                    total += self._run_size(entry)
+                elif entry.is_file():
+                    total += entry.stat().st_size
+        self.used[room_id] = total
+        return total
+
+    def _run_size(self, run_dir: Path) -> int:
+        """The run's index and the files its lines name, counting only the lines added since the
+        last call (a recording run grows every second; an hour of it is thousands of files)."""
+        index = run_dir / INDEX
+        try:
+            size = index.stat().st_size
+        except OSError:
+            return _size(run_dir)  # not a run: a download's scratch directory
+        counted = self._run_sizes.get(run_dir)
+        if counted is None or size < counted.offset:
+            counted = self._run_sizes[run_dir] = _Counted()
+        if size > counted.offset:
+            with index.open("rb") as lines:
+                lines.seek(counted.offset)
+                added = lines.read(size - counted.offset)
+            added = added[: added.rfind(b"\n") + 1]  # a line still being written is counted later
+            counted.offset += len(added)
+            for line in added.splitlines():
+                counted.add(run_dir, line)
+        return size + counted.files
 
     def room_dir(self, room_id: str) -> Path:
         return self.root / room_id
 
     def runs(self, room_id: str) -> list[Run]:
-        """The room's runs with at least one segment, oldest first."""
+        """The room's runs with at least one segment, whichever process wrote them, by their first
+        segment's time (two processes may start runs within the same second)."""
         directory = self.room_dir(room_id)
         if not directory.is_dir():
             return []
         found = []
-        for run_dir in sorted(p for p in directory.iterdir() if p.is_dir()):
-            segments = self._index(run_dir / INDEX)
+        for run_dir in directory.iterdir():
+            segments = self._index(run_dir / INDEX) if run_dir.is_dir() else []
             if segments:
                 found.append(Run(run_dir.name, tuple(segments)))
-        return found
+        return sorted(found, key=lambda run: (run.start, run.name))
 
     def _index(self, path: Path) -> list[RecordedSegment]:
         """A run's index, read again only when it changed (every replay request reads them)."""
@@ -169,8 +239,10 @@ class Recordings:
                 run_dir = self.room_dir(room_id) / run.name
                 if run_dir != active and run.end < current - self.keep_days * 86400:
                     shutil.rmtree(run_dir, ignore_errors=True)
+                    self._run_sizes.pop(run_dir, None)
+                    self._indexes.pop(run_dir / INDEX, None)
                     log.info("recording %s/%s removed: older than %s days", room_id, run.name, self.keep_days)
-            self.used[room_id] = _size(self.room_dir(room_id))
+            self.disk_use(room_id)
 
 
 class Recorder:
@@ -205,6 +277,8 @@ class Recorder:
             return
         if self.run_dir is None:
             self.recordings.prune()
+            for room_id in self.recordings.used:  # what other processes wrote since counts too
+                self.recordings.disk_use(room_id)
             self.run_dir = self._new_run_dir()
         written = 0
         if segment.init not in self._inits:
@@ -241,7 +315,7 @@ class Recorder:
             "run": self.run_dir.name if self.run_dir is not None else None,
             "error": self.error,
             "segments": self.segments,
-            "bytes": self.recordings.used.get(self.room_id, 0),
+            "bytes": self.recordings.disk_use(self.room_id),
             "limit_bytes": self.recordings.max_bytes or None,
             "keep_days": self.recordings.keep_days or None,
         }

@@ -28,6 +28,7 @@ from .recording import RecordedSegment, Recordings
 
 SETTINGS_FILE = "replay.json"
 MAX_OFFSET = 6 * 3600.0  # seconds an admin may move a replay's start or end
+OVERLAP = 0.25  # seconds two runs may overlap (clock jitter) before the later one's segment is left out
 
 
 @dataclass(frozen=True)
@@ -121,14 +122,20 @@ class Listed:
 
 
 def select(recordings: Recordings, room_id: str, start: float, end: float) -> list[Listed]:
-    """The room's recorded segments that overlap [start, end), in order."""
-    return [
-        Listed(run.name, segment)
-        for run in recordings.runs(room_id)
-        if run.start < end and run.end > start
-        for segment in run.segments
-        if segment.start < end and segment.end > start
-    ]
+    """The room's recorded segments that overlap [start, end), in order, every process's runs
+    together. Where two runs overlap (for the second or so before a process whose publisher was
+    replaced ends it: the newest publisher wins), the later run's segments begin once the earlier
+    one's end, so no moment plays twice."""
+    chosen: list[Listed] = []
+    for run in recordings.runs(room_id):
+        if run.start >= end or run.end <= start:
+            continue
+        for segment in run.segments:
+            last = chosen[-1] if chosen else None
+            overlaps = last is not None and last.run != run.name and segment.start < last.segment.end - OVERLAP
+            if segment.start < end and segment.end > start and not overlaps:
+                chosen.append(Listed(run.name, segment))
+    return chosen
 
 
 def vod_playlist(listed: Sequence[Listed]) -> str:

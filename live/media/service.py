@@ -251,6 +251,7 @@ class MediaService:
             "software": publisher.software,
             "since": publisher.started_at,
             "viewers": len(self.rooms[room_id].players),
+            "recording": recorder.overview() if (recorder := self.rooms[room_id].hls.recorder) is not None else None,
         }
 
     # -- viewers -------------------------------------------------------------------------------
@@ -310,7 +311,9 @@ class MediaService:
         return True
 
     # -- what the admin sees -------------------------------------------------------------------
-    def overview(self, room_id: str) -> dict[str, Any]:
+    def overview(self, room_id: str, *, recording: bool = True) -> dict[str, Any]:
+        """The room's video as the admin sees it; ``recording`` False leaves the recording out
+        (None) uncounted: its disk use reads every run of the room's directory."""
         media = self.rooms[room_id]
         publisher: dict[str, Any] | None = None
         viewers = len(media.players)
@@ -331,8 +334,18 @@ class MediaService:
             "publisher": publisher,
             "viewers": viewers,
             "hls": media.hls.overview(),
-            "recording": media.hls.recorder.overview() if media.hls.recorder is not None else None,
+            "recording": self._recording(room_id) if recording else None,
         }
+
+    def _recording(self, room_id: str) -> dict[str, Any] | None:
+        """The room's recording as the admin sees it: the hosting process's, from its claim in the
+        directory, when another process hosts the publisher (it records there: recording.py)."""
+        media = self.rooms[room_id]
+        here = media.hls.recorder.overview() if media.hls.recorder is not None else None
+        remote = media.remote.get("recording") if media.publisher is None and media.remote is not None else None
+        if here is not None and isinstance(remote, dict):
+            return {**remote, "bytes": here["bytes"]}  # the shared disk, as counted here just now
+        return here
 
     # -- HLS (packaged by hls.py, answered by live/web/hls.py) ---------------------------------
     def hls_host(self, room_id: str) -> str | None:

@@ -91,7 +91,7 @@ def room_view(service: Service, room: Room, at: dt.datetime) -> dict[str, Any]:
 
 async def event_info(request: Request) -> Response:
     service = _service(request)
-    at = dt.datetime.now(dt.UTC)
+    at = service.clock.now()
     event = service.event_file.event
     return JSONResponse(
         {
@@ -117,7 +117,7 @@ async def room_info(request: Request) -> Response:
     except CommandRefused as refused:
         return error(refused.code, refused.message)
     position = service.engine.position(room.slug)
-    view = room_view(service, room, dt.datetime.now(dt.UTC))
+    view = room_view(service, room, service.clock.now())
     view["live"] = {
         "epoch": position.epoch,
         "offset": position.offset,

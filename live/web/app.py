@@ -22,7 +22,7 @@ from starlette.websockets import WebSocket
 
 from .. import metrics
 from ..service import Service
-from . import api, hls, logins, pages, replay, video
+from . import api, hls, logins, pages, replay, report, video
 from .bodies import BodyTooLarge
 from .headers import SecurityHeaders, security_headers
 from .logins import SESSION_MAX_AGE, RevokedLogins
@@ -94,11 +94,15 @@ def create_app(service: Service) -> LiveApp:
         await service.prepare_planned_polls()
         service.hub.start()
         await service.media.start()  # video: WHIP/WHEP sessions, --demo streams
+        if service.sampler is not None:
+            await service.sampler.start()  # audience samples for the report (live/sampler.py)
         lag = asyncio.create_task(_measure_loop_lag())
         try:
             yield
         finally:
             lag.cancel()
+            if service.sampler is not None:
+                await service.sampler.close()
             await service.media.close()
             await service.hub.close()
             await service.engine.close()
@@ -119,6 +123,7 @@ def create_app(service: Service) -> LiveApp:
             *video.routes,  # WHIP/WHEP (live/web/video.py)
             *hls.routes,  # video for any player and cache: HLS (live/web/hls.py)
             *replay.routes,  # recordings and each session's replay (live/web/replay.py)
+            *report.routes,  # the engagement report, admin only (live/web/report.py)
             Route("/favicon.ico", _favicon),  # what browsers ask for when a page names no icon
             Mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static"),
         ],

@@ -11,6 +11,7 @@ import io
 from functools import cache
 from pathlib import Path
 
+from babel import Locale
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from starlette.requests import HTTPConnection
@@ -25,6 +26,11 @@ LANGUAGE_COOKIE = "lang"
 def N_(message: str) -> str:
     """Marks a string for extraction where it is translated later (e.g. in the browser)."""
     return message
+
+
+def Np_(singular: str, plural: str) -> tuple[str, str]:
+    """Marks a count's two English forms for extraction (``-k Np_:1,2``), translated later."""
+    return singular, plural
 
 
 # Strings the browser scripts show; each page receives them translated.
@@ -54,7 +60,6 @@ SCRIPT_MESSAGES = [
     N_("Reply from the moderator"),
     N_("Vote"),
     N_("Your vote was counted."),
-    N_("ballots"),
     N_("Results are shown when the moderator reveals them."),
     N_("Results appear when the poll closes."),
     N_("Open"),
@@ -94,7 +99,30 @@ SCRIPT_MESSAGES = [
     N_("unknown_outcome"),
     N_("{message} ({detail})"),  # an error and why: "That was not accepted… (a choice poll needs…)"
     N_("No answer from the server yet: trying again…"),
+    # ranking polls (ranking.js) and quiz series (quiz.js)
+    N_("Ranking"),
+    N_("Your ranking"),
+    N_("Put the options in order: your favourite first."),
+    N_("Move {option} up"),
+    N_("Move {option} down"),
+    N_("{option}: place {n}"),
+    N_("Quiz leaderboard"),
+    N_("No points yet."),
+    N_("Your place: {place} of {players} · {points}"),
+    N_("Your name"),
+    N_("Name for the quiz leaderboard"),
+    N_("Save name"),
+    N_("Play anonymously"),
+    N_("Type a name first."),
     *REFUSAL_REASONS,  # why a command was refused: live/domain/reasons.py
+]
+
+# Counts the browser scripts put in words, "{n}" standing for the number. Each page receives, under
+# the plural msgid, the text for every CLDR plural category of its language ({"one": …, "other": …});
+# live.js picks one with the browser's Intl.PluralRules, so no page writes "1 ballot" by hand.
+PLURAL_SCRIPT_MESSAGES = [
+    Np_("{n} ballot", "{n} ballots"),
+    Np_("{n} point", "{n} points"),
 ]
 
 
@@ -112,9 +140,28 @@ def translations(language: str) -> gettext.NullTranslations:
     return gettext.GNUTranslations(buffer)
 
 
-def script_messages(language: str) -> dict[str, str]:
+def script_messages(language: str) -> dict[str, str | dict[str, str]]:
     translate = translations(language).gettext
-    return {message: translate(message) for message in SCRIPT_MESSAGES}
+    messages: dict[str, str | dict[str, str]] = {message: translate(message) for message in SCRIPT_MESSAGES}
+    for singular, plural in PLURAL_SCRIPT_MESSAGES:
+        messages[plural] = plural_forms(language, singular, plural)
+    return messages
+
+
+@cache
+def plural_forms(language: str, singular: str, plural: str) -> dict[str, str]:
+    """The catalogue's forms of a count by CLDR category, which is what the browser's
+    Intl.PluralRules names: for each category the language has, a number of that category is
+    put through gettext's own plural rule (the catalogue's Plural-Forms header). Worked out once
+    (200 numbers tried): every page render asks for each language's. Shared, so never changed."""
+    rule = Locale.parse(LANGUAGES.get(language, "en")).plural_form
+    translate = translations(language).ngettext
+    forms: dict[str, str] = {}
+    for number in range(0, 200):
+        category = rule(number)
+        if category not in forms:
+            forms[category] = translate(singular, plural, number)
+    return forms
 
 
 def choose_language(connection: HTTPConnection, default: str) -> str:

@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 import segno
+from babel.dates import format_skeleton
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -26,6 +27,7 @@ from . import identity, logins, replay
 from .api import login_refusal, room_view
 from .bodies import read_body
 from .i18n import LANGUAGE_COOKIE, LANGUAGES, choose_language, script_messages, translations
+from .lobby import lobby_view
 
 WEB_DIR = Path(__file__).resolve().parent.parent.parent / "web"
 ONE_YEAR = 365 * 24 * 3600
@@ -100,24 +102,55 @@ def _login_redirect(request: Request) -> Response:
 
 
 async def lobby(request: Request) -> Response:
+    return _lobby_page(request)
+
+
+def _lobby_page(request: Request, code: str = "", status: int = 200) -> Response:
+    """The lobby (live/web/lobby.py orders it): ``code`` is a room code that matched no room."""
     service = _service(request)
-    at = dt.datetime.now(dt.UTC)
-    views = []
-    for room in service.event_file.rooms:
-        info = room_view(service, room, at)
-        info["replays"] = _replays(request, room)
-        views.append(info)
-    return render(request, "lobby.html", room_views=views)
+    at = service.clock.now()
+    language = choose_language(request, service.event_file.event.default_language)
+    admin = identity.actor(request).has(Role.ADMIN, "*")
+    view = lobby_view(
+        service.event_file,
+        at,
+        lambda room: room_view(service, room, at),
+        lambda room, session: replay.available(service, room.slug, session, admin),
+    )
+    labels = {day.date: _day_label(day.date, language) for day in view.days if day.date is not None}
+    return render(request, "lobby.html", status=status, lobby=view, day_labels=labels, unknown_code=code)
+
+
+def _day_label(date: dt.date, language: str) -> str:
+    """ "Tue, September 19" or "9月19日周二", as the reader's language writes a day."""
+    return format_skeleton("MMMMEd", date, locale=LANGUAGES[language])
+
+
+async def join(request: Request) -> Response:
+    """The lobby's room-code field: the room whose code this is, in any case (or its URL pasted),
+    else the lobby again, saying so."""
+    typed = request.query_params.get("code", "").strip()[:200]
+    if not typed:  # nothing typed (or the language switched on the lobby after a wrong code)
+        language = request.query_params.get("lang")
+        return RedirectResponse(f"/?lang={language}" if language in LANGUAGES else "/", status_code=303)
+    code = typed.rstrip("/").rsplit("/r/", 1)[-1].split("/", 1)[0].strip()
+    rooms = {room.slug.casefold(): room.slug for room in _service(request).event_file.rooms}
+    slug = rooms.get(code.casefold())
+    if slug is None:
+        return _lobby_page(request, code=typed, status=404)
+    return RedirectResponse(f"/r/{slug}", status_code=303)
 
 
 def _replays(request: Request, room: Any) -> list[dict[str, Any]]:
-    """The room's sessions that are over and recorded: the "watch the replay" links."""
+    """The room's sessions that are over and recorded: the "watch the replay" links. Over by the
+    agenda's clock too, so that a rehearsal's lobby never offers a replay of what is on now."""
     service = _service(request)
     admin = identity.actor(request).has(Role.ADMIN, "*")
+    local = service.clock.now().astimezone(service.event_file.zone).replace(tzinfo=None)
     return [
         {"id": session.session_id, "title": session.title.model_dump()}
         for session in room.sessions
-        if replay.available(service, room.slug, session, admin)
+        if session.end <= local and replay.available(service, room.slug, session, admin)
     ]
 
 
@@ -132,7 +165,7 @@ async def _room_page(request: Request, template: str, reader: str, **extra: Any)
         reader_audience(identity.actor(request), room.slug, reader)
     except NotAllowed:
         return _login_redirect(request)
-    info = room_view(service, room, dt.datetime.now(dt.UTC))
+    info = room_view(service, room, service.clock.now())
     return render(request, template, room=room, room_info=info, **extra)
 
 
@@ -164,7 +197,8 @@ async def screen(request: Request) -> Response:
 async def presenter(request: Request) -> Response:
     """The speaker's view. The event's local time comes with it: the agenda's times are local to
     the event, and the tablet's own clock or time zone may be off."""
-    now = dt.datetime.now(_service(request).event_file.zone)
+    service = _service(request)
+    now = service.clock.now().astimezone(service.event_file.zone)
     clock = {"local_now": now.replace(tzinfo=None).isoformat(timespec="seconds"), "now": now.timestamp()}
     return await _room_page(request, "presenter.html", "presenter", event_clock=clock)
 
@@ -174,7 +208,7 @@ async def lobby_screen(request: Request) -> Response:
     service = _service(request)
     if not identity.actor(request).has(Role.SCREEN, "*"):
         return _login_redirect(request)
-    at = dt.datetime.now(dt.UTC)
+    at = service.clock.now()
     views = []
     for room in service.event_file.rooms:
         info = room_view(service, room, at)
@@ -191,7 +225,7 @@ async def admin(request: Request) -> Response:
     service = _service(request)
     if not identity.actor(request).has(Role.ADMIN, "*"):
         return _login_redirect(request)
-    at = dt.datetime.now(dt.UTC)
+    at = service.clock.now()
     rows = []
     for room in service.event_file.rooms:
         state = service.engine.state(room.slug)
@@ -203,7 +237,9 @@ async def admin(request: Request) -> Response:
                 "active_poll": state.polls.get(state.settings.active_poll_id or ""),
             }
         )
-    return render(request, "admin.html", room_rows=rows)
+    replays = {room.slug: replay.admin_sessions(service, room) for room in service.event_file.rooms}
+    recording = service.media.recordings is not None
+    return render(request, "admin.html", room_rows=rows, replays=replays, recording=recording)
 
 
 def _safe_next(target: str | None) -> str:
@@ -240,6 +276,7 @@ async def logout(request: Request) -> Response:
 
 routes = [
     Route("/", lobby),
+    Route("/join", join),
     Route("/r/{room}", viewer),
     Route("/r/{room}/moderate", moderator),
     Route("/r/{room}/replay/{session}", replay_page),

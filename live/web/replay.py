@@ -26,7 +26,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response
 from starlette.routing import Route
 
-from ..config import Session
+from ..config import Room, Session
 from ..domain.errors import CommandRefused
 from ..domain.roles import Role
 from ..media import download, replay
@@ -73,6 +73,22 @@ def available(service: Service, room_id: str, session: Session, admin: bool = Fa
     if not admin and (span.settings.hidden or not span.over):
         return False
     return bool(replay.select(recordings, room_id, span.start, span.end))
+
+
+def admin_sessions(service: Service, room: Room) -> list[dict[str, Any]]:
+    """Each agenda session of the room as the admin page's replay form shows it: its times, the
+    admin's settings, whether it is over, and how much of it was recorded (seconds, 0 for none)."""
+    recordings = _recordings(service)
+    rows = []
+    for session in room.sessions:
+        row: dict[str, Any] = {"id": session.session_id, "title": session.title.model_dump(),
+                               "start": session.start, "end": session.end}  # fmt: skip
+        if recordings is not None:
+            span = session_range(service, room.slug, session)
+            recorded = replay.duration(replay.select(recordings, room.slug, span.start, span.end))
+            row.update(asdict(span.settings), over=span.over, recorded=recorded)
+        rows.append(row)
+    return rows
 
 
 def replay_view(service: Service, room_id: str, session: Session, span: Range) -> dict[str, Any] | None:
@@ -138,7 +154,7 @@ async def recordings_list(request: Request) -> Response:
                 for run in runs
             ],
             "gaps": gaps(runs),
-            "bytes": recordings.used.get(room_id, 0) if recordings is not None else 0,
+            "bytes": recordings.disk_use(room_id) if recordings is not None else 0,  # every process's
         }
     )
 

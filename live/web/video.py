@@ -169,11 +169,15 @@ async def video_status(request: Request) -> Response:
     if isinstance(found, Response):
         return found
     room_id, media = found
-    overview = media.overview(room_id)
+    moderator = identity.actor(request).moderates(room_id)
+    overview = media.overview(room_id, recording=moderator)  # a public endpoint: no disk reads for it
     publisher = overview.get("publisher")
-    if isinstance(publisher, dict) and not identity.actor(request).moderates(room_id):
-        # the publisher's software (its User-Agent) and process URL are for the room's moderators
-        overview["publisher"] = {k: v for k, v in publisher.items() if k not in PRIVATE_PUBLISHER_FIELDS}
+    if not moderator:
+        # the publisher's software (its User-Agent) and process URL are for the room's moderators,
+        # and so is the recording (its error names the server's directories)
+        overview.pop("recording", None)
+        if isinstance(publisher, dict):
+            overview["publisher"] = {k: v for k, v in publisher.items() if k not in PRIVATE_PUBLISHER_FIELDS}
     return JSONResponse({**overview, **media.status(room_id)}, headers=CORS)
 
 

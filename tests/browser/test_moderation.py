@@ -28,7 +28,6 @@ TRUCKS_UP = "How will hydrogen trucks scale up?"
 BATTERY = "What is the battery recycling plan?"
 HELD = "Is the carbon credit market just spam?"
 INDUSTRY_CHAIN = "Sub-forum: Carbon Reduction Across the Whole Industry Chain"
-CONFIRMS = (r"Approve \d+ selected questions\?", r"Move this question to .+\?")
 
 
 @pytest.fixture
@@ -62,7 +61,7 @@ def card(page: Page, text: str) -> sync_api.Locator:
 
 
 def test_two_moderators_approve_merge_move_and_export(server: LiveServer, browser: Browser) -> None:  # noqa: F811
-    watch = Watch(confirms=CONFIRMS)
+    watch = Watch()
 
     # Four viewers ask; the last question trips the word filter.
     alice, bob, carol, dave = (viewer(watch, browser, server) for _ in range(4))
@@ -91,10 +90,10 @@ def test_two_moderators_approve_merge_move_and_export(server: LiveServer, browse
     expect(first.locator("#selected-count")).to_have_text("3 selected")
     first.screenshot(path=SHOTS / "moderator-bulk.png", full_page=True)
     first.get_by_role("button", name="Approve selected").click()
+    first.get_by_role("dialog", name="Approve 3 selected questions?").get_by_role("button", name="Approve").click()
     for page in (first, second):  # the second console follows the first
         expect(page.locator('[data-count="live"]')).to_have_text("3")
         expect(page.locator('[data-count="pending"]')).to_have_text("1")
-    assert watch.confirmed == ["Approve 3 selected questions?"]
     for text in (TRUCKS, TRUCKS_UP, BATTERY):
         expect(dave.locator(".question .q-text", has_text=re.compile("^" + re.escape(text) + "$"))).to_be_visible()
     expect(dave.locator(".question", has_text=HELD)).to_contain_text("Awaiting moderation")
@@ -115,6 +114,9 @@ def test_two_moderators_approve_merge_move_and_export(server: LiveServer, browse
     first.get_by_role("tab", name=re.compile("Live")).click()
     expect(card(first, TRUCKS_UP).locator(".q-votes")).to_have_text("▲ 1")
     card(first, TRUCKS_UP).get_by_role("button", name="Merge into it").click()
+    first.get_by_role("dialog", name=f"Merge this question into “{TRUCKS}”?").get_by_role(
+        "button", name="Merge"
+    ).click()
     trucks = dave.locator(".question", has_text="hydrogen trucks")
     expect(trucks).to_have_count(1)
     expect(trucks.locator(".q-text")).to_have_text(TRUCKS)
@@ -134,10 +136,12 @@ def test_two_moderators_approve_merge_move_and_export(server: LiveServer, browse
     # The battery question belongs to the industry-chain forum: move it there.
     chain = console(watch, browser, server, room="industry-chain")
     card(first, BATTERY).get_by_label("Move to…").select_option(label=INDUSTRY_CHAIN)
+    first.get_by_role("dialog", name=f"Move this question to {INDUSTRY_CHAIN}?").get_by_role(
+        "button", name="Move"
+    ).click()
     expect(dave.locator(".question", has_text=BATTERY)).to_have_count(0)
     chain.get_by_role("tab", name=re.compile("Live")).click()
     expect(card(chain, BATTERY)).to_contain_text("Carol")
-    assert watch.confirmed[-1] == f"Move this question to {INDUSTRY_CHAIN}?"
     first.screenshot(path=SHOTS / "moderator-live.png", full_page=True)
 
     # Merged and moved questions are kept in Archived, each with its status.

@@ -115,6 +115,7 @@ def test_choice_and_rating_polls_on_phones_console_and_screen(server: LiveServer
     expect(row(moderator, "Hydrogen 氢能")).to_have_attribute("data-count", "2")
     expect(row(moderator, "Batteries 电池")).to_have_attribute("data-count", "1")
     expect(hall.locator("#screen-poll-footer")).to_contain_text("3 ballots")
+    expect(hall.locator("#screen-poll-footer")).to_contain_text("3 票")  # each language's plural form
     expect(hall.locator(".screen-poll-hidden")).to_be_visible()
 
     # Closed and revealed: the screen and every phone show the final results.
@@ -188,12 +189,13 @@ def test_word_cloud_quiz_and_open_text(server: LiveServer, browser: Browser) -> 
     expect(alice.locator(".quiz-correct")).to_have_text("2060")
     expect(alice.locator(".quiz-verdict")).to_have_text("You got it right!")
     expect(bob.locator(".quiz-verdict")).to_have_text("Not this time.")
-    expect(alice.locator(".leaderboard .leader-name")).to_have_text(["Alice 李"])
+    expect(alice.locator(".leaderboard:not(.quiz-standings) .leader-name")).to_have_text(["Alice 李"])
     expect(row(hall, "2060")).to_have_class(re.compile("tally-correct"))
     expect(row(hall, "2060")).to_contain_text("✓ 2060")
     expect(row(hall, "2030")).to_contain_text("1 · 50%")
-    expect(hall.locator(".leaderboard-big .leader-name")).to_have_text(["Alice 李"])
-    expect(hall.locator(".leaderboard-big .leaderboard-title")).to_contain_text("最快答对")
+    # the screen shows the quiz series' leaderboard: everyone who played, by points (test_quiz_series.py)
+    expect(hall.locator(".leaderboard-big .leader-name")).to_have_text(["Alice 李", "Bob"])
+    expect(hall.locator(".leaderboard-big .leaderboard-title")).to_contain_text("竞答排行榜")
     hall.screenshot(path=SHOTS / "screen-quiz-reveal.png")
     alice.screenshot(path=SHOTS / "viewer-quiz-reveal.png", full_page=True)
 

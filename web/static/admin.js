@@ -41,6 +41,27 @@
     }
   }
 
+  /* The room's poll open for voting, if any: a closed one left on the screen is not current. */
+  function openPoll(room) {
+    return room.active_poll && room.active_poll.status === "open" ? room.active_poll : null;
+  }
+
+  /* The table's last row: every room added up. */
+  function drawTotals(rooms) {
+    var sum = function (pick) { return rooms.reduce(function (total, room) { return total + pick(room); }, 0); };
+    var cell = function (name) { return tbody.parentNode.querySelector('[data-total="' + name + '"]'); };
+    var values = {
+      connections: String(sum(function (room) { return room.connections || 0; })),
+      pending: String(sum(function (room) { return room.pending_count || 0; })),
+      answering: fill("{n} answering", { n: sum(function (room) { return room.answering ? 1 : 0; }) }),
+      polls: fill("{n} open", { n: sum(function (room) { return openPoll(room) ? 1 : 0; }) }),
+    };
+    Object.keys(values).forEach(function (name) {
+      var node = cell(name);
+      if (node && node.textContent !== values[name]) node.textContent = values[name];
+    });
+  }
+
   function drawRow(room) {
     var row = rows.get(room.slug) || tbody.querySelector('tr[data-room="' + room.slug + '"]');
     if (!row) return; // a room the page was not rendered with: reload shows it
@@ -50,18 +71,21 @@
     if (pending) setCell(row, "pending", el("span", { class: "badge badge-pending", text: String(pending) }));
     else setCell(row, "pending", "0");
     setCell(row, "answering", room.answering ? room.answering.text : "—");
-    setCell(row, "poll", room.active_poll ? room.active_poll.question : "—");
+    setCell(row, "poll", openPoll(room) ? room.active_poll.question : "—");
     setCell(row, "moderation", room.moderation === "pre" ? t("Approve first") : t("Publish at once"));
     setCell(row, "video", videoCell(room.video));
   }
 
   /* The room's video: live or not and, while live or packaged, how it reaches viewers here:
    * WebRTC viewers, the HLS packager's state, and the HLS segments served (behind a cache: its misses). */
-  function recordingLine(recording) {
+  function recordingLines(recording) {
     var mb = ((recording.bytes || 0) / 1048576).toFixed(1);
-    var text = recording.error ? fill("Recording stopped", { error: recording.error }) : fill("Recording", { mb: mb });
-    return el("span", { class: "admin-video-line" + (recording.error ? " admin-video-error" : ""),
-      dataset: { video: "recording" }, text: text });
+    var text = recording.error ? fill("Recording stopped", { error: recording.error })
+      : fill(recording.recording ? "Recording" : "Recorded", { mb: mb });
+    var kept = recording.keep_days ? fill("Recordings kept", { days: recording.keep_days }) : t("Recordings kept for ever");
+    return [el("span", { class: "admin-video-line" + (recording.error ? " admin-video-error" : ""),
+      dataset: { video: "recording" }, text: text }),
+      el("span", { class: "admin-video-line", dataset: { video: "retention" }, text: kept })];
   }
 
   function videoCell(video) {
@@ -69,7 +93,10 @@
     var badge = el("span", { class: "badge " + (live ? "badge-live" : "badge-done"),
       text: !video ? t("Not set up") : live ? t("Live") : t("Offline") });
     var hls = video && video.hls;
-    if (!video || !(live || (hls && hls.packaging))) return badge;
+    var recorded = video && video.recording && (video.recording.bytes || video.recording.error);
+    if (!video || !(live || (hls && hls.packaging))) { // offline: what its recordings take, if any
+      return recorded ? el.apply(null, ["span", { class: "admin-video" }, badge].concat(recordingLines(video.recording))) : badge;
+    }
     var lines = [el("span", { class: "admin-video-line", dataset: { video: "webrtc" }, text: fill("WebRTC viewers", { n: video.viewers || 0 }) })];
     if (hls) {
       var state = hls.packaging
@@ -79,7 +106,7 @@
       lines.push(el("span", { class: "admin-video-line", dataset: { video: "hls-requests" },
         text: fill("HLS segment requests", { n: (hls.requests && hls.requests.segment) || 0 }) }));
     }
-    if (video.recording) lines.push(recordingLine(video.recording)); // a full disk, or what it takes
+    if (video.recording) lines = lines.concat(recordingLines(video.recording)); // a full disk, or what it takes
     return el.apply(null, ["span", { class: "admin-video" }, badge].concat(lines));
   }
 
@@ -192,6 +219,7 @@
     groups.forEach(function (group, slug) {
       if (!slugs.has(slug)) { group.root.remove(); groups.delete(slug); }
     });
+    drawTotals(rooms);
     section.hidden = false;
     empty.hidden = shown > 0;
     note.textContent = fill("Updated live", { time: new Date().toLocaleTimeString() });
@@ -216,6 +244,76 @@
         if (again) { again = false; refresh(); }
       });
   }
+
+  // -- replays: each session's offsets and whether it is hidden (POST …/replay/{session}/settings) --
+  function duration(seconds) {
+    var whole = Math.round(seconds);
+    return Math.floor(whole / 60) + ":" + String(whole % 60).padStart(2, "0");
+  }
+
+  /* After a save: the replay's state badge and how much the new range holds, from the replay's
+   * own API (admins may read it at any time), so the form shows what viewers will get. */
+  function drawReplay(form, settings) {
+    var row = form.closest("tr");
+    var base = "/api/rooms/" + encodeURIComponent(form.dataset.room) + "/replay/" + encodeURIComponent(form.dataset.session);
+    return fetch(base, { credentials: "same-origin", headers: { Accept: "application/json" } })
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .catch(function () { return null; })
+      .then(function (info) {
+        var recorded = info ? info.duration : 0;
+        var cell = row.querySelector('[data-field="recorded"]');
+        cell.dataset.seconds = String(recorded);
+        cell.textContent = recorded ? fill("Recorded: {duration}", { duration: duration(recorded) }) : t("Nothing recorded");
+        var state = row.querySelector('[data-field="replay"]');
+        var badge = state.querySelector(".badge");
+        var running = badge && badge.dataset.state === "running"; // not over yet: public once it is
+        var next = settings.hidden ? el("span", { class: "badge badge-dismissed", dataset: { state: running ? "running" : "hidden" }, text: t("Hidden") })
+          : running ? el("span", { class: "badge badge-draft", dataset: { state: "running" }, text: t("Not over yet") })
+          : recorded ? el("span", { class: "badge badge-live", dataset: { state: "public" }, text: t("Public") })
+          : null;
+        if (badge) badge.remove();
+        if (next) state.insertBefore(next, state.firstChild);
+        state.querySelector(".admin-replay-link").hidden = !recorded;
+      });
+  }
+
+  document.querySelectorAll(".replay-form").forEach(function (form) {
+    var feedback = form.querySelector(".form-feedback");
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      var body = {
+        hidden: form.elements.hidden.checked,
+        start_offset: Number(form.elements.start_offset.value),
+        end_offset: Number(form.elements.end_offset.value),
+      };
+      var button = form.querySelector("button");
+      button.disabled = true;
+      feedback.textContent = "";
+      feedback.className = "form-feedback small";
+      var url = "/api/rooms/" + encodeURIComponent(form.dataset.room) + "/replay/" + encodeURIComponent(form.dataset.session) + "/settings";
+      fetch(url, {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", Accept: "application/json" },
+        body: JSON.stringify(body),
+      })
+        .then(function (response) {
+          return response.json().catch(function () { return {}; }).then(function (data) {
+            if (!response.ok) throw (data && data.error) || { code: "unavailable" };
+            return data;
+          });
+        })
+        .then(function (saved) {
+          feedback.textContent = t("Saved.");
+          return drawReplay(form, saved);
+        })
+        .catch(function (error) {
+          feedback.textContent = L.errorText(error);
+          feedback.className = "form-feedback small form-feedback-error";
+        })
+        .then(function () { button.disabled = false; });
+    });
+  });
 
   refresh();
   setInterval(function () {

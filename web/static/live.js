@@ -108,6 +108,58 @@
     }, kind === "error" ? 6000 : 4000);
   }
 
+  /* An in-page question in place of window.confirm(): a modal <dialog> (the page behind it is
+   * inert), labelled by its title and described by its text; Tab and Shift+Tab stay on its
+   * buttons, Escape or Cancel answers false, the confirming button true, and focus goes back to
+   * where it was. The browser's own confirm() blocks every page script (the live stream stops
+   * drawing) and cannot be styled, translated or tested like the page. Resolves to a boolean. */
+  var dialogs = 0;
+  function confirmDialog(options) {
+    var opener = document.activeElement;
+    var id = "live-dialog-" + (dialogs += 1);
+    return new Promise(function (resolve) {
+      var cancel = el("button", { type: "button", class: "button", text: options.cancel || t("Cancel"), "data-answer": "cancel" });
+      var confirm = el("button", {
+        type: "button",
+        class: "button " + (options.danger ? "button-danger" : "button-primary"),
+        text: options.confirm,
+        "data-answer": "confirm",
+      });
+      var dialog = el("dialog", {
+        class: "live-dialog",
+        "aria-labelledby": id + "-title",
+        "aria-describedby": options.text ? id + "-text" : null,
+      },
+      el("h2", { id: id + "-title", class: "live-dialog-title", dir: "auto", text: options.title }),
+      options.text ? el("p", { id: id + "-text", class: "live-dialog-text", dir: "auto", text: options.text }) : null,
+      el("div", { class: "live-dialog-actions" }, cancel, confirm));
+      var answered = false;
+      function answer(value) {
+        if (answered) return;
+        answered = true;
+        dialog.close();
+        dialog.remove();
+        if (opener && opener.focus && document.contains(opener)) opener.focus({ preventScroll: true });
+        resolve(value);
+      }
+      cancel.addEventListener("click", function () { answer(false); });
+      confirm.addEventListener("click", function () { answer(true); });
+      dialog.addEventListener("cancel", function (event) { event.preventDefault(); answer(false); }); // Escape
+      dialog.addEventListener("keydown", function (event) {
+        if (event.key === "Escape") { event.preventDefault(); answer(false); return; }
+        if (event.key !== "Tab") return;
+        var buttons = Array.prototype.slice.call(dialog.querySelectorAll("button:not([disabled])"));
+        var at = buttons.indexOf(document.activeElement);
+        var next = event.shiftKey ? (at <= 0 ? buttons.length - 1 : at - 1) : (at + 1) % buttons.length;
+        event.preventDefault();
+        buttons[next].focus();
+      });
+      document.body.appendChild(dialog);
+      dialog.showModal();
+      (options.danger ? cancel : confirm).focus(); // a destructive answer is never the default
+    });
+  }
+
   /* Several messages in one task are drawn once. */
   function scheduler(render) {
     var pending = false;
@@ -131,13 +183,18 @@
    * viewers of a process that died reach it at most ~6% per 100 ms once it is back, half of them
    * within a second and all within 3 s (tests/browser/test_retries.py computes the schedule). The
    * first try is spread over 0 to 2.5 s, for the process the balancer sends them to meanwhile.
-   * Later, every 5 to 10 s. */
+   * Then, for the next few minutes, every 1 to 4 s (a page is live again about 1.5 s after the
+   * server, not 5 s), and after that every 5 to 10 s. */
   var RETRY_FLOOR = 500;
   var RETRY_SPREAD = 2500;
   var EXPECTED_BACK = 30000;
+  var LONG_OUTAGE = 300000;
+  var OUTAGE_FLOOR = 1000;
+  var OUTAGE_SPREAD = 3000;
 
   function reconnectDelay(attempt, downFor, random) {
     if (downFor < EXPECTED_BACK) return (attempt === 0 ? 0 : RETRY_FLOOR) + random() * RETRY_SPREAD;
+    if (downFor < LONG_OUTAGE) return OUTAGE_FLOOR + random() * OUTAGE_SPREAD;
     return BACKOFF_MAX / 2 + random() * (BACKOFF_MAX / 2);
   }
 
@@ -283,6 +340,8 @@
     if (this.droppedAt === null) this.droppedAt = Date.now();
     var wait = delay === undefined ? reconnectDelay(this.attempts++, Date.now() - this.droppedAt, Math.random) : delay;
     this.retryTimer = setTimeout(function () { self.connect(); }, wait);
+    // the page can say how it is going: which try comes next, and when
+    if (this.handlers.onRetry) this.handlers.onRetry({ attempt: Math.max(1, this.attempts), wait: wait });
   };
 
   LiveRoom.prototype.keepAlive = function () {
@@ -422,9 +481,23 @@
     });
   }
 
-  /* "1 ballot" / "12 ballots". */
-  function ballots(n) {
-    return n === 1 && messages["1 ballot"] ? messages["1 ballot"] : n + " " + t("ballots");
+  /* A count in words, "{n} ballots" for n: the catalogue's plural forms by CLDR category
+   * (live/web/i18n.py PLURAL_SCRIPT_MESSAGES), chosen with the browser's Intl.PluralRules; in
+   * another language than the page's where a screen shows both. */
+  function plural(key, n, language) {
+    var table = language ? messagesFor[language] || messages : messages;
+    var forms = table[key] || messages[key];
+    var text = key;
+    if (forms && typeof forms === "object") {
+      var category = new Intl.PluralRules(language || document.documentElement.lang || "en").select(n);
+      text = forms[category] || forms.other || key;
+    }
+    return text.replace("{n}", String(n));
+  }
+
+  /* "1 ballot" / "12 ballots" / "12 票". */
+  function ballots(n, language) {
+    return plural("{n} ballots", n, language);
   }
 
   /* Small shared helpers for the pages. */
@@ -581,6 +654,7 @@
     if (poll.kind === "word_cloud") return wordCloud(tally, options);
     if (poll.kind === "open_text") return answerWall(tally, options);
     if (poll.kind === "rating") return ratingSummary(poll, tally, options);
+    if (poll.kind === "ranking" && window.Ranking) return window.Ranking.results(poll, tally, options); // ranking.js
     return tallyBars(poll, tally, options);
   }
 
@@ -636,6 +710,43 @@
     }
   }
 
+  /* Tabs (role="tablist"): arrow keys move between them and choose the one reached, Home and End
+   * go to the ends; only the chosen tab is in the Tab order (WAI-ARIA's tabs pattern). Every page's
+   * tabs, whatever script draws them: the page's own click handler does the choosing. */
+  function tabsOf(node) {
+    var tablist = node && node.closest ? node.closest('[role="tablist"]') : null;
+    return tablist ? Array.prototype.slice.call(tablist.querySelectorAll('[role="tab"]')) : [];
+  }
+  function rove(tabs, chosen) {
+    tabs.forEach(function (tab) { tab.setAttribute("tabindex", tab === chosen ? "0" : "-1"); });
+  }
+  function setUpTabs() {
+    document.querySelectorAll('[role="tablist"]').forEach(function (tablist) {
+      var tabs = tabsOf(tablist.querySelector('[role="tab"]'));
+      rove(tabs, tabs.filter(function (tab) { return tab.getAttribute("aria-selected") === "true"; })[0] || tabs[0]);
+    });
+  }
+  document.addEventListener("click", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    if (tab) rove(tabsOf(tab), tab);
+  });
+  document.addEventListener("keydown", function (event) {
+    var tab = event.target.closest && event.target.closest('[role="tab"]');
+    var tabs = tabsOf(tab);
+    if (!tab || !tabs.length) return;
+    var at = tabs.indexOf(tab);
+    var vertical = tab.closest('[role="tablist"]').getAttribute("aria-orientation") === "vertical";
+    var next = { ArrowRight: at + 1, ArrowLeft: at - 1, Home: 0, End: tabs.length - 1 };
+    if (vertical) next = { ArrowDown: at + 1, ArrowUp: at - 1, Home: 0, End: tabs.length - 1 };
+    if (!(event.key in next)) return;
+    event.preventDefault();
+    var target = tabs[(next[event.key] + tabs.length) % tabs.length];
+    target.focus();
+    target.click();
+  });
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", setUpTabs);
+  else setUpTabs();
+
   window.Live = {
     roomFromSnapshot: roomFromSnapshot,
     applyRoomMessage: applyRoomMessage,
@@ -645,6 +756,7 @@
     tIn: tIn,
     el: el,
     notice: notice,
+    confirmDialog: confirmDialog,
     errorText: errorText,
     scheduler: scheduler,
     sortQuestions: sortQuestions,
@@ -660,5 +772,6 @@
     readJSON: readJSON,
     postCommand: postCommand,
     ballots: ballots,
+    plural: plural,
   };
 })();

@@ -29,13 +29,8 @@
     var say = new P.Say(room.screen_language || "both");
     slide.dataset.room = room.slug;
     slide.replaceChildren(P.joinScene(say, room, qrFor(room.slug), { withName: true }));
-    // the longest rooms (a long name, sessions now and next, a long room code) would run over the
-    // event's title and under the dots: the whole text shrinks until it fits beside the QR code
-    var text = slide.querySelector(".join-text");
-    if (text) {
-      var base = parseFloat(getComputedStyle(slide).fontSize) || 24;
-      P.fit(text, text, [1, 0.92, 0.84, 0.76, 0.7, 0.64, 0.58].map(function (f) { return base * f; }));
-    }
+    // the longest rooms would run over the event's title and under the dots
+    P.fitJoin(slide);
     dots.replaceChildren.apply(dots, rooms.map(function (r, i) {
       return el("span", { class: "lobby-dot" + (i === index % rooms.length ? " lobby-dot-on" : "") });
     }));

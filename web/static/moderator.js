@@ -15,7 +15,11 @@
     editing: new Map(), // question id -> {kind: "edit"|"reply"|"labels", node}
     checked: new Set(), // question ids ticked for a bulk action, in the current tab
     alerts: new Map(), // "question:ID" or "poll:ID" -> the latest vote_alert (kept across reconnects)
+    filter: { text: "", label: "", starred: false, held: false, duplicates: false },
+    compact: false, // the compact density: remembered in this browser (DENSITY_KEY)
+    expanded: new Set(), // compact cards whose secondary actions ("More") are shown
   };
+  var DENSITY_KEY = "live.console.density";
 
   var ARCHIVED = ["dismissed", "merged", "moved"];
   var otherRooms = L.readJSON("other-rooms");
@@ -103,6 +107,18 @@
   });
 
   document.getElementById("clear-highlight").addEventListener("click", function () { highlight(null); });
+  document.getElementById("strip-mark-answered").addEventListener("click", function () {
+    var id = state.settings.answering_question_id;
+    if (id) act(id, "mark_answered");
+  });
+  /* The strip stays in view under the page's sticky header while the list scrolls. */
+  var answeringStrip = document.getElementById("mod-answering");
+  function placeStrip() {
+    var header = document.querySelector(".site-header");
+    answeringStrip.style.top = (header ? header.offsetHeight : 0) + "px";
+  }
+  placeStrip();
+  window.addEventListener("resize", placeStrip);
 
   // -- questions -----------------------------------------------------------------------------
   function tabOf(q) {
@@ -120,6 +136,102 @@
     if (status === "answered") return all.sort(function (a, b) { return (b.answered_at || 0) - (a.answered_at || 0); });
     return all.sort(function (a, b) { return b.asked_at - a.asked_at; });
   }
+
+  // -- search and filters: within the tab (the tabs are the status filter) ----------------------
+  var searchBox = document.getElementById("mod-search");
+  var labelSelect = document.getElementById("mod-filter-label");
+  var filterBoxes = document.querySelectorAll("[data-filter]");
+  var clearFilters = document.getElementById("mod-filter-clear");
+
+  function filtering() {
+    var f = state.filter;
+    return Boolean(f.text || f.label || f.starred || f.held || f.duplicates);
+  }
+
+  /* Questions flagged as a possible duplicate, and the ones they duplicate: both sides, so a
+   * moderator sees the pair together and merges it. */
+  function duplicateIds() {
+    var ids = new Set();
+    state.questions.forEach(function (q) {
+      var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
+      if (original && original.id !== q.id) { ids.add(q.id); ids.add(original.id); }
+    });
+    return ids;
+  }
+
+  function matcher() {
+    var f = state.filter;
+    var words = f.text.toLowerCase().split(/\s+/).filter(Boolean);
+    var duplicates = f.duplicates ? duplicateIds() : null;
+    return function (q) {
+      if (f.starred && !q.starred) return false;
+      if (f.held && (q.flags || []).indexOf("word_filter") < 0) return false;
+      if (f.label && (q.labels || []).indexOf(f.label) < 0) return false;
+      if (duplicates && !duplicates.has(q.id)) return false;
+      if (!words.length) return true;
+      var haystack = [q.text, q.author_name || "", q.reply || "", (q.labels || []).join(" ")].join("\n").toLowerCase();
+      return words.every(function (word) { return haystack.indexOf(word) >= 0; });
+    };
+  }
+
+  /* The current tab's questions that pass the filters, in the tab's order. */
+  function shownInTab() {
+    var all = byTab(state.tab);
+    return filtering() ? all.filter(matcher()) : all;
+  }
+
+  searchBox.addEventListener("input", function () { state.filter.text = searchBox.value.trim(); schedule(); });
+  labelSelect.addEventListener("change", function () { state.filter.label = labelSelect.value; render(); });
+  filterBoxes.forEach(function (box) {
+    box.addEventListener("change", function () { state.filter[box.dataset.filter] = box.checked; render(); });
+  });
+  clearFilters.addEventListener("click", function () {
+    state.filter = { text: "", label: "", starred: false, held: false, duplicates: false };
+    searchBox.value = "";
+    labelSelect.value = "";
+    filterBoxes.forEach(function (box) { box.checked = false; });
+    render();
+    searchBox.focus();
+  });
+
+  function renderFilters(shownCount, tabCount) {
+    var labels = new Set();
+    state.questions.forEach(function (q) { (q.labels || []).forEach(function (label) { labels.add(label); }); });
+    if (state.filter.label) labels.add(state.filter.label); // kept while chosen, even if no question has it now
+    var sorted = Array.from(labels).sort();
+    var key = JSON.stringify(sorted);
+    if (labelSelect.dataset.key !== key) {
+      labelSelect.dataset.key = key;
+      var options = [labelSelect.options[0]];
+      sorted.forEach(function (label) { options.push(el("option", { value: label, text: label })); });
+      labelSelect.replaceChildren.apply(labelSelect, options);
+      labelSelect.value = state.filter.label;
+    }
+    labelSelect.hidden = sorted.length === 0;
+    var on = filtering();
+    clearFilters.hidden = !on;
+    var count = document.getElementById("mod-filter-count");
+    var text = on ? fill("Showing {shown} of {n}", { shown: shownCount, n: tabCount }) : "";
+    if (count.textContent !== text) count.textContent = text;
+  }
+
+  // -- density -------------------------------------------------------------------------------
+  var densityToggle = document.getElementById("density-toggle");
+  function readDensity() {
+    try { return window.localStorage.getItem(DENSITY_KEY) === "compact"; } catch (e) { return false; }
+  }
+  function showDensity() {
+    document.body.classList.toggle("console-compact", state.compact);
+    densityToggle.setAttribute("aria-pressed", state.compact ? "true" : "false");
+  }
+  densityToggle.addEventListener("click", function () {
+    state.compact = !state.compact;
+    try { window.localStorage.setItem(DENSITY_KEY, state.compact ? "compact" : "comfortable"); } catch (e) { /* private mode: this page only */ }
+    showDensity();
+    render();
+  });
+  state.compact = readDensity();
+  showDensity();
 
   function button(label, onclick, extra) {
     return el("button", Object.assign({ type: "button", class: "button button-small", text: label, onclick: onclick }, extra || {}));
@@ -150,7 +262,8 @@
       area,
       el("div", { class: "actions" },
         el("button", { type: "submit", class: "button button-small button-primary", text: t("Save") }),
-        button(t("Cancel"), function () { close(); })));
+        button(t("Cancel"), function () { close(); }),
+        el("span", { class: "muted small editor-keys", text: t("Editor keys") })));
     function close() {
       state.editing.delete(q.id);
       render();
@@ -168,6 +281,10 @@
     });
     node.addEventListener("keydown", function (event) {
       if (event.key === "Escape") close();
+      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+        event.preventDefault(); // Ctrl+Enter (Cmd+Enter) saves, as in chat and mail
+        node.requestSubmit();
+      }
     });
     state.editing.set(q.id, { kind: kind, node: node });
     setTimeout(function () { area.focus(); }, 0);
@@ -196,6 +313,13 @@
       .catch(function () {});
   }
 
+  /* One question merged into the one it duplicates. A merge moves votes and askers for good
+   * (no command takes it back), so it is confirmed first, in the page, like the bulk merge. */
+  function confirmMerge(original, duplicate) {
+    L.confirmDialog({ title: fill("Merge this question?", { text: clip(original.text, 80) }), text: t("Merge explained"), confirm: t("Merge") })
+      .then(function (yes) { if (yes) merge(original.id, [duplicate.id]); });
+  }
+
   function moveSelect(q) {
     var select = el("select", { class: "move-select", "aria-label": t("Move to…"), "data-action": "move" },
       el("option", { value: "", text: t("Move to…") }));
@@ -205,13 +329,16 @@
       var to = select.value;
       if (!to) return;
       select.value = "";
-      if (!window.confirm(fill("Move question?", { room: roomName(to) }))) return;
-      run({ type: "move_question", question_id: q.id, to_room: to })
-        .then(function (result) {
-          var moved = (result && result.moved_to) || { room: to };
-          L.notice(fill("Moved to {room}", { room: roomName(moved.room) }));
-        })
-        .catch(function () {});
+      L.confirmDialog({ title: fill("Move question?", { room: roomName(to) }), text: t("Move explained"), confirm: t("Move") })
+        .then(function (yes) {
+          if (!yes) return;
+          run({ type: "move_question", question_id: q.id, to_room: to })
+            .then(function (result) {
+              var moved = (result && result.moved_to) || { room: to };
+              L.notice(fill("Moved to {room}", { room: roomName(moved.room) }));
+            })
+            .catch(function () {});
+        });
     });
     return select;
   }
@@ -223,11 +350,11 @@
   var mergeSelected = document.getElementById("merge-selected");
 
   function checkedInTab() {
-    return byTab(state.tab).filter(function (q) { return state.checked.has(q.id); });
+    return shownInTab().filter(function (q) { return state.checked.has(q.id); });
   }
 
   selectAll.addEventListener("change", function () {
-    if (selectAll.checked) byTab(state.tab).forEach(function (q) { state.checked.add(q.id); });
+    if (selectAll.checked) shownInTab().forEach(function (q) { state.checked.add(q.id); });
     else state.checked.clear();
     render();
   });
@@ -236,14 +363,17 @@
     var ids = checkedInTab().map(function (q) { return q.id; });
     if (!ids.length) return;
     var question = action === "approve" ? "Approve selected?" : "Dismiss selected?";
-    if (!window.confirm(fill(question, { n: ids.length }))) return;
-    run({ type: "moderate_questions", question_ids: ids, action: action })
-      .then(function () {
-        state.checked.clear();
-        L.notice(fill(action === "approve" ? "Approved {n}" : "Dismissed {n}", { n: ids.length }));
-        render();
-      })
-      .catch(function () {});
+    L.confirmDialog({ title: fill(question, { n: ids.length }), confirm: t(action === "approve" ? "Approve" : "Dismiss") })
+      .then(function (yes) {
+        if (!yes) return;
+        run({ type: "moderate_questions", question_ids: ids, action: action })
+          .then(function () {
+            state.checked.clear();
+            L.notice(fill(action === "approve" ? "Approved {n}" : "Dismissed {n}", { n: ids.length }));
+            render();
+          })
+          .catch(function () {});
+      });
   }
   approveSelected.addEventListener("click", function () { bulk("approve"); });
   dismissSelected.addEventListener("click", function () { bulk("dismiss"); });
@@ -255,8 +385,8 @@
     var kept = state.questions.get(keptId);
     var others = checkedInTab().map(function (q) { return q.id; }).filter(function (id) { return id !== keptId; });
     if (!kept || !others.length) return;
-    if (!window.confirm(fill("Merge selected?", { n: others.length, text: clip(kept.text, 80) }))) return;
-    merge(keptId, others);
+    L.confirmDialog({ title: fill("Merge selected?", { n: others.length, text: clip(kept.text, 80) }), confirm: t("Merge") })
+      .then(function (yes) { if (yes) merge(keptId, others); });
   });
 
   function renderBulkBar(shown) {
@@ -333,15 +463,23 @@
     var editing = state.editing.get(q.id);
     var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
     var into = q.status === "merged" ? state.questions.get(q.merged_into || "") : null;
-    return JSON.stringify([q, state.settings.answering_question_id === q.id, state.selected === q.id, state.checked.has(q.id),
+    // votes are left out: a new count is written into the card it has (cardFor), not a new card
+    return JSON.stringify([Object.assign({}, q, { votes: null }), state.settings.answering_question_id === q.id, state.selected === q.id, state.checked.has(q.id),
       editing ? editing.kind : null, original ? [original.id, original.text] : null, into ? into.text : null,
-      state.alerts.get("question:" + q.id) || null]);
+      state.alerts.get("question:" + q.id) || null, state.compact, state.expanded.has(q.id)]);
   }
 
   function cardFor(q, saved) {
     var key = cardKey(q);
     var cached = cardCache.get(q.id);
-    if (cached && cached.key === key) return cached.node;
+    if (cached && cached.key === key) {
+      if (cached.votes !== q.votes) {
+        cached.votes = q.votes;
+        var count = cached.node.querySelector(".q-votes");
+        if (count) count.textContent = "▲ " + q.votes;
+      }
+      return cached.node;
+    }
     if (cached && saved && saved.id === q.id && saved.tag === "SELECT" && saved.item === cached.node) {
       // an open "Move to…" list is not rebuilt under the pointer: the card is redrawn once it closes
       var votes = cached.node.querySelector(".q-votes");
@@ -350,7 +488,7 @@
       return cached.node;
     }
     var node = card(q);
-    cardCache.set(q.id, { key: key, node: node });
+    cardCache.set(q.id, { key: key, node: node, votes: q.votes });
     return node;
   }
 
@@ -395,7 +533,7 @@
       body.appendChild(el("div", { class: "q-duplicate small" },
         el("span", { class: "q-duplicate-label", text: t("Possible duplicate of:") + " " }),
         el("span", { class: "q-duplicate-text", dir: "auto", text: clip(original.text, 160) }),
-        button(t("Merge into it"), function () { merge(original.id, [q.id]); }, { "data-action": "merge-into-duplicate" })));
+        button(t("Merge into it"), function () { confirmMerge(original, q); }, { "data-action": "merge-into-duplicate" })));
     }
     if (q.status === "merged") {
       var into = state.questions.get(q.merged_into || "");
@@ -414,6 +552,9 @@
     }
     var actions = el("div", { class: "actions" });
     var add = function (node) { actions.appendChild(node); };
+    // compact: the question's own actions and Star on the card's line, the rest behind "More"
+    var more = state.compact ? el("div", { class: "actions q-more-actions" }) : actions;
+    var addMore = function (node) { more.appendChild(node); };
     if (q.status === "pending") {
       add(button(t("Approve"), function () { act(q.id, "approve"); }, { class: "button button-small button-primary", "data-action": "approve" }));
       add(button(t("Dismiss"), function () { act(q.id, "dismiss"); }, { "data-action": "dismiss" }));
@@ -432,14 +573,23 @@
         run({ type: "star_question", question_id: q.id, starred: !now.starred }).catch(function () {});
       }, { "aria-pressed": q.starred ? "true" : "false", "data-action": "star" }));
       if (!editing) {
-        add(button(t("Edit"), function () { editor(q, "edit"); render(); }, { "data-action": "edit" }));
-        add(button(t("Reply"), function () { editor(q, "reply"); render(); }, { "data-action": "reply" }));
-        add(button(t("Labels"), function () { editor(q, "labels"); render(); }, { "data-action": "labels" }));
+        addMore(button(t("Edit"), function () { editor(q, "edit"); render(); }, { "data-action": "edit" }));
+        addMore(button(t("Reply"), function () { editor(q, "reply"); render(); }, { "data-action": "reply" }));
+        addMore(button(t("Labels"), function () { editor(q, "labels"); render(); }, { "data-action": "labels" }));
       }
       // a dismissed question would arrive public in the other room: restore it first
-      if (otherRooms.length && q.status !== "dismissed") add(moveSelect(q));
+      if (otherRooms.length && q.status !== "dismissed") addMore(moveSelect(q));
+    }
+    var expanded = state.expanded.has(q.id);
+    if (more !== actions && more.children.length) {
+      add(button(t("More"), function () {
+        if (state.expanded.has(q.id)) state.expanded.delete(q.id); else state.expanded.add(q.id);
+        render();
+      }, { "aria-expanded": expanded ? "true" : "false", "aria-label": fill("More actions", { text: clip(q.text, 60) }),
+        "data-action": "more", class: "button button-small q-more-toggle" }));
     }
     body.appendChild(actions);
+    if (more !== actions && expanded) body.appendChild(more);
     var children = [];
     if (checkable) {
       var box = el("input", { type: "checkbox", class: "q-check", "aria-label": fill("Select question", { text: clip(q.text, 60) }) });
@@ -452,7 +602,7 @@
     }
     children.push(body);
     var root = el("li", {
-      class: "mod-question" + (selected ? " selected" : "") + (answering ? " question-answering" : "") +
+      class: "mod-question" + (selected ? " selected" : "") + (answering ? " question-answering" : "") + (expanded ? " expanded" : "") +
         (q.starred ? " starred" : "") + (heldByFilter && q.status === "pending" ? " held" : "") +
         (state.checked.has(q.id) ? " checked" : "") + (archived ? " archived" : ""),
       dataset: { id: q.id, status: q.status },
@@ -468,6 +618,13 @@
   }
 
   function render() {
+    performance.mark("console-render-start"); // bench/console_bench.py reads these measures
+    drawQuestions();
+    renderPolls();
+    performance.measure("console-render", "console-render-start");
+  }
+
+  function drawQuestions() {
     var counts = { pending: 0, live: 0, answered: 0, archived: 0 };
     state.questions.forEach(function (q) { var tab = tabOf(q); if (tab in counts) counts[tab] += 1; });
     Object.keys(counts).forEach(function (status) {
@@ -478,7 +635,8 @@
       b.setAttribute("aria-pressed", b.dataset.mode === state.settings.moderation ? "true" : "false");
     });
 
-    var shown = byTab(state.tab);
+    var shown = shownInTab();
+    renderFilters(shown.length, counts[state.tab]);
     state.editing.forEach(function (value, id) { if (!state.questions.has(id)) state.editing.delete(id); });
     if (state.selected && !shown.some(function (q) { return q.id === state.selected; })) state.selected = null;
     renderBulkBar(shown);
@@ -493,8 +651,6 @@
     var answering = state.questions.get(state.settings.answering_question_id || "");
     strip.hidden = !answering;
     document.getElementById("mod-answering-text").textContent = answering ? answering.text : "";
-
-    renderPolls();
   }
 
   // -- keyboard ------------------------------------------------------------------------------
@@ -502,7 +658,8 @@
     if (event.ctrlKey || event.metaKey || event.altKey) return;
     var target = event.target;
     if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
-    var shown = byTab(state.tab);
+    if (document.querySelector("dialog[open]")) return; // keys answer the dialog, not the list behind it
+    var shown = shownInTab();
     var index = shown.findIndex(function (q) { return q.id === state.selected; });
     var current = index >= 0 ? shown[index] : null;
     switch (event.key) {
@@ -585,7 +742,7 @@
   var optionsArea = document.getElementById("poll-options");
   var correctSelect = document.getElementById("poll-correct");
   var visibilitySelect = document.getElementById("poll-visibility");
-  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz"];
+  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "ranking"];
 
   function typedOptions() {
     return optionsArea.value.split("\n").map(function (o) { return o.trim(); }).filter(Boolean);
@@ -603,6 +760,7 @@
     var kind = kindSelect.value;
     document.getElementById("poll-options-field").hidden = CHOICE_KINDS.indexOf(kind) < 0;
     document.getElementById("poll-correct-field").hidden = kind !== "quiz";
+    document.getElementById("poll-series-field").hidden = kind !== "quiz"; // quiz.py: its series
     fillCorrect();
   }
   kindSelect.addEventListener("change", function () {
@@ -629,6 +787,7 @@
         return;
       }
       command.correct = [correctSelect.value];
+      command.series = document.getElementById("poll-series").value;
     }
     pollProblem("");
     // not run(): its error is a toast, and this one belongs under the form it is about
@@ -646,8 +805,12 @@
   }
 
   function changePoll(poll, action) {
-    if (action === "delete" && !window.confirm(t("Delete poll?"))) return;
-    run({ type: "change_poll", poll_id: poll.id, action: action }).catch(function () {});
+    var asked = action === "delete"
+      ? L.confirmDialog({ title: t("Delete poll?"), text: poll.question, confirm: t("Delete"), danger: true })
+      : Promise.resolve(true);
+    asked.then(function (yes) {
+      if (yes) run({ type: "change_poll", poll_id: poll.id, action: action }).catch(function () {});
+    });
   }
 
   function moderateAnswer(poll, answer, action) {
@@ -665,6 +828,7 @@
     word_cloud: "Word cloud",
     open_text: "Open text",
     quiz: "Quiz",
+    ranking: "Ranking",
   };
   var VISIBILITY_LABELS = { live: "Shown live", after_vote: "Shown after voting", on_reveal: "Hidden until revealed" };
   var ANSWER_LABELS = { pending: "Awaiting moderation", approved: "Approved", dismissed: "Dismissed" };
@@ -761,7 +925,7 @@
     var into = previous ? previous.querySelector(poll.kind === "rating" ? ".rating" : ".tally") : null;
     var results = poll.kind === "open_text" ? answerQueue(poll) : L.pollResults(poll, tally, { into: into });
     var extra = null;
-    if (poll.kind === "quiz") extra = L.leaderboard(poll.leaders);
+    if (poll.kind === "quiz") extra = el("div", { class: "quiz-boards" }, L.leaderboard(poll.leaders), window.Quiz.standingsBoard(poll.standings));
     if (poll.kind === "word_cloud") extra = heldWords(poll);
     return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
       el("p", { class: "q-meta" },

@@ -28,12 +28,14 @@
   var modeLabel = document.getElementById("video-mode");
   var switchButton = document.getElementById("video-switch");
   var unmute = document.getElementById("video-unmute");
+  var collapse = document.getElementById("video-collapse");
   var labels = JSON.parse(document.getElementById("video-messages").textContent);
   var base = "/api/rooms/" + encodeURIComponent(room);
   var hlsUrl = base + "/hls/index.m3u8";
 
   var ICE_DEADLINE = 4000; // ms for WebRTC to connect before the player falls back to HLS
   var PREFERENCE_KEY = "live.video.mode";
+  var HIDDEN_KEY = "live.video.hidden"; // the viewer hid the picture, to read the questions on a phone
   var canWebRTC = typeof window.RTCPeerConnection === "function";
   var canHls = window.liveHls.supported(video);
 
@@ -55,6 +57,17 @@
     try { localStorage.setItem(PREFERENCE_KEY, value); } catch (e) { /* private mode: this page only */ }
   }
 
+  function pictureHidden() {
+    try { return localStorage.getItem(HIDDEN_KEY) === "true"; } catch (e) { return false; }
+  }
+
+  /* The picture folds away (the sound goes on); offline, there is only a one-line note. */
+  function fold(hidden) {
+    section.dataset.collapsed = hidden ? "true" : "false";
+    collapse.setAttribute("aria-expanded", hidden ? "false" : "true");
+    collapse.textContent = hidden ? labels.show : labels.hide;
+  }
+
   function show(state) {
     section.dataset.state = state; // "offline", "connecting", "live"
     section.dataset.mode = mode || "";
@@ -63,6 +76,7 @@
     video.style.display = live ? "block" : "none";
     offlineCard.style.display = live ? "none" : "grid";
     unmute.hidden = !live; // nothing to unmute while there is no video
+    collapse.hidden = state === "offline";
     modeLabel.hidden = !live;
     modeLabel.textContent = mode === "hls" ? labels.standard : labels.low_latency;
     modeLabel.title = mode === "hls" ? labels.standard_hint : labels.low_latency_hint;
@@ -219,6 +233,12 @@
     unmute.textContent = video.muted ? labels.unmute : labels.mute;
     video.play().catch(function () {});
   });
+  collapse.addEventListener("click", function () {
+    var hidden = section.dataset.collapsed !== "true";
+    try { localStorage.setItem(HIDDEN_KEY, hidden ? "true" : "false"); } catch (e) { /* this page only */ }
+    fold(hidden);
+  });
+  fold(pictureHidden());
   video.addEventListener("click", function () { video.play().catch(function () {}); });
   window.addEventListener("pagehide", teardown);
   show("offline");

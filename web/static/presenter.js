@@ -182,7 +182,7 @@
       next = L.pollResults(poll, poll.tally, { big: true, into: current, empty: t("No words yet.") });
     }
     if (next !== current) nodes.pollResults.replaceChildren(next);
-    var count = poll.ballots === 1 ? t("1 ballot") : poll.ballots + " " + t("ballots");
+    var count = L.ballots(poll.ballots);
     nodes.pollFooter.textContent = count + (poll.status === "open" ? "" : " · " + t("This poll is closed."));
     // As large as fits, every option whole: nothing overflows and no label is cut short.
     var box = nodes.pollResults;

@@ -74,11 +74,24 @@
     show(chosen.name);
   }
 
+  /* Text sizes below are in pixels of a 1920x1080 screen: a smaller one (1280x720) gets the same
+   * layout in proportion, as its CSS sizes (in vw and vh) do. */
+  function screenScale() {
+    return Math.min(window.innerWidth / 1920, window.innerHeight / 1080) || 1;
+  }
+
+  function atScale(sizes) {
+    var scale = screenScale();
+    return sizes.map(function (size) { return size * scale; });
+  }
+
   function drawJoin() {
     var key = JSON.stringify([info.now, info.next]);
     if (drawn.join === key) return;
     drawn.join = key;
     scenes.join.replaceChildren(P.joinScene(say, info, qrSource));
+    show("join");
+    P.fitJoin(scenes.join);
   }
 
   function drawIdle() {
@@ -93,6 +106,8 @@
       el("div", { class: "idle-side" },
         el("p", { class: "idle-count", text: String(info.connections || 0) }),
         el("p", { class: "idle-count-label" }, say.t("People following along"))));
+    show("idle");
+    P.fitBlock(scenes.idle.querySelector(".idle-main"));
   }
 
   function drawQuestion(question) {
@@ -110,7 +125,7 @@
     show("question");
     var length = question.text.length;
     var start = length < 60 ? 104 : length < 140 ? 88 : length < 260 ? 72 : 60;
-    P.fit(text, quote, [start, start - 8, start - 16, 52, 46, 40, 36, 32, 28]);
+    P.fit(text, quote, atScale([start, start - 8, start - 16, 52, 46, 40, 36, 32, 28]));
   }
 
   // -- polls: the frame is drawn once per poll; the results update in place so bars animate ----
@@ -135,7 +150,7 @@
     }
     var parts = pollParts;
     if (parts.heading.textContent !== poll.question) parts.heading.textContent = poll.question;
-    var kindLabel = { quiz: "Quiz", word_cloud: "Word cloud", rating: "Rating", open_text: "Open question" }[poll.kind] || "Poll";
+    var kindLabel = { quiz: "Quiz", word_cloud: "Word cloud", rating: "Rating", open_text: "Open question", ranking: "Ranking" }[poll.kind] || "Poll";
     var labelKey = kindLabel + "|" + poll.status;
     if (parts.labelKey !== labelKey) {
       parts.labelKey = labelKey;
@@ -157,6 +172,7 @@
         say: sayKey,
         into: current,
         empty: poll.kind === "open_text" ? null : say.t("No words yet."),
+        points: pointsNode,
       });
       if (poll.kind === "open_text" && !Object.keys(tally).length) {
         next = el("p", { class: "screen-poll-hidden" }, say.t("Approved answers appear here."));
@@ -168,33 +184,56 @@
     var leaders = poll.kind === "quiz" && poll.correct;
     parts.side.hidden = !leaders;
     if (leaders) {
-      var leadersKey = JSON.stringify(poll.leaders || []);
+      var leadersKey = JSON.stringify([poll.leaders || [], poll.standings || []]);
       if (parts.leadersKey !== leadersKey) {
         parts.leadersKey = leadersKey;
-        parts.side.replaceChildren(L.leaderboard(poll.leaders, { big: true, say: sayKey }));
+        parts.side.replaceChildren(quizBoard(poll));
       }
     }
 
     var footerKey = [poll.ballots, poll.status].join("|");
     if (parts.footerKey !== footerKey) {
       parts.footerKey = footerKey;
+      // the address once, after the words in each language: one line, even on a 720p screen
+      var open = poll.status === "open";
       parts.footer.replaceChildren(say.each(function (language, t) {
-        var count = poll.ballots === 1 ? (language === "en" ? "1 ballot" : "1 " + t("ballots")) : poll.ballots + " " + t("ballots");
-        return count + " · " + (poll.status === "open" ? t("Vote now at") + " " + info.url : t("This poll is closed."));
-      }, true));
+        var count = L.ballots(poll.ballots, language);
+        return count + " · " + (open ? t("Vote now at") : t("This poll is closed."));
+      }, true), open ? el("span", { class: "screen-poll-url", text: " " + info.url }) : "");
     }
     show("poll");
     // Measured once the scene shows and the heading has its size: what is left is the results' room.
-    P.fit(parts.heading, parts.heading, [68, 60, 54, 48, 42, 36]);
+    P.fit(parts.heading, parts.heading, atScale([68, 60, 54, 48, 42, 36]));
     if (poll.kind === "word_cloud" && tally) fitCloud(next, parts.results);
     else if (poll.kind === "open_text" && tally) fitWall(next, parts.results);
+    else if (next.classList.contains("ranking-result")) fitRows(next, parts.results, null);
+    else if (poll.kind === "rating" && tally) P.fit(next, parts.results, atScale([24, 22, 20, 18, 16, 14]));
     else if (next.classList.contains("tally") || next.classList.contains("screen-poll-pending")) {
       fitRows(next, parts.results, next.classList.contains("tally") ? next : next.querySelector(".screen-choices"));
     }
     if (leaders) fitLeaders(parts.side);
   }
 
-  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "rating"];
+  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "rating", "ranking"];
+
+  /* "12 points" in each of the screen's languages (a ranking's result, a quiz's leaderboard). */
+  function pointsNode(points) {
+    return say.each(function (language) { return window.Ranking.pointsIn(language, points); }, true);
+  }
+
+  /* A revealed quiz: its series' leaderboard (quiz.js), names wrapping rather than cut; before
+   * anyone has points, the fastest correct answers of this question. */
+  function quizBoard(poll) {
+    if (!(poll.standings || []).length) return L.leaderboard(poll.leaders, { big: true, say: sayKey });
+    return window.Quiz.standingsBoard(poll.standings, {
+      big: true,
+      say: sayKey,
+      points: function (points) { // stacked when bilingual: the names keep the row's width
+        return say.each(function (language) { return window.Ranking.pointsIn(language, points); }, false);
+      },
+      name: function (standing) { return window.Quiz.playerName(standing, function (key) { return L.tIn(say.languages[0], key); }); },
+    });
+  }
 
   /* Results not shown yet: the choices, without counts, so the hall knows what it votes on, and a
    * line saying when results appear, as the server says. The screen never votes, so results that
@@ -224,7 +263,7 @@
     var rating = list && list.classList.contains("screen-choices-rating");
     for (var i = 0; i < ROW_LAYOUTS.length; i++) {
       var columns = rating ? 1 : ROW_LAYOUTS[i][0];
-      node.style.fontSize = ROW_LAYOUTS[i][1] + "px";
+      node.style.fontSize = ROW_LAYOUTS[i][1] * screenScale() + "px";
       if (list) {
         list.classList.toggle("screen-cols-2", columns === 2);
         list.style.gridTemplateRows = columns === 2 ? "repeat(" + Math.ceil(count / 2) + ", auto)" : "";
@@ -244,11 +283,20 @@
     function bottom() {
       return board.getBoundingClientRect().bottom - parseFloat(getComputedStyle(board).paddingBottom) + 0.5;
     }
-    var sizes = [40, 36, 32];
+    // Names wrap between words rather than being cut; a word too long for the row makes the
+    // board smaller first, and breaks only at the smallest size. Smaller before fewer rows.
+    var names = Array.prototype.slice.call(list.querySelectorAll(".leader-name"));
+    function wordsFit() {
+      return names.every(function (name) { return name.scrollWidth <= name.clientWidth + 1; });
+    }
+    list.classList.remove("leaderboard-break-words");
+    var sizes = [40, 36, 32, 28, 24];
     for (var i = 0; i < sizes.length; i++) {
       list.style.fontSize = sizes[i] + "px";
+      if (!wordsFit()) continue;
       if (!rows.length || rows[rows.length - 1].getBoundingClientRect().bottom <= bottom()) return;
     }
+    if (!wordsFit()) list.classList.add("leaderboard-break-words");
     var shown = rows.length;
     while (shown > 1 && rows[shown - 1].getBoundingClientRect().bottom > bottom()) rows[--shown].hidden = true;
   }
@@ -256,14 +304,14 @@
   /* The cloud grows to fill the stage, and shrinks when many words would overflow it. */
   function fitCloud(cloud, box) {
     for (var size = 40; size >= 12; size -= 4) {
-      cloud.style.fontSize = size + "px";
+      cloud.style.fontSize = size * screenScale() + "px";
       if (box.scrollHeight <= box.clientHeight + 1 && box.scrollWidth <= box.clientWidth + 1) return;
     }
   }
 
   function fitWall(wall, box) {
     for (var size = 52; size >= 14; size -= 4) {
-      wall.style.fontSize = size + "px";
+      wall.style.fontSize = size * screenScale() + "px";
       if (box.scrollHeight <= box.clientHeight + 1) return;
     }
   }

@@ -85,7 +85,9 @@
       // the foyer: where the room is, so people find their way there
       if (info.location) text.appendChild(el("p", { class: "join-location" }, say.name(info.location, true)));
     }
-    if (info.topic) text.appendChild(el("p", { class: "join-topic" }, say.name(info.topic)));
+    // the foyer says what is on rather than the topic, which mostly repeats the room's name
+    var named = options && options.withName;
+    if (info.topic && !(named && info.now)) text.appendChild(el("p", { class: "join-topic" }, say.name(info.topic)));
     text.appendChild(nowNext(say, info));
     text.appendChild(el("p", { class: "join-call" }, say.t("Scan to ask questions and vote")));
     text.appendChild(el("p", { class: "join-url", text: info.url }));
@@ -111,6 +113,21 @@
     }
   }
 
+  /* The invitation's text shrinks until it fits beside the QR code (the longest rooms: a long
+   * name, sessions now and next, a long room code); secondary lines keep their least size
+   * (style.css --screen-secondary). Call it once the scene shows. */
+  function fitJoin(scene) {
+    fitBlock(scene.querySelector(".join-text"));
+  }
+
+  /* A block of text (its overflow hidden) shrinks as a whole, in steps, until all of it shows. */
+  function fitBlock(block) {
+    if (!block) return;
+    block.style.fontSize = "";
+    var base = parseFloat(getComputedStyle(block).fontSize) || 24;
+    fit(block, block, [1, 0.92, 0.84, 0.76, 0.7, 0.64, 0.58, 0.52].map(function (f) { return base * f; }));
+  }
+
   /* JSON from the server every so often; a failure just waits for the next try. */
   function every(url, seconds, onData) {
     function load() {
@@ -123,5 +140,5 @@
     return load;
   }
 
-  window.ScreenParts = { Say: Say, joinScene: joinScene, nowNext: nowNext, fit: fit, every: every };
+  window.ScreenParts = { Say: Say, joinScene: joinScene, nowNext: nowNext, fit: fit, fitJoin: fitJoin, fitBlock: fitBlock, every: every };
 })();

@@ -21,9 +21,14 @@
     mine: new Set(),
     order: savedOrder() === "recent" ? "recent" : "popular",
     changingVote: false,
+    quizRanks: {}, // series -> this participant's place in it (quiz.js)
+    nameAsked: false, // a quiz asked for a name once; the participant answered or declined
+    editing: null, // the id of the own pending question being rewritten here
+    confirming: null, // the id of the own pending question whose withdrawal awaits a second tap
   };
 
   var ARCHIVED = ["dismissed", "merged", "moved"];
+  var GONE = ["withdrawn"]; // taken back by its asker: shown nowhere, not even to them
   var roomNames = L.readJSON("room-names");
   function roomName(slug) {
     return (slug && roomNames[slug]) || slug || "";
@@ -35,6 +40,20 @@
   var cards = new Map(); // question id -> {root, parts...}
 
   var schedule = L.scheduler(render);
+
+  // -- reconnecting: what the page is doing about it, and a way to try at once ----------------
+  var progress = document.getElementById("live-progress");
+  var progressText = document.getElementById("live-progress-text");
+  function showProgress(status, retry) {
+    if (status === "live") {
+      if (!progress.hidden) L.notice(t("Back online."));
+      progress.hidden = true;
+      return;
+    }
+    if (status !== "reconnecting" || !retry) return;
+    progress.hidden = false;
+    progressText.textContent = t("Connection lost. Trying again (try {n})…").replace("{n}", String(retry.attempt));
+  }
 
   var live = new L.LiveRoom(roomSlug, "viewer", {
     onSnapshot: function (message) {
@@ -50,16 +69,52 @@
       state.ballots = mine.ballots || {};
       state.tallies = mine.tallies || {};
       state.mine = new Set(mine.questions || []);
+      state.quizRanks = mine.quiz || {};
       schedule();
     },
     onStatus: function (status) {
       if (status === "live") clearConnectionFeedback();
+      showProgress(status, null);
+    },
+    onRetry: function (retry) {
+      showProgress(live ? live.status : "reconnecting", retry);
     },
     onMessage: function (message) {
       if (message.type === "video") document.dispatchEvent(new CustomEvent("live:video", { detail: message })); // player.js
+      if (message.type === "my_quiz_rank") { state.quizRanks[message.rank.series] = message.rank; schedule(); }
+      if (message.type === "question") noteNewQuestion(message);
       if (L.applyRoomMessage(state, message)) schedule();
     },
   });
+
+  document.getElementById("live-retry").addEventListener("click", function () { live.reconnectSoon(0); });
+
+  // -- what a screen reader hears, politely: new questions and a poll that opens ----------------
+  var announcer = document.getElementById("announcer");
+  var arrivals = [];
+  var announceTimer = null;
+  function noteNewQuestion(message) {
+    var q = message.question;
+    if (!q || q.status !== "live" || state.mine.has(q.id)) return;
+    var before = state.questions.get(q.id);
+    if (before && before.status === "live") return; // an edit or a reply: not a new question
+    arrivals.push(q.text);
+    if (announceTimer === null) {
+      announceTimer = setTimeout(function () { // a burst is one sentence, not a dozen
+        announceTimer = null;
+        announce(arrivals.length === 1 ? t("New question: {text}").replace("{text}", clip(arrivals[0], 140))
+          : t("{n} new questions").replace("{n}", String(arrivals.length)));
+        arrivals = [];
+      }, 1500);
+    }
+  }
+  function announce(text) {
+    announcer.textContent = "";
+    setTimeout(function () { announcer.textContent = text; }, 50); // a change, even when the same words
+  }
+  function clip(text, length) {
+    return text.length > length ? text.slice(0, length - 1) + "…" : text;
+  }
 
   // -- asking ------------------------------------------------------------------------------
   var form = document.getElementById("ask-form");
@@ -104,6 +159,7 @@
       return response.json();
     }).then(function (me) {
       savedName = me.display_name || "";
+      schedule(); // a quiz that asked for a name lets the participant answer now
     });
   }
 
@@ -197,6 +253,76 @@
     });
   }
 
+  // -- the asker's own pending question: edit or withdraw -----------------------------------
+  function ownCommand(command, done) {
+    return L.postCommand(roomSlug, command).then(function () {
+      done();
+      schedule();
+    }).catch(function (error) {
+      L.notice(L.errorText(error), "error");
+    });
+  }
+
+  function saveEdit(id, parts) {
+    var text = parts.editText.value.trim();
+    if (!text) { parts.editText.focus(); return; }
+    parts.editSave.disabled = true;
+    ownCommand({ type: "edit_my_question", question_id: id, text: text }, function () {
+      var q = state.questions.get(id);
+      if (q) state.questions.set(id, Object.assign({}, q, { text: text }));
+      state.editing = null;
+      L.notice(t("Your question was updated."));
+      fillCard(parts, state.questions.get(id));
+      parts.editButton.focus();
+    }).then(function () { parts.editSave.disabled = false; });
+  }
+
+  function withdraw(id) {
+    ownCommand({ type: "withdraw_question", question_id: id }, function () {
+      state.questions.delete(id);
+      state.confirming = null;
+      L.notice(t("Your question was withdrawn."));
+      textArea.focus(); // the card is gone: focus goes where they can ask again
+    });
+  }
+
+  function ownActions(id, parts) {
+    parts.editButton = el("button", { type: "button", class: "link-button", text: t("Edit"), "data-action": "edit",
+      onclick: function () {
+        state.editing = id;
+        state.confirming = null;
+        parts.editText.value = (state.questions.get(id) || {}).text || "";
+        fillCard(parts, state.questions.get(id));
+        parts.editText.focus();
+      } });
+    parts.withdrawButton = el("button", { type: "button", class: "link-button button-danger", text: t("Withdraw"), "data-action": "withdraw",
+      onclick: function () {
+        state.confirming = id;
+        state.editing = null;
+        fillCard(parts, state.questions.get(id));
+        parts.confirmYes.focus();
+      } });
+    parts.actions = el("p", { class: "q-own-actions" }, parts.editButton, parts.withdrawButton);
+    parts.confirmYes = el("button", { type: "button", class: "button button-small button-danger", text: t("Withdraw"), "data-action": "confirm-withdraw",
+      onclick: function () { withdraw(id); } });
+    parts.confirm = el("div", { class: "q-confirm", role: "group", hidden: true },
+      el("p", { class: "small", text: t("Withdraw this question? No one will see it.") }),
+      parts.confirmYes,
+      el("button", { type: "button", class: "button button-small button-quiet", text: t("Keep it"),
+        onclick: function () { state.confirming = null; fillCard(parts, state.questions.get(id)); parts.withdrawButton.focus(); } }));
+    parts.editText = el("textarea", { rows: "3", maxlength: "500", "aria-label": t("Rewrite the question") });
+    parts.editSave = el("button", { type: "submit", class: "button button-small button-primary", text: t("Save") });
+    parts.editor = el("form", { class: "q-editor", hidden: true },
+      parts.editText,
+      el("div", { class: "vote-actions" }, parts.editSave,
+        el("button", { type: "button", class: "button button-small button-quiet", text: t("Cancel"),
+          onclick: function () { state.editing = null; fillCard(parts, state.questions.get(id)); parts.editButton.focus(); } })));
+    parts.editor.addEventListener("submit", function (event) { event.preventDefault(); saveEdit(id, parts); });
+    parts.editText.addEventListener("keydown", function (event) {
+      if (event.key === "Escape") { state.editing = null; fillCard(parts, state.questions.get(id)); parts.editButton.focus(); }
+    });
+  }
+
   // -- drawing -----------------------------------------------------------------------------
   function makeCard(id) {
     var parts = {};
@@ -207,6 +333,7 @@
     parts.author = el("span", { class: "q-author", dir: "auto" });
     parts.time = el("span", { class: "q-time" });
     parts.badge = el("span", { class: "badge", hidden: true });
+    parts.mine = el("span", { class: "badge badge-mine", hidden: true, text: t("Your question") });
     parts.also = el("span", { class: "q-also-asked", hidden: true });
     parts.vote = el("button", {
       type: "button",
@@ -215,14 +342,25 @@
       onclick: function () { toggleVote(id); },
     },
     el("span", { class: "vote-arrow", "aria-hidden": "true", text: "▲" }),
-    parts.votes = el("span", { class: "vote-count", text: "0" }));
-    parts.root = el("li", { class: "question", dataset: { id: id } },
-      parts.vote,
-      el("div", { class: "q-body" },
-        el("p", { class: "q-meta" }, parts.badge, parts.author, parts.time, parts.also),
-        parts.text,
-        parts.reply));
+    parts.votes = el("span", { class: "vote-count", text: "0" }),
+    // named with its question ("4 votes. Upvote: When will…"), the visible count first: a list of
+    // a dozen identical "upvote" buttons tells a screen reader nothing
+    parts.voteName = el("span", { class: "visually-hidden" }));
+    parts.body = el("div", { class: "q-body" },
+      el("p", { class: "q-meta" }, parts.mine, parts.badge, parts.author, parts.time, parts.also),
+      parts.text,
+      parts.reply);
+    parts.root = el("li", { class: "question", dataset: { id: id } }, parts.vote, parts.body);
     return parts;
+  }
+
+  /* Edit and withdraw, drawn only on the asker's own pending questions (once, then kept). */
+  function ensureOwnActions(parts, id) {
+    if (parts.actions) return;
+    ownActions(id, parts);
+    parts.body.insertBefore(parts.editor, parts.reply);
+    parts.body.appendChild(parts.actions);
+    parts.body.appendChild(parts.confirm);
   }
 
   function fillCard(parts, q) {
@@ -231,6 +369,17 @@
     parts.root.className = "question" + (pending ? " question-pending" : "") + (answering ? " question-answering" : "") +
       (state.mine.has(q.id) ? " question-mine" : "");
     if (parts.text.textContent !== q.text) parts.text.textContent = q.text;
+    var mine = state.mine.has(q.id);
+    parts.mine.hidden = !mine; // theirs before and after approval, answered or not
+    if (pending && mine) ensureOwnActions(parts, q.id);
+    var editing = pending && mine && state.editing === q.id;
+    var confirming = pending && mine && state.confirming === q.id;
+    parts.text.hidden = editing;
+    if (parts.actions) {
+      parts.editor.hidden = !editing;
+      parts.actions.hidden = !pending || !mine || editing || confirming;
+      parts.confirm.hidden = !confirming;
+    }
     parts.author.textContent = q.author_name || t("Anonymous");
     parts.time.textContent = L.timeOf(q.asked_at);
     var archived = ARCHIVED.indexOf(q.status) >= 0;
@@ -253,7 +402,8 @@
     parts.vote.hidden = pending || archived;
     parts.vote.disabled = q.status !== "live";
     parts.vote.setAttribute("aria-pressed", voted ? "true" : "false");
-    parts.vote.setAttribute("aria-label", t("Upvote") + " (" + q.votes + " " + t("votes") + ")");
+    var name = " " + t("votes. Upvote: {text}").replace("{text}", clip(q.text, 100));
+    if (parts.voteName.textContent !== name) parts.voteName.textContent = name;
     parts.vote.title = voted ? t("Voted") : t("Upvote");
     parts.votes.textContent = String(q.votes);
   }
@@ -278,6 +428,7 @@
 
   function render() {
     var all = Array.from(state.questions.values());
+    all = all.filter(function (q) { return GONE.indexOf(q.status) < 0; });
     var own = all.filter(function (q) { return q.status === "pending" || (state.mine.has(q.id) && ARCHIVED.indexOf(q.status) >= 0); })
       .sort(function (a, b) { return b.asked_at - a.asked_at; });
     var open = L.sortQuestions(all.filter(function (q) { return q.status === "live"; }), state.order);
@@ -306,14 +457,54 @@
     document.getElementById("answering-meta").textContent = (q.author_name || t("Anonymous")) + " · ▲ " + q.votes;
   }
 
+  // -- a poll that opens: announced, and one tap away from wherever the viewer is reading -------
+  var pollSection = document.getElementById("poll");
+  var pollAlert = document.getElementById("poll-alert");
+  var announcedPoll; // the open poll last announced (undefined: nothing drawn yet, so none is new)
+
+  function pollInView() {
+    var box = pollSection.getBoundingClientRect();
+    return !pollSection.hidden && box.bottom > 0 && box.top < window.innerHeight - 40;
+  }
+
+  function notePollOpening(poll) {
+    var open = poll && poll.status === "open" ? poll.id : null;
+    if (announcedPoll === undefined || open === announcedPoll) {
+      announcedPoll = open;
+      if (!open) pollAlert.hidden = true;
+      return;
+    }
+    announcedPoll = open;
+    pollAlert.hidden = true;
+    if (!open) return;
+    announce(t("Poll open: {question}").replace("{question}", clip(poll.question, 140)));
+    if (pollInView()) return;
+    document.getElementById("poll-alert-question").textContent = poll.question;
+    pollAlert.hidden = false;
+  }
+
+  function goToPoll() {
+    pollAlert.hidden = true;
+    pollSection.scrollIntoView({ block: "start" });
+    var first = pollSection.querySelector("input, textarea, button");
+    (first || pollSection).focus({ preventScroll: true });
+  }
+  document.getElementById("poll-alert-go").addEventListener("click", goToPoll);
+  document.getElementById("poll-alert-close").addEventListener("click", function () { pollAlert.hidden = true; });
+  pollAlert.addEventListener("keydown", function (event) { if (event.key === "Escape") pollAlert.hidden = true; });
+  window.addEventListener("scroll", function () {
+    if (!pollAlert.hidden && pollInView()) pollAlert.hidden = true; // they found it themselves
+  }, { passive: true });
+
   // -- the active poll -----------------------------------------------------------------------
   var pollDrawn = null; // what the voting form was drawn for, so typing is not interrupted
 
   function renderPoll() {
-    var section = document.getElementById("poll");
+    var section = pollSection;
     var body = document.getElementById("poll-body");
     var poll = state.polls.get(state.settings.active_poll_id || "");
     section.hidden = !poll;
+    notePollOpening(poll);
     if (!poll) {
       pollDrawn = null;
       body.replaceChildren();
@@ -323,15 +514,18 @@
     section.dataset.status = poll.status;
     var ballot = state.ballots[poll.id];
     var voting = poll.status === "open" && (!ballot || state.changingVote);
-    var key = [poll.id, poll.status, voting, JSON.stringify(ballot || null)].join("|");
+    var askName = voting && poll.kind === "quiz" && !savedName && !state.nameAsked;
+    var key = [poll.id, poll.status, voting, askName, JSON.stringify(ballot || null)].join("|");
     var results = document.getElementById("poll-results");
     if (pollDrawn === key && results) {
-      results.replaceWith(pollResults(poll, ballot, results));
+      results.replaceWith(pollResults(poll, ballot, results, voting));
+      paintShares(body, poll);
       answerStatus(poll, ballot);
       return;
     }
     pollDrawn = key;
     var children = [el("h2", { class: "poll-question", dir: "auto", text: poll.question })];
+    if (askName) children.push(quizNamePrompt()); // above the answers: asking must not cost speed points
     if (voting) children.push(voteForm(poll, ballot));
     else if (poll.status === "open") {
       children.push(myBallot(poll, ballot));
@@ -345,8 +539,9 @@
       children.push(el("p", { class: "muted poll-closed", text: t("Poll closed") }));
       if (ballot) children.push(myBallot(poll, ballot));
     }
-    children.push(pollResults(poll, ballot, null));
+    children.push(pollResults(poll, ballot, null, voting));
     body.replaceChildren.apply(body, children);
+    paintShares(body, poll);
     answerStatus(poll, ballot);
   }
 
@@ -367,7 +562,8 @@
         el("p", { class: "my-answer-text", dir: "auto", text: (ballot || [])[0] || "" }),
         el("p", { id: "my-answer-status", class: "form-feedback form-feedback-ok" }));
     }
-    var shown = poll.kind === "rating" ? ballot.map(function (b) { return L.stars(Number(b)); }) : ballot;
+    var shown = poll.kind === "rating" ? ballot.map(function (b) { return L.stars(Number(b)); })
+      : poll.kind === "ranking" ? ballot.map(function (b, i) { return (i + 1) + ". " + b; }) : ballot;
     return el("p", { class: "form-feedback form-feedback-ok my-vote" },
       el("span", { text: t("Your vote was counted.") + " " }),
       el("span", { class: "my-vote-choice", dir: "auto", text: shown.join(", ") }));
@@ -379,8 +575,36 @@
     return poll.tally || state.tallies[poll.id] || null;
   }
 
-  function pollResults(poll, ballot, previous) {
+  /* Choices shown live while the viewer votes: each choice carries its own count and bar, so the
+   * options are drawn once (not again as empty bars under the buttons). */
+  function sharesInChoices(poll, voting) {
+    return voting && !!tallyFor(poll) && (poll.kind === "single_choice" || poll.kind === "multiple_choice");
+  }
+
+  function paintShares(body, poll) {
+    var tally = tallyFor(poll) || {};
+    var rows = body.querySelectorAll(".choice-share");
+    if (!rows.length) return;
+    var counts = (poll.options || []).map(function (o) { return tally[o] || 0; });
+    var total = counts.reduce(function (a, b) { return a + b; }, 0);
+    var most = Math.max.apply(null, counts.concat([0]));
+    // multiple choice: a share of the voters, not of all ticks (as L.tallyBars counts it)
+    var base = poll.kind === "multiple_choice" && poll.ballots > 0 ? Math.max(poll.ballots, most) : total;
+    rows.forEach(function (row) {
+      var count = tally[row.dataset.option] || 0;
+      var share = base ? Math.round((count / base) * 100) : 0;
+      row.dataset.count = String(count);
+      row.querySelector(".tally-value").textContent = count + (total ? " · " + share + "%" : "");
+      row.querySelector(".tally-bar").style.width = (count && base ? Math.max(2, share) : 0) + "%";
+    });
+  }
+
+  function pollResults(poll, ballot, previous, voting) {
     var box = el("div", { id: "poll-results", class: "poll-results" });
+    if (sharesInChoices(poll, voting)) { // the counts are in the choices: only how many voted
+      box.appendChild(el("p", { class: "muted small poll-ballots", text: L.ballots(poll.ballots) }));
+      return box;
+    }
     var tally = tallyFor(poll);
     if (poll.kind === "quiz" && poll.correct) {
       var right = ballot && poll.correct.indexOf(ballot[0]) >= 0;
@@ -392,7 +616,11 @@
       }
     }
     var old = previous && previous.querySelector(".tally");
-    if (tally && poll.kind === "open_text") {
+    // a ranking being ordered: its options are in the form above, the result shows once voted
+    var ordering = poll.kind === "ranking" && poll.status === "open" && (!ballot || state.changingVote);
+    if (ordering) {
+      // nothing drawn twice
+    } else if (tally && poll.kind === "open_text") {
       if (Object.keys(tally).length) box.appendChild(L.answerWall(tally));
     } else if (tally) {
       box.appendChild(L.pollResults(poll, tally, { into: poll.kind === "rating" ? previous && previous.querySelector(".rating") : old, mine: ballot }));
@@ -403,9 +631,24 @@
     } else {
       box.appendChild(el("p", { class: "muted small", text: t("Results are shown when the moderator reveals them.") }));
     }
-    if (poll.kind === "quiz" && poll.correct) box.appendChild(L.leaderboard(poll.leaders));
+    if (poll.kind === "quiz" && poll.correct) {
+      box.appendChild(L.leaderboard(poll.leaders));
+      quizSeries(poll).forEach(function (node) { if (node) box.appendChild(node); });
+    }
     box.appendChild(el("p", { class: "muted small poll-ballots", text: L.ballots(poll.ballots) }));
     return box;
+  }
+
+  /* A revealed quiz: the series' leaderboard and this participant's own place (quiz.js). */
+  function quizSeries(poll) {
+    return [window.Quiz.ownRank(state.quizRanks[poll.series || ""]), window.Quiz.standingsBoard(poll.standings)];
+  }
+
+  /* A quiz asks a participant without a name for one first, for its leaderboard. */
+  function quizNamePrompt() {
+    return window.Quiz.namePrompt(function (name) {
+      return saveName(name).then(function () { nameInput.value = savedName; });
+    }, function () { state.nameAsked = true; schedule(); });
   }
 
   function voteForm(poll, ballot) {
@@ -446,15 +689,24 @@
       formNode.appendChild(group);
       paint();
       collect = function () { return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }); };
+    } else if (poll.kind === "ranking") {
+      var ranking = window.Ranking.input(poll, ballot);
+      formNode.appendChild(ranking.node);
+      collect = ranking.collect;
     } else {
       var multiple = poll.kind === "multiple_choice";
       var choices = el("div", { class: "choices" });
       if (multiple) formNode.appendChild(el("p", { class: "muted small", text: t("Pick one or more.") }));
+      var shares = sharesInChoices(poll, true);
       poll.options.forEach(function (option) {
         var input = el("input", { type: multiple ? "checkbox" : "radio", name: "poll-" + poll.id, value: option });
         input.checked = chosen.has(option);
         inputs.push(input);
-        choices.appendChild(el("label", { class: "choice" }, input, el("span", { dir: "auto", text: option })));
+        var share = shares ? el("span", { class: "choice-share tally-row", dataset: { option: option } },
+          el("span", { class: "tally-value" }),
+          el("span", { class: "tally-track", "aria-hidden": "true" }, el("span", { class: "tally-bar" }))) : null;
+        choices.appendChild(el("label", { class: "choice" + (shares ? " choice-live" : "") }, input,
+          el("span", { class: "choice-text", dir: "auto", text: option }), share));
       });
       formNode.appendChild(choices);
       collect = function () { return inputs.filter(function (i) { return i.checked; }).map(function (i) { return i.value; }); };
