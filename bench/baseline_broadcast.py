@@ -3,6 +3,11 @@
 Viewers connect to ``/``, get a small snapshot, then every message published on ``/publish`` is
 broadcast to all of them, as the websockets documentation recommends (no backpressure, no
 per-client task). Written the way that library's users would write it.
+
+``--loop uvloop`` runs it on the event loop ``live serve`` gets from uvicorn (uvloop, when
+installed, as it is here): the fair comparison of the fan-out code itself, and the default in
+``fanout_bench.py``. ``--loop asyncio`` is ``asyncio.run``, what the library's examples do; it
+costs more per delivery, so a comparison against it flatters us (docs/CAPACITY.md).
 """
 
 from __future__ import annotations
@@ -31,16 +36,26 @@ async def handler(connection: ServerConnection) -> None:
         viewers.discard(connection)
 
 
-async def main() -> None:
+def arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser()
     parser.add_argument("--port", type=int, required=True)
-    arguments = parser.parse_args()
+    parser.add_argument("--loop", choices=["asyncio", "uvloop"], default="asyncio")
+    return parser.parse_args()
+
+
+async def main(port: int) -> None:
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-    async with serve(handler, "127.0.0.1", arguments.port, compression=None, backlog=4096, max_size=2**16):
+    async with serve(handler, "127.0.0.1", port, compression=None, backlog=4096, max_size=2**16):
         print("ready", flush=True)
         await asyncio.Future()
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    given = arguments()
+    if given.loop == "uvloop":
+        import uvloop
+
+        uvloop.run(main(given.port))
+    else:
+        asyncio.run(main(given.port))

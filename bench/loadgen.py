@@ -26,6 +26,7 @@ from typing import Any
 import websockets
 
 MARK = re.compile(rb"bench:(\d+):(\d+)")
+WINDOW = 1_000_000  # sequences from ``w * WINDOW`` on belong to measurement window ``w`` (fanout_bench.py)
 
 
 class Viewer:
@@ -39,6 +40,8 @@ class Viewer:
         self.delays_ms: list[float] = []
         self.counters = 0
         self.resyncs = 0
+        self.windows: dict[int, list[Any]] = {}  # window -> [messages, bytes, delays in ms]
+        self.replies: dict[str, int] = {}  # answers to this viewer's commands: "ack" or the error code
         self.failed: str | None = None
         self.closed = False
         self.socket: Any = None  # a websockets connection, or a RawClient
@@ -49,9 +52,21 @@ class Viewer:
             sequence, sent_ns = int(found.group(1)), int(found.group(2))
             if sequence not in self.sequences:
                 self.sequences.add(sequence)
-                self.delays_ms.append((time.time_ns() - sent_ns) / 1e6)
+                delay = (time.time_ns() - sent_ns) / 1e6
+                self.delays_ms.append(delay)
+                window = self.windows.get(sequence // WINDOW)
+                if window is None:
+                    window = self.windows[sequence // WINDOW] = [0, 0, []]
+                window[0] += 1
+                window[1] += len(message)
+                window[2].append(delay)
         elif b'"counters"' in message[:40]:
             self.counters += 1
+        elif message.startswith(b'{"type":"ack"'):
+            self.replies["ack"] = self.replies.get("ack", 0) + 1
+        elif message.startswith(b'{"type":"error"'):
+            code = str(json.loads(message).get("code"))
+            self.replies[code] = self.replies.get(code, 0) + 1
         elif b'"resync"' in message[:40]:
             self.resyncs += 1
 
@@ -281,6 +296,27 @@ async def vote_from(viewer: Viewer, command: dict[str, Any]) -> None:
             viewer.failed = viewer.failed or "send"
 
 
+def _replies(viewers: list[Viewer]) -> dict[str, int]:
+    """How the server answered the viewers' commands (a vote refused is a vote a phone retries)."""
+    merged: dict[str, int] = {}
+    for viewer in viewers:
+        for kind, count in viewer.replies.items():
+            merged[kind] = merged.get(kind, 0) + count
+    return merged
+
+
+def _windows(viewers: list[Viewer]) -> dict[int, dict[str, Any]]:
+    """Per measurement window: messages received, their bytes, and every delay."""
+    merged: dict[int, dict[str, Any]] = {}
+    for viewer in viewers:
+        for window, (messages, size, delays) in viewer.windows.items():
+            into = merged.setdefault(window, {"received": 0, "bytes": 0, "delays_ms": []})
+            into["received"] += messages
+            into["bytes"] += size
+            into["delays_ms"] += delays
+    return merged
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--url", required=True)
@@ -359,6 +395,8 @@ async def main() -> None:
                 "counters": [v.counters for v in viewers if v.reading],
                 "resyncs": sum(v.resyncs for v in viewers),
                 "failed": [v.failed for v in viewers if v.failed],
+                "windows": _windows(viewers),
+                "replies": _replies(viewers),
             }
         ),
         flush=True,

@@ -38,6 +38,8 @@ ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
 MODERATOR_KEY = "bench-moderator-key"
 CLIENT = ["raw"]  # the load generator's WebSocket client (loadgen.py --client)
+SERVER_PREFIX: list[str] = []  # e.g. ["taskset", "-c", "0"]: where server processes run (--pin)
+LOAD_PREFIX: list[str] = []  # where load generators and Redis run
 METRICS_KEY = "bench-metrics-key"
 ROOM = "main"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
@@ -137,23 +139,27 @@ def event_file_with_loopback_venue(work: Path) -> Path:
     return path
 
 
-def start_ours(name: str, work: Path, redis_url: str | None, processes: int) -> Server:
+def start_ours(
+    name: str, work: Path, redis_url: str | None, processes: int, root: Path = ROOT, python: str = PYTHON
+) -> Server:
+    """``processes`` of ``live serve`` (from the tree at ``root``: another checkout to compare with)."""
     server = Server(name)
     config = event_file_with_loopback_venue(work)
     environment = {
         **os.environ,
         "LIVE_MODERATOR_KEY": MODERATOR_KEY,
         "LIVE_METRICS_KEY": METRICS_KEY,
-        "LIVE_SECRET": "bench-secret",
+        "LIVE_SECRET": "bench-secret-0123456789",
     }
     for n in range(processes):
         port = free_port()
-        command = [PYTHON, "-m", "live", "serve", "--port", str(port), "--data-dir", str(work / f"data-{name}-{n}"),
-                   "--config", str(config), "--log-level", "warning", "--outbox-limit", "500"]  # fmt: skip
+        command = [*SERVER_PREFIX, python, "-m", "live", "serve", "--port", str(port),
+                   "--data-dir", str(work / f"data-{name}-{n}"), "--config", str(config),
+                   "--log-level", "warning", "--outbox-limit", "500"]  # fmt: skip
         if redis_url:
             command += ["--redis", redis_url]
         log = (work / f"{name}-{n}.log").open("wb")
-        server.processes.append(subprocess.Popen(command, cwd=ROOT, env=environment, stdout=log, stderr=log))
+        server.processes.append(subprocess.Popen(command, cwd=root, env=environment, stdout=log, stderr=log))
         wait_http(f"http://127.0.0.1:{port}/healthz")
         server.viewer_urls.append(f"ws://127.0.0.1:{port}/ws/rooms/{ROOM}")
         server.http.append(f"http://127.0.0.1:{port}")
@@ -243,8 +249,9 @@ class Generators:
             url = urls[n % len(urls)]
             connections = share if n < count - 1 else viewers - share * (count - 1)
             slow_here = slow // count if n < count - 1 else slow - (slow // count) * (count - 1)
-            command = [PYTHON, str(ROOT / "bench" / "loadgen.py"), "--url", url, "--connections", str(connections),
-                       "--first-index", str(n * share), "--join-seconds", str(join_seconds),
+            command = [*LOAD_PREFIX, PYTHON, str(ROOT / "bench" / "loadgen.py"), "--url", url,
+                       "--connections", str(connections), "--first-index", str(n * share),
+                       "--join-seconds", str(join_seconds),
                        "--slow", str(slow_here), "--client", CLIENT[0],
                        *([] if identity else ["--no-identity"])]  # fmt: skip
             processes.append(
@@ -280,12 +287,15 @@ class Generators:
             "counters": [],
             "resyncs": 0,
             "failed": [],
+            "replies": {},
         }
         for process in self.processes:
             assert process.stdout is not None
             result = json.loads(process.stdout.readline())
             for key in ("snapshots", "delays_ms", "received", "counters", "failed"):
                 merged[key] += result[key]
+            for kind, count in result.get("replies", {}).items():
+                merged["replies"][kind] = merged["replies"].get(kind, 0) + count
             merged["resyncs"] += result["resyncs"]
             process.wait(30)
         return merged
@@ -448,8 +458,8 @@ def report(title: str, rows: dict[str, dict[str, Any]], keys: list[str]) -> None
 def start_redis(work: Path) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     binary = shutil.which("redis-server") or "redis-server"
-    process = subprocess.Popen([binary, "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(work)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
+    process = subprocess.Popen([*LOAD_PREFIX, binary, "--port", str(port), "--save", "", "--appendonly", "no",
+                                "--dir", str(work)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)  # fmt: skip
     wait_port(port)
     return process, f"redis://127.0.0.1:{port}/0"
 
@@ -469,7 +479,14 @@ def main() -> None:
     parser.add_argument("--vote-spread", type=float, default=10.0)
     parser.add_argument("--slow", type=int, default=0, help="clients that never read, in the slow scenario")
     parser.add_argument("--pad", type=int, default=0, help="characters added to each event (up to 500 in all)")
+    parser.add_argument("--server-cpu", default="", help="pin server processes to this core (taskset -c)")
+    parser.add_argument("--load-cpu", default="", help="pin load generators, Redis and this script to this core")
     arguments = parser.parse_args()
+    if arguments.server_cpu:
+        SERVER_PREFIX[:] = ["taskset", "-c", arguments.server_cpu]
+    if arguments.load_cpu:
+        LOAD_PREFIX[:] = ["taskset", "-c", arguments.load_cpu]
+        os.sched_setaffinity(0, {int(arguments.load_cpu)})
     PADDING[0] = " 氢能储能" * (arguments.pad // 5)
     CLIENT[0] = arguments.client
 
@@ -510,6 +527,9 @@ def main() -> None:
                     rows_votes[target]["counter_updates_per_second_per_viewer"] = round(
                         sum(counts) / max(1, len(counts)) / seconds, 2
                     )
+                    replies = dict(result["replies"])  # the question phase's commands are the moderator's
+                    rows_votes[target]["votes_acknowledged"] = replies.pop("ack", 0)
+                    rows_votes[target]["votes_refused"] = json.dumps(replies) if replies else 0
                     lags = phase.get("event_loop_lag_ms_max")
                     phase = summarise(result, phase["events"], arguments.rate, phase["cpu"], phase["load_cpu"])
                     if lags is not None:
@@ -542,7 +562,8 @@ def main() -> None:
         if rows_votes:
             vote_keys = ["voters", "ballots_counted", "tally_exact", "votes_offered_per_second",
                          "votes_accepted_per_second", "votes_accepted_best_second", "seconds_to_count_all",
-                         "counter_updates_per_second_per_viewer", "server_cpu_seconds"]  # fmt: skip
+                         "counter_updates_per_second_per_viewer", "votes_acknowledged", "votes_refused",
+                         "server_cpu_seconds"]  # fmt: skip
             report("Vote storm", rows_votes, vote_keys)
         if arguments.json:
             figures = {"joins": rows_join, "questions": rows_questions, "votes": rows_votes}

@@ -97,12 +97,16 @@ class Hub:
 
     def start(self) -> None:
         self._flusher = asyncio.create_task(self._flush_forever(), name="hub-flush")
+        # Read when /metrics is scraped, not on a timer: it visits every connection, which at
+        # 10,000 viewers cost as much CPU a second as a thousand deliveries (docs/CAPACITY.md).
+        metrics.OUTBOX_DEPTH.set_function(self.deepest_outbox)
 
     async def close(self) -> None:
         if self._flusher is not None:
             self._flusher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._flusher
+            metrics.OUTBOX_DEPTH.set_function(lambda: 0)  # let this hub go
         for channel in self.rooms.values():
             for connections in channel.connections.values():
                 for connection in connections:
@@ -182,7 +186,6 @@ class Hub:
             self.flush_counters()
             rounds += 1
             if rounds % 4 == 0:  # once a second is enough for metrics
-                metrics.OUTBOX_DEPTH.set(self.deepest_outbox())
                 metrics.DELIVERIES.inc(self.deliveries - counted)  # counted here, not per message
                 counted = self.deliveries
 

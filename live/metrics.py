@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from prometheus_client import Counter, Gauge, Histogram
 
 CONNECTIONS = Gauge("live_connections", "Open live-stream connections", ["room", "role"])
@@ -16,9 +18,21 @@ COMMANDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 LOOP_LAG = Gauge("live_event_loop_lag_seconds", "How late the event loop ran a 0.5 s timer, last measured")
-OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, last measured")
+OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, measured when scraped")
 HLS_REQUESTS = Counter(
     "live_hls_requests_total", "HLS playlists, init sections and segments this process served", ["room", "kind"]
 )
 WEBRTC_VIEWERS = Gauge("live_webrtc_viewers", "WebRTC (WHEP) viewers this process serves", ["room"])
 HLS_PACKAGING = Gauge("live_hls_packaging", "1 while this process packages the room's HLS, else 0", ["room"])
+
+
+_command_timers: dict[tuple[str, str], Any] = {}
+
+
+def command_timer(command: str, outcome: str) -> Any:
+    """``COMMANDS`` for one command and outcome. ``labels()`` validates and locks on every call,
+    which in a vote storm is paid per vote; the few children there are are kept here."""
+    timer = _command_timers.get((command, outcome))
+    if timer is None:
+        timer = _command_timers[(command, outcome)] = COMMANDS.labels(command=command, outcome=outcome)
+    return timer

@@ -39,6 +39,8 @@ class Outgoing(str):
 
 RESYNC = Outgoing(RESYNC_TEXT)
 
+WRITTEN, CLOSED, FULL = 0, 1, 2  # what FrameWriter.offer did
+
 
 class Snapshot(str):
     """A ``snapshot`` message, also kept in two parts: ``head`` (up to the room view, shared by
@@ -74,6 +76,12 @@ class FrameWriter(Protocol):
         head is framed once and shared)."""
         ...
 
+    def offer(self, text: Message, limit: int) -> int:
+        """``write_text`` if the socket is open and its backlog at most ``limit`` bytes: WRITTEN,
+        else CLOSED or FULL (nothing written). One call per client per message, the fan-out's
+        inner loop: the checks and the write are done together."""
+        ...
+
     def close_after(self, text: str, code: int, grace: float) -> None:
         """Write a last message and a close frame, then cut the socket after ``grace`` seconds."""
         ...
@@ -81,6 +89,10 @@ class FrameWriter(Protocol):
 
 class Connection:
     """One client as the hub sees it: an audience, a bounded outbox, and a writer task."""
+
+    # Slots: one of these per viewer for hours, and the fan-out reads them for every message.
+    __slots__ = ("_close", "_send", "_wakeup", "audience", "closed", "display_name", "lagging", "limit", "outbox",
+                 "participant_id", "role", "room_id")  # fmt: skip
 
     def __init__(
         self,
@@ -160,6 +172,8 @@ NO_OUTBOX: deque[Message] = deque(maxlen=0)  # shared by started direct connecti
 class DirectConnection(Connection):
     """Writes frames to the client's socket as they come; the socket buffer is the outbox."""
 
+    __slots__ = ("_started", "_writer", "_writing", "limit_bytes")
+
     def __init__(
         self,
         room_id: str,
@@ -172,6 +186,7 @@ class DirectConnection(Connection):
         super().__init__(room_id, audience, role, self._unused_send, close, outbox_limit)
         self._writer = writer
         self._started = False
+        self._writing = False  # started, and neither lagging nor closed: push goes straight to the writer
         self.limit_bytes = self.limit * BYTES_PER_MESSAGE
 
     @staticmethod
@@ -179,18 +194,22 @@ class DirectConnection(Connection):
         raise RuntimeError("a direct connection writes frames, it does not send")
 
     def push(self, text: Message) -> None:
+        if self._writing:  # the usual case, once per client per message: one call, one check
+            outcome = self._writer.offer(text, self.limit_bytes)
+            if outcome:  # not WRITTEN
+                self._not_written(outcome)
+            return
         if self.lagging or self.closed:
             return
         if not self._started:
             self.outbox.append(text)  # before start(): keep the order behind the snapshot
-            return
-        if not self._writer.is_open:
+
+    def _not_written(self, outcome: int) -> None:
+        self._writing = False
+        if outcome == CLOSED:
             self.closed = True
-            return
-        if self._writer.buffered() > self.limit_bytes:
+        else:
             self._fall_behind()
-            return
-        self._writer.write_text(text)
 
     @property
     def depth(self) -> int:
@@ -201,8 +220,13 @@ class DirectConnection(Connection):
         metrics.RESYNCS.labels(reason="slow_client").inc()
         self._writer.close_after(RESYNC, CLOSE_RESYNC, CLOSE_GRACE)
 
+    def stop(self) -> None:
+        self._writing = False
+        super().stop()
+
     def start(self) -> asyncio.Task[None] | None:
         self._started = True
+        self._writing = not (self.lagging or self.closed)
         queued, self.outbox = self.outbox, NO_OUTBOX  # from now on the socket's buffer is the outbox
         for text in queued:
             self.push(text)

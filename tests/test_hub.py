@@ -256,3 +256,15 @@ async def test_joiners_during_a_storm_share_a_recent_room_view_and_miss_nothing(
     assert messages[1]["question"]["text"] == "Asked meanwhile"
     assert messages[2]["votes"][question_id] == 30 and messages[2]["offset"] == hub.engine.position("main").offset
     del first
+
+
+async def test_the_deepest_outbox_is_measured_when_metrics_are_read(hub: Hub) -> None:
+    from prometheus_client import REGISTRY
+
+    hub.start()
+    connection, _ = connect(hub)
+    for n in range(7):
+        connection.push(f"queued {n}")  # no writer task here: they stay queued
+    assert REGISTRY.get_sample_value("live_outbox_depth_max") == 7  # read now, not on the last timer
+    connection.outbox.clear()
+    assert REGISTRY.get_sample_value("live_outbox_depth_max") == 0

@@ -162,3 +162,16 @@ async def test_a_big_snapshot_waits_as_one_shared_frame_and_arrives_whole_as_the
     assert json.loads(await asyncio.wait_for(client.recv(), 5))["n"] == 1
     for other, _ in laggards:
         other.transport.abort()  # they never read: no closing handshake to wait for
+
+
+def test_a_connection_keeps_no_attribute_dictionary() -> None:
+    # One per viewer for hours, read for every message: slots, not a dict each (docs/CAPACITY.md).
+    from live.outbox import Connection
+
+    async def never(*_: object) -> None: ...
+
+    for connection in (
+        Connection("main", Audience.PUBLIC, "viewer", never, never),
+        DirectConnection("main", Audience.PUBLIC, "viewer", None, never),  # type: ignore[arg-type]
+    ):
+        assert not hasattr(connection, "__dict__")

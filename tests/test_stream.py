@@ -344,3 +344,20 @@ async def test_a_burst_of_votes_gives_a_screen_few_updates_and_exact_counts(serv
     closed = await stream.receive_until("poll")
     assert closed[-1]["poll"]["tally"] == {"A": 40, "B": 40, "C": 40}  # exact at close
     await stream.close()
+
+
+async def test_commands_on_an_open_stream_carry_the_name_saved_since_it_opened(serve_live: StartLive) -> None:
+    server = serve_live()
+    asker, moderator = Person(server), Person(server)
+    moderator.login(MODERATOR_KEY)
+    moderator.ok("main", {"type": "set_moderation", "mode": "post"})
+    asker.http.post("/api/me", json={"display_name": "Ann"}).raise_for_status()
+    stream = await asker.connect("main")
+    assert (await stream.receive())["type"] == "snapshot"
+    for name, text in (("Ann", "Asked under the handshake's name?"), ("Bea 贝", "Asked after renaming?")):
+        if name != "Ann":
+            asker.http.post("/api/me", json={"display_name": name}).raise_for_status()
+        await stream.send({"type": "command", "ref": text, "command": {"type": "ask_question", "text": text}})
+        seen = await stream.receive_until("question")
+        assert seen[-1]["question"]["author_name"] == name, seen
+    await stream.close()

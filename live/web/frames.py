@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections import deque
 from typing import Any
 
 from starlette.websockets import WebSocket
@@ -25,14 +24,23 @@ from uvicorn.protocols.websockets.websockets_sansio_impl import WebSocketsSansIO
 from websockets.frames import Close, Frame, Opcode
 from websockets.protocol import State
 
-from ..outbox import Message, Outgoing, Snapshot
+from ..outbox import CLOSED, FULL, WRITTEN, Message, Outgoing, Snapshot
 
 EXTENSION = "live.frames"
+OPEN = State.OPEN
 
 
 def text_frame(text: str) -> bytes:
-    """An unmasked, uncompressed, final text frame: what a server sends."""
-    return Frame(Opcode.TEXT, text.encode("utf-8")).serialize(mask=False, extensions=[])
+    """An unmasked, uncompressed, final text frame: what a server sends (RFC 6455 5.2), built
+    here rather than through websockets' ``Frame``: every reply and snapshot tail is framed for
+    one client, a few microseconds each in the vote storm's hot path."""
+    payload = text.encode("utf-8")
+    length = len(payload)
+    if length < 126:
+        return bytes((0x81, length)) + payload
+    if length < 65536:
+        return b"\x81\x7e" + length.to_bytes(2, "big") + payload
+    return b"\x81\x7f" + length.to_bytes(8, "big") + payload
 
 
 def close_frame(code: int, reason: str = "") -> bytes:
@@ -72,21 +80,45 @@ class FrameWriter:
     a room's snapshot is shared by every client who joins at once. A thousand clients that never
     read then hold references to one snapshot, not a thousand copies (docs/CAPACITY.md)."""
 
+    __slots__ = ("_closing", "_conn", "_mid_message", "_protocol", "_transport", "_waiting", "_waiting_bytes")
+
     def __init__(self, protocol: WebSocketsSansIOProtocol) -> None:
         self._protocol = protocol
-        self._waiting: deque[memoryview] = deque()  # frames (or their rest) not yet handed over
+        # Both are the connection's for its whole life (made before the handshake completes), so
+        # the fan-out reads them from here, not through the protocol, for every message.
+        self._transport = protocol.transport
+        self._conn = protocol.conn
+        # Frames (or their rest) not yet handed over: usually none, so a list (56 bytes) rather
+        # than a deque (over 600) for every idle viewer; it holds a few frames at most.
+        self._waiting: list[memoryview] = []
         self._waiting_bytes = 0
         self._mid_message = False  # the transport has part of a message: its rest must come next
         self._closing = False
 
     @property
     def is_open(self) -> bool:
-        protocol = self._protocol
-        return protocol.conn.state is State.OPEN and not protocol.transport.is_closing() and not self._closing
+        return self._conn.state is OPEN and not self._transport.is_closing() and not self._closing
 
     def buffered(self) -> int:
         """Bytes written but not yet accepted by the client's socket: a slow reader's backlog."""
-        return self._protocol.transport.get_write_buffer_size() + self._waiting_bytes
+        return self._transport.get_write_buffer_size() + self._waiting_bytes
+
+    def offer(self, text: Message, limit: int) -> int:
+        """The fan-out's inner loop, once per client per message (live/outbox.py's contract):
+        the open and backlog checks and the write in one call, the attributes read once."""
+        transport = self._transport
+        if self._closing or self._conn.state is not OPEN or transport.is_closing():
+            return CLOSED
+        waiting = self._waiting_bytes  # none waiting is the usual case: the list itself is not read
+        if transport.get_write_buffer_size() + waiting > limit:
+            return FULL
+        if not waiting and type(text) is Outgoing:
+            frame = text.frame or framed(text)
+            if len(frame) <= CHUNK:  # the usual case: one small event, at once
+                transport.write(frame)
+                return WRITTEN
+        self.write_text(text)
+        return WRITTEN
 
     def write_text(self, text: Message) -> None:
         if isinstance(text, Snapshot):
@@ -95,8 +127,8 @@ class FrameWriter:
             self.pump()
             return
         frame = framed(text)
-        if not self._waiting and len(frame) <= CHUNK:  # the usual case: one small event, at once
-            self._protocol.transport.write(frame)
+        if not self._waiting and len(frame) <= CHUNK:  # one small message, at once
+            self._transport.write(frame)
             return
         self._wait(frame)
         self.pump()
@@ -108,7 +140,7 @@ class FrameWriter:
     def pump(self) -> None:
         """Hand waiting frames to the transport while its buffer is at most ``HIGH_WATER``: past
         it the transport pauses the protocol, whose ``resume_writing`` calls this again."""
-        transport = self._protocol.transport
+        transport = self._transport
         while self._waiting and transport.get_write_buffer_size() <= HIGH_WATER and not transport.is_closing():
             view = self._waiting[0]
             transport.write(view[:CHUNK])
@@ -117,7 +149,7 @@ class FrameWriter:
                 self._waiting[0] = view[CHUNK:]
                 self._mid_message = True
             else:
-                self._waiting.popleft()
+                self._waiting.pop(0)
                 self._mid_message = _is_fragment(view.obj)  # a head whose tail must follow
         if self._closing and not self._waiting and not transport.is_closing():
             transport.close()  # flushes what it can first
@@ -126,16 +158,15 @@ class FrameWriter:
         """Send the last message, close, and cut the socket if the client will not take them.
         A message already begun is finished first (nothing may come between its parts); what was
         not begun is dropped: the client is told to resync and will get a fresh snapshot."""
-        transport = self._protocol.transport
+        transport = self._transport
         if transport.is_closing() or self._closing:
             return
         kept: list[memoryview] = []
         if self._waiting and self._mid_message:
-            kept.append(self._waiting.popleft())
+            kept.append(self._waiting.pop(0))
             if self._waiting and _is_fragment(kept[0].obj):
-                kept.append(self._waiting.popleft())  # the tail of a head begun
-        self._waiting.clear()
-        self._waiting.extend(kept)
+                kept.append(self._waiting.pop(0))  # the tail of a head begun
+        self._waiting[:] = kept
         self._waiting_bytes = sum(len(view) for view in kept)
         self._wait(framed(text) + close_frame(code))
         self._closing = True
@@ -177,6 +208,44 @@ class Inbox:
         return not self._items
 
 
+class Writable:
+    """The four methods of asyncio.Event that uvicorn's protocol uses for its ``writable`` flag
+    (set, clear, is_set, wait), in a fraction of the memory: an Event and its deque of waiters
+    are about 760 bytes, kept for every viewer for hours, and nobody waits on it but the one
+    ASGI task of the connection, while the client is not reading."""
+
+    __slots__ = ("_value", "_waiters")
+
+    def __init__(self) -> None:
+        self._value = False
+        self._waiters: list[asyncio.Future[None]] | None = None
+
+    def is_set(self) -> bool:
+        return self._value
+
+    def set(self) -> None:
+        self._value = True
+        waiters, self._waiters = self._waiters, None
+        for waiter in waiters or ():
+            if not waiter.done():
+                waiter.set_result(None)
+
+    def clear(self) -> None:
+        self._value = False
+
+    async def wait(self) -> bool:
+        """As ``asyncio.Event.wait``: a waiter woken by ``set`` returns, even if the flag was
+        cleared again before it ran."""
+        if self._value:
+            return True
+        waiter = asyncio.get_running_loop().create_future()
+        if self._waiters is None:
+            self._waiters = []
+        self._waiters.append(waiter)
+        await waiter
+        return True
+
+
 SOCKET_SEND_BUFFER = 128 * 1024  # the kernel doubles it: at most ~256 KiB queued per client there
 
 
@@ -186,6 +255,8 @@ class LiveWebSocketProtocol(WebSocketsSansIOProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.queue = Inbox()  # type: ignore[assignment]
+        self.writable = Writable()  # type: ignore[assignment]
+        self.writable.set()  # as uvicorn's own: writable until the transport says otherwise
         self.frame_writer: FrameWriter | None = None
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:

@@ -83,10 +83,7 @@ async def _stream(
     websocket: WebSocket, service: Service, room_id: str, actor: Actor, audience: Audience, role_name: str, address: str
 ) -> None:
     await websocket.accept()
-
-    async def close(code: int) -> None:
-        await websocket.close(code)
-
+    close = websocket.close  # a bound method, not a closure and its cell, kept per viewer
     limit = service.settings.outbox_limit
     frames = frame_writer(websocket)  # uvicorn with LiveWebSocketProtocol: write frames directly
     connection: Connection = (
@@ -139,7 +136,9 @@ async def _handle(
     elif kind == "command":
         try:
             key = request.get("idempotency_key")
-            named = dataclasses.replace(actor, display_name=connection.display_name)  # renamed since the handshake?
+            named = actor  # renamed since the handshake? (a copy only then: this runs for every vote)
+            if connection.display_name != actor.display_name:
+                named = dataclasses.replace(actor, display_name=connection.display_name)
             result = await service.run_command(room_id, named, request.get("command"), key, address)
         except CommandRefused as refused:
             connection.push(_error(refused.code, refused.message, ref, **refused.detail))
