@@ -247,6 +247,10 @@ NO_BLOCKING_RELOAD = """(function () {
   });
 })();"""  # hls.js reads playlists as responseText: without the tag, it reloads the plain playlist
 
+NO_MSE = """(function () {
+  delete window.MediaSource; delete window.ManagedMediaSource; delete window.WebKitMediaSource;
+})();"""  # without Media Source Extensions, hls_source.js leaves HLS to the browser's own player
+
 PageSpec = tuple[str, str, str, dict[str, Any] | None, tuple[str, ...]]
 
 
@@ -257,7 +261,7 @@ def viewer_pages(arguments: argparse.Namespace, app_url: str, proxy_url: str) ->
         ("HLS (hls.js) through nginx", proxy_url, "hls", {}, ()),
         ("HLS (hls.js) from the app", app_url, "hls", {}, ()),
         ("HLS (hls.js) through nginx, no blocking reload", proxy_url, "hls", {}, (NO_BLOCKING_RELOAD,)),
-        ("HLS (Chromium's own) through nginx", proxy_url, "hls", None, ()),
+        ("HLS (Chromium's own) through nginx", proxy_url, "hls", None, (NO_MSE,)),
     ]
     for option in arguments.hls_option:
         name, value = option.split("=", 1)

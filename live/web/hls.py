@@ -13,8 +13,8 @@ process is answered with a redirect there, like WHEP; the shipped nginx follows 
 
 Blocking playlist reload (RFC 8216bis 6.2.5.2; the playlist says ``CAN-BLOCK-RELOAD=YES``):
 ``index.m3u8?_HLS_msn=M`` is answered once the playlist lists segment M or a later one, at once if
-it already does. Each such URL has one answer, whenever it is asked, so caches keep it for a few
-target durations and a cache's request lock makes one request per segment reach the app however
+it already does. Whatever answer such a URL got stays a right one (it lists M), so caches keep it
+for a few target durations and a cache's request lock makes one request per segment reach the app however
 many players wait: a player reloads the moment its next segment exists, never a cached playlist
 up to a second old. M more than 2 beyond the newest segment is ``400``; a wait past three target
 durations (and 10 s) is ``503``; so are held requests past a bound per process and per room, and
