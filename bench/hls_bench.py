@@ -10,8 +10,10 @@ delay: ``stamped_source.py`` publishes frames that carry their capture time (FFm
 keyframe every second); Chromium opens the real viewer page ``/r/main`` several times at once,
 in WebRTC mode (the player's own choice), in HLS mode (the viewer's "standard" choice) with
 hls.js through the shipped nginx configuration and straight from the app, with Chromium's own HLS
-player (which hls_source.js prefers when the browser has one), and optionally with other hls.js
-options (``--hls-option liveSyncDurationCount=1``, same run). ``stamp_reader.js`` reads each
+player (which hls_source.js prefers when the browser has one), with hls.js through nginx reloading
+the playlist as it did before blocking reloads (the page hides ``EXT-X-SERVER-CONTROL`` from hls.js:
+a baseline in the same run), and optionally with other hls.js options
+(``--hls-option liveSyncDurationCount=1``, same run). ``stamp_reader.js`` reads each
 displayed picture's stamp five times a second. Printed: median, p95 and worst delay, and stalls:
 the video's ``waiting`` events and pictures frozen for 0.5 s or more.
 
@@ -234,27 +236,46 @@ NO_NATIVE_HLS = """(function () {
 })();"""  # Chromium 156 plays HLS itself; without this, hls_source.js would not use hls.js
 
 
-def viewer_pages(
-    arguments: argparse.Namespace, app_url: str, proxy_url: str
-) -> list[tuple[str, str, str, dict[str, Any] | None]]:
-    """(name, base URL, mode, hls.js options or None for the browser's own HLS) of each page."""
-    pages: list[tuple[str, str, str, dict[str, Any] | None]] = [
-        ("WebRTC, from the app", app_url, "webrtc", None),
-        ("HLS (hls.js) through nginx", proxy_url, "hls", {}),
-        ("HLS (hls.js) from the app", app_url, "hls", {}),
-        ("HLS (Chromium's own) through nginx", proxy_url, "hls", None),
+NO_BLOCKING_RELOAD = """(function () {
+  var text = Object.getOwnPropertyDescriptor(XMLHttpRequest.prototype, "responseText").get;
+  Object.defineProperty(XMLHttpRequest.prototype, "responseText", {
+    configurable: true,
+    get: function () {
+      var body = text.call(this), tag = "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\\n";
+      return /\\.m3u8/.test(this.responseURL) ? body.replace(tag, "") : body;
+    },
+  });
+})();"""  # hls.js reads playlists as responseText: without the tag, it reloads the plain playlist
+
+NO_MSE = """(function () {
+  delete window.MediaSource; delete window.ManagedMediaSource; delete window.WebKitMediaSource;
+})();"""  # without Media Source Extensions, hls_source.js leaves HLS to the browser's own player
+
+PageSpec = tuple[str, str, str, dict[str, Any] | None, tuple[str, ...]]
+
+
+def viewer_pages(arguments: argparse.Namespace, app_url: str, proxy_url: str) -> list[PageSpec]:
+    """(name, base URL, mode, hls.js options or None for the browser's own HLS, init scripts)."""
+    pages: list[PageSpec] = [
+        ("WebRTC, from the app", app_url, "webrtc", None, ()),
+        ("HLS (hls.js) through nginx", proxy_url, "hls", {}, ()),
+        ("HLS (hls.js) from the app", app_url, "hls", {}, ()),
+        ("HLS (hls.js) through nginx, no blocking reload", proxy_url, "hls", {}, (NO_BLOCKING_RELOAD,)),
+        ("HLS (Chromium's own) through nginx", proxy_url, "hls", None, (NO_MSE,)),
     ]
     for option in arguments.hls_option:
         name, value = option.split("=", 1)
-        pages.append((f"HLS (hls.js) through nginx, {option}", proxy_url, "hls", {name: json.loads(value)}))
+        pages.append((f"HLS (hls.js) through nginx, {option}", proxy_url, "hls", {name: json.loads(value)}, ()))
     return pages
 
 
-def open_pages(browser: Any, specifications: list[tuple[str, str, str, dict[str, Any] | None]]) -> list[Any]:
+def open_pages(browser: Any, specifications: list[PageSpec]) -> list[Any]:
     pages = []
-    for _, base, mode, options in specifications:
+    for _, base, mode, options, scripts in specifications:
         context = browser.new_context(base_url=base)
         context.add_init_script(path=str(BENCH / "stamp_reader.js"))
+        for script in scripts:
+            context.add_init_script(script)
         if mode == "hls":
             context.add_init_script("localStorage.setItem('live.video.mode', 'standard');")
         if options is not None:

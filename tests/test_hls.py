@@ -6,6 +6,8 @@ nginx in front is tests/test_hls_nginx.py."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import io
 import re
 import signal
@@ -22,6 +24,7 @@ from live.media.h264 import parameter_sets, picture_size
 from live.media.hls import KEPT, Packager
 from live.media.playlist import Segment, render, target_duration, window
 from live.media.relay import Relay
+from live.web.hls import MAX_HELD, MAX_HELD_PER_ADDRESS, MAX_HELD_PER_ROOM, Holds
 from tests.conftest import METRICS_KEY, LiveServer
 from tests.livetools import until
 from tests.test_media import PUBLISHER_KEY, ffmpeg_publisher
@@ -159,6 +162,25 @@ def test_segments_of_a_second_start_at_keyframes_and_decode(packaged: tuple[Pack
         assert 45 <= len(audio) <= 49 and audio[0].sample_rate == 48_000  # AAC frames of 1,024 samples
     text = packager.playlist()
     assert text is not None and "#EXT-X-TARGETDURATION:1\n" in text and text.count("#EXT-X-PROGRAM-DATE-TIME:") == 5
+
+
+async def test_a_blocking_reload_waits_for_its_segment_and_gives_up_after_its_timeout(
+    packaged: tuple[Packager, Relay, list[float]],
+) -> None:
+    packager, relay, _ = packaged
+    clip = h264_frames(640, 360, seconds=4.1)
+    feed(relay, clip[:75])  # two and a half seconds: the segments before the third keyframe
+    newest = packager.newest
+    assert newest is not None and "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n" in (packager.playlist() or "")
+    assert await packager.playlist_with(newest, 5) == packager.playlist()  # there already: at once
+    held = asyncio.ensure_future(packager.playlist_with(newest + 1, 30))
+    for _ in range(5):
+        await asyncio.sleep(0)
+    assert not held.done()  # its segment is not made yet
+    feed(relay, clip[75:])  # the packager signals each new segment: the waiter wakes
+    text = await asyncio.wait_for(held, 5)
+    assert text is not None and f"{packager.run}-{newest + 1}.m4s" in text
+    assert await packager.playlist_with(newest + 10, 0.05) is None  # never made in time
 
 
 def test_a_long_gop_asks_for_keyframes_and_a_provoked_keyframe_does_not_cut_short(
@@ -321,6 +343,92 @@ async def test_ffmpeg_publishes_and_hls_plays_and_a_restart_is_a_discontinuity(s
     finally:
         publisher.kill()
         publisher.wait()
+
+
+def newest_number(text: str) -> int:
+    return int(segment_names(text)[-1].rsplit("-", 1)[1].split(".")[0])
+
+
+async def test_a_blocking_reload_is_answered_once_its_segment_exists_and_bad_directives_are_400(
+    start_live: Callable[..., LiveServer],
+) -> None:
+    server = start_live(extra=("--demo",))
+    url = f"{server.url}/api/rooms/main/hls/index.m3u8"
+    text = playlist_text(server) or ""  # wakes the demo
+    assert "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES\n" in text
+    async with httpx.AsyncClient(timeout=10) as client:
+        newest = newest_number(playlist_text(server) or "")
+        held = await client.get(url, params={"_HLS_msn": newest + 1})  # not made yet when asked
+        assert held.status_code == 200 and newest_number(held.text) >= newest + 1
+        assert held.headers["cache-control"] == "public, max-age=3" and "x-accel-expires" not in held.headers
+        ready = await client.get(f"{url}?_HLS_msn={newest}&_HLS_part=0&_HLS_skip=YES")  # no parts, no deltas
+        assert ready.status_code == 200 and "#EXT-X-SKIP" not in ready.text and newest_number(ready.text) >= newest
+        plain = await client.get(url)
+        assert plain.headers["cache-control"] == "public, max-age=0, s-maxage=1"
+        far = newest_number(plain.text) + 10
+        for query in (f"_HLS_msn={far}", "_HLS_msn=abc", "_HLS_msn=-1", "_HLS_msn=%2B5", "_HLS_msn=1&_hls_msn=2",
+                      "_HLS_part=0", "_HLS_msn=1&_HLS_part=x", "_HLS_msn="):  # fmt: skip
+            refused = await client.get(f"{url}?{query}")
+            assert refused.status_code == 400 and refused.json()["error"]["code"] == "invalid", query
+            assert refused.headers["cache-control"] == "no-store", query
+
+
+async def test_a_blocking_reload_held_past_its_limit_is_503(server: LiveServer) -> None:
+    # A publisher that ignores keyframe requests and sends one every 12 s: 12 s segments, a target
+    # duration of 12, and a hold of 10 s at most (MAX_HOLD): the segment after next is never in time.
+    url = f"{server.url}/api/rooms/main/hls/index.m3u8"
+    publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60, extra=("-g", "180"))
+    try:
+        await until(lambda: playlist_text(server) is not None, 40, "the first segment")
+        text = playlist_text(server) or ""
+        assert "#EXT-X-TARGETDURATION:12\n" in text, text
+        async with httpx.AsyncClient(timeout=20) as client:
+            late = await client.get(url, params={"_HLS_msn": newest_number(text) + 2})
+        assert late.status_code == 503 and late.json()["error"]["code"] == "unavailable", late.text
+        assert late.headers["cache-control"] == "no-store" and late.headers["retry-after"] == "1"
+    finally:
+        publisher.kill()
+        publisher.wait()
+
+
+async def test_blocking_reloads_held_when_the_room_goes_offline_answer_404(server: LiveServer) -> None:
+    url = f"{server.url}/api/rooms/main/hls/index.m3u8"
+    publisher = ffmpeg_publisher(f"{server.url}/api/rooms/main/whip", PUBLISHER_KEY, 60)
+    try:
+        await until(lambda: len(segment_names(playlist_text(server) or "")) >= 2, 20, "two segments")
+        publisher.send_signal(signal.SIGSTOP)  # the encoder freezes: 2 s later its stream is ended
+        # Frames already on their way may finish one more segment, never two.
+        wanted = newest_number(playlist_text(server) or "") + 2
+        async with httpx.AsyncClient(timeout=10) as client:
+            answers = await asyncio.gather(*(client.get(url, params={"_HLS_msn": wanted}) for _ in range(5)))
+        assert {(a.status_code, a.json()["error"]["code"]) for a in answers} == {(404, "offline")}
+        assert all(a.headers["cache-control"] == "no-store" for a in answers)
+    finally:
+        publisher.send_signal(signal.SIGCONT)
+        publisher.kill()
+        publisher.wait()
+
+
+def test_held_blocking_reloads_are_bounded_per_address_per_room_and_per_process() -> None:
+    holds = Holds()
+    with contextlib.ExitStack() as stack:
+        for _ in range(MAX_HELD_PER_ADDRESS):
+            assert holds.refusal("main", "192.0.2.1", 1.0) is None
+            stack.enter_context(holds.held("main", "192.0.2.1"))
+        refused = holds.refusal("main", "192.0.2.1", 1.0)
+        assert refused is not None and refused.status_code == 429 and refused.headers["retry-after"] == "1"
+        assert holds.refusal("main", "192.0.2.1", 2.0) is None  # a venue network's address: scaled
+        assert holds.refusal("main", "192.0.2.2", 1.0) is None  # another address
+        for number in range(MAX_HELD_PER_ROOM - MAX_HELD_PER_ADDRESS):
+            stack.enter_context(holds.held("main", f"10.0.{number // 200}.{number % 200}"))
+        full = holds.refusal("main", "192.0.2.2", 1.0)
+        assert full is not None and full.status_code == 503
+        assert holds.refusal("other", "192.0.2.2", 1.0) is None
+        for number in range(MAX_HELD - MAX_HELD_PER_ROOM):
+            stack.enter_context(holds.held(f"room-{number // 1000}", f"10.1.{number // 200}.{number % 200}"))
+        process_full = holds.refusal("other", "192.0.2.2", 1.0)
+        assert process_full is not None and process_full.status_code == 503
+    assert holds.total == 0 and not holds.rooms and not holds.addresses  # all released
 
 
 async def test_a_demo_room_is_packaged_once_an_hls_player_asks(start_live: Callable[..., LiveServer]) -> None:

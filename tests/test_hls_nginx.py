@@ -1,7 +1,8 @@
 """The shipped nginx configuration's HLS part, with Debian's real nginx in front of a real
 ``live serve``: a second viewer's segment is a cache hit, a playlist is kept until the end of its
-second, a burst of viewers asking for a new segment at once reaches the app once, and with two
-processes on Redis, nginx fetches from the hosting one what the other one redirects."""
+second, a burst of viewers asking for a new segment at once reaches the app once, so does a burst
+of players blocking on the next segment's playlist (``_HLS_msn``), and with two processes on Redis,
+nginx fetches from the hosting one what the other one redirects, blocking reloads included."""
 
 from __future__ import annotations
 
@@ -89,11 +90,15 @@ def _answers(url: str) -> bool:
         return False
 
 
-def segments_served(app: LiveServer) -> float:
-    """The app's own count of the segments it answered (the Prometheus counter)."""
+def segments_served(app: LiveServer, kind: str = "segment") -> float:
+    """The app's own count of the segments (or playlists) it answered (the Prometheus counter)."""
     metrics = httpx.get(f"{app.url}/metrics", headers={"Authorization": f"Bearer {METRICS_KEY}"}).text
-    found = re.search(r'live_hls_requests_total\{kind="segment",room="main"\} ([0-9.]+)', metrics)
+    found = re.search(rf'live_hls_requests_total\{{kind="{kind}",room="main"\}} ([0-9.]+)', metrics)
     return float(found[1]) if found else 0.0
+
+
+def newest_number(url: str) -> int:
+    return int(newest_segment(url).rsplit("-", 1)[1].split(".")[0])
 
 
 def newest_segment(url: str) -> str:
@@ -129,6 +134,26 @@ async def test_nginx_caches_segments_and_one_request_per_new_segment_reaches_the
     assert len({body for _, _, body in burst}) == 1
     assert segments_served(app) - before == 1, "the burst reached the app more than once"
     assert sum(cache == "MISS" for _, cache, _ in burst) == 1
+
+
+async def test_players_blocking_on_the_next_segment_reach_the_app_once_and_get_it_the_moment_it_exists(
+    start_live: Callable[..., LiveServer], start_nginx: Callable[[LiveServer], Awaitable[str]]
+) -> None:
+    app = start_live(extra=("--demo",))
+    proxy = await start_nginx(app)
+    newest_segment(proxy)  # wakes the demo
+    following = newest_number(app.url) + 1  # not made yet: every player's request is held
+    before = segments_served(app, "playlist")
+    path = f"/api/rooms/main/hls/index.m3u8?_HLS_msn={following}"
+    burst = await asyncio.to_thread(at_once, proxy, path, BURST)
+    assert {status for status, _, _ in burst} == {200}
+    assert len({body for _, _, body in burst}) == 1 and f"-{following}.m4s\n".encode() in burst[0][2]
+    assert segments_served(app, "playlist") - before == 1, "the burst reached the app more than once"
+    assert sum(cache == "MISS" for _, cache, _ in burst) == 1
+    # Another player, later, kept whatever else it adds; nginx's $arg_ and the app match in any case.
+    later = httpx.get(f"{proxy}/api/rooms/main/hls/index.m3u8?_hls_msn={following}&_HLS_skip=YES")
+    assert later.headers["x-cache-status"] == "HIT" and later.content == burst[0][2]
+    assert later.headers["cache-control"] == "public, max-age=3"
 
 
 def at_once(url: str, path: str, count: int) -> list[tuple[int, str, bytes]]:
@@ -180,6 +205,12 @@ async def test_nginx_fetches_from_the_hosting_process_what_the_other_one_redirec
         assert [v.status_code for v in viewers] == [200, 200]
         assert [v.headers["x-cache-status"] for v in viewers] == ["MISS", "HIT"]
         assert "location" not in viewers[0].headers
+        blocking = httpx.get(f"{other.url}/api/rooms/main/hls/index.m3u8?_HLS_msn=3")  # the query goes along
+        assert blocking.headers["location"] == f"{host.url}/api/rooms/main/hls/index.m3u8?_HLS_msn=3"
+        following = newest_number(host.url) + 1
+        held = httpx.get(f"{proxy}/api/rooms/main/hls/index.m3u8?_HLS_msn={following}", timeout=10)
+        assert held.status_code == 200 and f"-{following}.m4s\n" in held.text
+        assert held.headers["cache-control"] == "public, max-age=3"
     finally:
         publisher.kill()
         publisher.wait()

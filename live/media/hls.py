@@ -260,6 +260,24 @@ class Packager:
                 await asyncio.wait_for(self._new_segment.wait(), remaining)
         return self.playlist()
 
+    @property
+    def newest(self) -> int | None:
+        """The newest segment's media sequence number, if any."""
+        return self.segments[-1].sequence if self.segments else None
+
+    async def playlist_with(self, sequence: int, timeout: float) -> str | None:
+        """The playlist once it lists segment ``sequence`` (or a later one), waiting up to
+        ``timeout`` for the segment to be made: a blocking playlist reload (live/web/hls.py). None
+        if it was not made in time, or the room went offline meanwhile."""
+        deadline = time.monotonic() + timeout
+        while (newest := self.newest) is None or newest < sequence:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0 or not self.packaging:
+                return None
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._new_segment.wait(), remaining)
+        return self.playlist()
+
     def overview(self) -> dict[str, Any]:
         """What the admin sees: whether it packages, and its playlist's position and newest segment."""
         newest = self.segments[-1] if self.segments else None

@@ -7,6 +7,9 @@ counts the discontinuities that have left the window (6.2.2); a segment after a 
 (new parameter sets, or a new publisher) carries ``EXT-X-DISCONTINUITY`` and the ``EXT-X-MAP``
 of its own init section; the window is never shorter than three target durations (6.2.2).
 Every segment carries ``EXT-X-PROGRAM-DATE-TIME``: when its first frame reached the server.
+``EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES`` (RFC 8216bis 4.4.3.8; no protocol version of its own)
+tells players they may ask for the playlist that holds a segment not yet made (``_HLS_msn``,
+live/web/hls.py): each reload is then a URL of its own, answered as soon as its segment exists.
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ def render(listed: Sequence[Segment], target: int) -> str:
         "#EXT-X-VERSION:7",
         "#EXT-X-INDEPENDENT-SEGMENTS",
         f"#EXT-X-TARGETDURATION:{target}",
+        "#EXT-X-SERVER-CONTROL:CAN-BLOCK-RELOAD=YES",
         f"#EXT-X-MEDIA-SEQUENCE:{listed[0].sequence if listed else 0}",
         f"#EXT-X-DISCONTINUITY-SEQUENCE:{listed[0].discontinuity_sequence if listed else 0}",
     ]

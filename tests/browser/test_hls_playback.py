@@ -1,5 +1,6 @@
 """The HLS the server packages, played by the viewer page in Chromium through hls.js: a browser
-without WebRTC (RTCPeerConnection removed) falls back to HLS and the video advances; a publisher
+without WebRTC (RTCPeerConnection removed) falls back to HLS and the video advances, reloading
+the playlist by blocking reloads (``_HLS_msn``, each answered once its segment exists); a publisher
 restart (a discontinuity in the playlist) is played through."""
 
 from __future__ import annotations
@@ -47,6 +48,8 @@ def test_a_browser_without_webrtc_plays_the_rooms_hls(
     watch = Watch()
     viewer = watch.page(browser, server)
     viewer.add_init_script(NO_WEBRTC)
+    playlists: list[str] = []
+    viewer.on("request", lambda request: playlists.append(request.url) if "index.m3u8" in request.url else None)
     viewer.goto("/r/main")
     expect(viewer.locator("#video")).to_have_attribute("data-state", "live", timeout=20_000)
     viewer.wait_for_function("() => document.getElementById('video-player').videoWidth === 640", timeout=20_000)
@@ -55,6 +58,10 @@ def test_a_browser_without_webrtc_plays_the_rooms_hls(
     # hls.js, not Chromium's own HLS player (which plays it too, but seconds further behind):
     # hls.js feeds the video through Media Source Extensions, a blob: URL.
     assert viewer.evaluate("() => document.getElementById('video-player').src.startsWith('blob:')")
+    # The first load is the plain playlist; each reload asks for the segment after the newest.
+    assert playlists[0].endswith("/index.m3u8"), playlists
+    reloads = [url for url in playlists[1:] if "_HLS_msn=" in url]
+    assert len(reloads) >= 2 and not any("_HLS_part" in url or "_HLS_skip" in url for url in playlists), playlists
     viewer.screenshot(path=str(SHOTS / "video-viewer-hls.png"))
     assert not watch.errors, watch.errors
 

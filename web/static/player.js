@@ -183,7 +183,10 @@
   // that stalls holds back one second more each time (hls.js's liveSyncOnStallIncrease), so a
   // viewer on a jittery network settles further back by itself; one that falls behind catches up
   // by playing faster.
+  // The playlist allows blocking reloads (CAN-BLOCK-RELOAD): hls.js asks for the next segment's
+  // playlist (_HLS_msn) at once in lowLatencyMode (its default), answered the moment it exists.
   var LIVE_HLS = {
+    lowLatencyMode: true,
     liveSyncDurationCount: 1,
     liveMaxLatencyDurationCount: 6,
     maxLiveSyncPlaybackRate: 1.25,
