@@ -3,31 +3,19 @@
 An event is committed to SQLite (WAL journal) before the command is acknowledged, so stopping or
 killing ``live serve`` loses nothing that was accepted. A room keeps its epoch across restarts
 (``rooms`` table), so clients resume across a restart.
-
-Every statement runs on one thread of its own, in the order it was asked for (``_run``), and the
-caller awaits it: while a batch of votes is being written, the event loop goes on receiving the
-next ones, which join the next batch (group commit, engine.py). When the write ran on the loop,
-nothing else happened meanwhile, so a storm's batches stayed small and each paid its own
-transaction (docs/CAPACITY.md, the vote storm). A command is still answered only once its write
-has returned, committed; one thread means one transaction at a time on the one connection.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import os
 import sqlite3
 import time
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from .storage import HISTORY_SIZE, Follower, Storage, StoredEvent, StoredRoom, new_epoch
-
-Result = TypeVar("Result")
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS rooms (room_id TEXT PRIMARY KEY, epoch TEXT NOT NULL);
@@ -48,23 +36,12 @@ class SqliteStorage(Storage):
         super().__init__(history_size)
         self.path = database
         self._db: sqlite3.Connection | None = None
-        self._thread: ThreadPoolExecutor | None = None  # the one thread that runs the statements
-
-    async def _run(self, work: Callable[..., Result], *args: Any) -> Result:
-        """``work(*args)`` on the storage's thread, after everything asked for before it."""
-        if self._thread is None:
-            raise RuntimeError("the storage is not open")
-        return await asyncio.get_running_loop().run_in_executor(self._thread, work, *args)
 
     @property
     def location(self) -> str:
         return str(self.path)
 
     async def open(self) -> None:
-        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="sqlite")
-        await self._run(self._open)
-
-    def _open(self) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         previous = os.umask(FILE_MODE)  # questions and names are not for other users of the machine
         try:
@@ -85,13 +62,6 @@ class SqliteStorage(Storage):
         return self._db
 
     async def close(self) -> None:
-        if self._thread is None:
-            return
-        await self._run(self._close)  # after any write still running: it completes first
-        self._thread.shutdown()
-        self._thread = None
-
-    def _close(self) -> None:
         if self._db is not None:
             self._db.close()
             self._db = None
@@ -100,9 +70,6 @@ class SqliteStorage(Storage):
         return {"engine": self.name, "ok": self._db is not None}  # no path: /healthz is public
 
     async def load(self, room_id: str) -> StoredRoom:
-        return await self._run(self._load, room_id)
-
-    def _load(self, room_id: str) -> StoredRoom:
         db = self._connection
         row = db.execute("SELECT epoch FROM rooms WHERE room_id = ?", (room_id,)).fetchone()
         if row is None:
@@ -117,34 +84,26 @@ class SqliteStorage(Storage):
 
     async def append(self, room_id: str, events: list[StoredEvent]) -> None:
         # One process owns the file, so its replica is never stale: no offset to check.
-        await self._run(self._append, [(room_id, stored.offset, stored.payload) for stored in events])
-
-    def _append(self, rows: list[tuple[str, int, str]]) -> None:
+        rows = [(room_id, stored.offset, stored.payload) for stored in events]
         db = self._connection
         with db:  # one transaction: all of the batch's events or none
             db.execute("BEGIN")
             db.executemany("INSERT INTO events (room_id, offset, payload) VALUES (?, ?, ?)", rows)
 
     async def read_after(self, room_id: str, offset: int, limit: int) -> list[StoredEvent]:
-        rows = await self._run(self._read_after, room_id, offset, limit)
-        return [StoredEvent.from_payload(payload) for (payload,) in rows]
-
-    def _read_after(self, room_id: str, offset: int, limit: int) -> list[tuple[str]]:
-        return self._connection.execute(
+        rows = self._connection.execute(
             "SELECT payload FROM events WHERE room_id = ? AND offset > ? ORDER BY offset LIMIT ?",
             (room_id, offset, limit),
         ).fetchall()
+        return [StoredEvent.from_payload(payload) for (payload,) in rows]
 
     async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
-        await self._run(self._save_snapshot, room_id, offset, json.dumps(snapshot))  # the state as it is now
-
-    def _save_snapshot(self, room_id: str, offset: int, payload: str) -> None:
         db = self._connection
         with db:
             db.execute("BEGIN")
             db.execute(
                 "INSERT OR REPLACE INTO snapshots (room_id, offset, payload) VALUES (?, ?, ?)",
-                (room_id, offset, payload),
+                (room_id, offset, json.dumps(snapshot)),
             )
             db.execute("DELETE FROM events WHERE room_id = ? AND offset <= ?", (room_id, offset - self.history_size))
 
@@ -152,9 +111,6 @@ class SqliteStorage(Storage):
         return  # nobody else writes this file
 
     async def revoke_login(self, login_id: str, lifetime: float) -> None:
-        await self._run(self._revoke_login, login_id, lifetime)
-
-    def _revoke_login(self, login_id: str, lifetime: float) -> None:
         now = time.time()
         db = self._connection
         with db:
@@ -163,8 +119,5 @@ class SqliteStorage(Storage):
             db.execute("INSERT OR REPLACE INTO revoked_logins VALUES (?, ?)", (login_id, now + lifetime))
 
     async def is_login_revoked(self, login_id: str) -> bool:
-        return await self._run(self._is_login_revoked, login_id)
-
-    def _is_login_revoked(self, login_id: str) -> bool:
         row = self._connection.execute("SELECT 1 FROM revoked_logins WHERE login_id = ?", (login_id,)).fetchone()
         return row is not None
