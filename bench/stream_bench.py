@@ -306,7 +306,7 @@ def join(
 ) -> tuple[Generators, dict[str, Any]]:
     rss_before, cpu_before = server.rss(), server.cpu()
     started = time.monotonic()
-    identity = server.name.startswith("ours")  # ours needs the cookie a room page gives; baselines have none
+    identity = server.name.startswith(("ours", "before"))  # live serve needs a room page's cookie; baselines not
     load = Generators.start(server.viewer_urls, viewers, generators, join_seconds, slow, identity)
     deadline = started + join_seconds + 60
     ready = failed = 0
@@ -345,7 +345,7 @@ def publish_steadily(server: Server, rate: float, seconds: float, lags: list[flo
 
 def questions(server: Server, load: Generators, rate: float, seconds: float, finish: bool = True) -> dict[str, Any]:
     cpu_before, load_cpu_before = server.cpu(), load.cpu()
-    lags: list[float] | None = [] if server.name.startswith("ours") else None
+    lags: list[float] | None = [] if server.name.startswith(("ours", "before")) else None
     count = publish_steadily(server, rate, seconds, lags)
     time.sleep(3)
     cpu = server.cpu() - cpu_before
