@@ -530,9 +530,11 @@ def main() -> None:
                 voting = arguments.votes and name.startswith(("ours", "before"))
                 phase = questions(server, load, arguments.rate, arguments.seconds, finish=not voting)
                 if voting:
+                    print(f"{target}: storm from {time.time():.1f}", file=sys.stderr, flush=True)  # fanout_gc.py
                     rows_votes[target] = vote_storm(
                         server, load, arguments.viewers - arguments.slow, arguments.vote_spread
                     )
+                    print(f"{target}: storm until {time.time():.1f}", file=sys.stderr, flush=True)
                     started = rows_votes[target].pop("_started")
                     result = load.finish()
                     seconds = time.monotonic() - started
