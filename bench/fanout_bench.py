@@ -218,6 +218,8 @@ def main() -> None:
             )
             print(f"{target.name}: joined {target.join}", file=sys.stderr, flush=True)
         load_average = os.getloadavg()
+        measured = [time.time()]  # wall clock, for bench/fanout_gc.py --since/--until
+        print(f"windows from {measured[0]:.0f}", file=sys.stderr, flush=True)
         window = 1
         for _round in range(arguments.rounds):
             for target in targets:
@@ -225,6 +227,8 @@ def main() -> None:
                 target.windows.append((window, user, system))
                 window += 1
         load_average_after = os.getloadavg()
+        measured.append(time.time())
+        print(f"windows until {measured[1]:.0f}", file=sys.stderr, flush=True)
         events = int(arguments.rate * arguments.seconds)
         table: dict[str, list[dict[str, Any]]] = {}
         for target in targets:

@@ -306,7 +306,7 @@ def join(
 ) -> tuple[Generators, dict[str, Any]]:
     rss_before, cpu_before = server.rss(), server.cpu()
     started = time.monotonic()
-    identity = server.name.startswith("ours")  # ours needs the cookie a room page gives; baselines have none
+    identity = server.name.startswith(("ours", "before"))  # live serve needs a room page's cookie; baselines not
     load = Generators.start(server.viewer_urls, viewers, generators, join_seconds, slow, identity)
     deadline = started + join_seconds + 60
     ready = failed = 0
@@ -345,7 +345,7 @@ def publish_steadily(server: Server, rate: float, seconds: float, lags: list[flo
 
 def questions(server: Server, load: Generators, rate: float, seconds: float, finish: bool = True) -> dict[str, Any]:
     cpu_before, load_cpu_before = server.cpu(), load.cpu()
-    lags: list[float] | None = [] if server.name.startswith("ours") else None
+    lags: list[float] | None = [] if server.name.startswith(("ours", "before")) else None
     count = publish_steadily(server, rate, seconds, lags)
     time.sleep(3)
     cpu = server.cpu() - cpu_before
@@ -480,6 +480,7 @@ def main() -> None:
     parser.add_argument("--slow", type=int, default=0, help="clients that never read, in the slow scenario")
     parser.add_argument("--pad", type=int, default=0, help="characters added to each event (up to 500 in all)")
     parser.add_argument("--server-cpu", default="", help="pin server processes to this core (taskset -c)")
+    parser.add_argument("--before", type=Path, help="a checkout with its .venv: targets before-embedded, before-redis")
     parser.add_argument("--load-cpu", default="", help="pin load generators, Redis and this script to this core")
     arguments = parser.parse_args()
     if arguments.server_cpu:
@@ -496,30 +497,44 @@ def main() -> None:
     rows_questions: dict[str, dict[str, Any]] = {}
     rows_votes: dict[str, dict[str, Any]] = {}
     try:
-        for target in arguments.targets.split(","):
-            if target == "broadcast":
+        names = arguments.targets.split(",")
+        for turn, name in enumerate(names, 1):  # a name given twice is run twice: A B A B, interleaved
+            target = name if names.count(name) == 1 else f"{name} ({turn})"
+            if name.startswith("before-") and arguments.before is None:
+                raise SystemExit(f"{name} needs --before DIR")
+            before = arguments.before / ".venv" / "bin" / "python" if arguments.before else None
+            if name == "broadcast":
                 server = start_broadcast(work)
-            elif target == "starlette":
+            elif name == "starlette":
                 server = start_starlette(work, redis_url)
-            elif target == "ours-embedded":
+            elif name == "ours-embedded":
                 server = start_ours(target, work, None, 1)
-            elif target == "ours-redis":
+            elif name == "before-embedded":
+                server = start_ours(target, work, None, 1, arguments.before, str(before))
+            elif name in ("ours-redis", "before-redis"):
                 redis_client = redis_sync.Redis.from_url(redis_url)
                 redis_client.flushall()
-                server = start_ours(target, work, redis_url, arguments.redis_processes)
+                if name == "ours-redis":
+                    server = start_ours(target, work, redis_url, arguments.redis_processes)
+                else:
+                    server = start_ours(
+                        target, work, redis_url, arguments.redis_processes, arguments.before, str(before)
+                    )
             else:
-                raise SystemExit(f"unknown target {target}")
+                raise SystemExit(f"unknown target {name}")
             try:
                 load, rows_join[target] = join(
                     server, arguments.viewers, arguments.generators, arguments.join_seconds, arguments.slow
                 )
                 print(f"{target}: joined {rows_join[target]}", file=sys.stderr, flush=True)
-                voting = arguments.votes and target.startswith("ours")
+                voting = arguments.votes and name.startswith(("ours", "before"))
                 phase = questions(server, load, arguments.rate, arguments.seconds, finish=not voting)
                 if voting:
+                    print(f"{target}: storm from {time.time():.1f}", file=sys.stderr, flush=True)  # fanout_gc.py
                     rows_votes[target] = vote_storm(
                         server, load, arguments.viewers - arguments.slow, arguments.vote_spread
                     )
+                    print(f"{target}: storm until {time.time():.1f}", file=sys.stderr, flush=True)
                     started = rows_votes[target].pop("_started")
                     result = load.finish()
                     seconds = time.monotonic() - started
@@ -534,7 +549,7 @@ def main() -> None:
                     phase = summarise(result, phase["events"], arguments.rate, phase["cpu"], phase["load_cpu"])
                     if lags is not None:
                         phase["event_loop_lag_ms_max"] = lags
-                if target.startswith("ours"):
+                if name.startswith(("ours", "before")):
                     phase["slow_clients_dropped"] = sum(slow_clients_dropped(url) for url in server.http)
                     phase["event_loop_lag_ms_at_end"] = max(event_loop_lag_ms(url) for url in server.http)
                 rows_questions[target] = phase

@@ -85,7 +85,7 @@ def serve(settings: ServeSettings) -> int:
         ConnectionCounter(settings.max_connections_per_address, trusted_proxies(settings.forwarded_allow_ips)),
     )
     uvicorn.run(
-        create_app(service),
+        create_app(service, freeze_heap=True),  # short collector pauses: live/gc_policy.py
         host=settings.host,
         port=settings.port,
         log_level=settings.log_level,

@@ -115,6 +115,10 @@ class Hub:
     def count(self, room_id: str) -> int:
         return sum(len(c) for c in self.rooms[room_id].connections.values())
 
+    def connection_count(self) -> int:
+        """Every room's connections (live/gc_policy.py freezes the heap as this grows)."""
+        return sum(self.count(room_id) for room_id in self.rooms)
+
     # -- events in ---------------------------------------------------------------------------
     def publish(self, room_id: str, stored: StoredEvent) -> None:
         channel = self.rooms.get(room_id)

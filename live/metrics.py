@@ -18,6 +18,7 @@ COMMANDS = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
 )
 LOOP_LAG = Gauge("live_event_loop_lag_seconds", "How late the event loop ran a 0.5 s timer, last measured")
+GC_FROZEN = Gauge("live_gc_frozen_objects", "Objects the garbage collector does not visit (live/gc_policy.py)")
 OUTBOX_DEPTH = Gauge("live_outbox_depth_max", "Deepest client outbox, measured when scraped")
 HLS_REQUESTS = Counter(
     "live_hls_requests_total", "HLS playlists, init sections and segments this process served", ["room", "kind"]

@@ -14,6 +14,7 @@ import logging
 import math
 import secrets
 import time
+from typing import Any
 
 from starlette.requests import HTTPConnection
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -79,12 +80,16 @@ class RevokedLogins:
         self._known: set[str] = set()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        session = scope.get("session") if scope["type"] in ("http", "websocket") else None
+        await self.drop_revoked(scope.get("session") if scope["type"] in ("http", "websocket") else None)
+        await self.app(scope, receive, send)
+
+    async def drop_revoked(self, session: dict[str, Any] | None) -> None:
+        """The grants of a session whose login was ended, taken away (the live stream calls this
+        at its handshake, as it reads the session without the middleware: live/web/app.py)."""
         login_id = session.get(LOGIN_ID) if session else None
         if session and isinstance(login_id, str) and session.get("grants") and await self._revoked(login_id):
             session.pop("grants", None)
             session.pop(LOGIN_ID, None)
-        await self.app(scope, receive, send)
 
     async def _revoked(self, login_id: str) -> bool:
         if login_id in self._known:

@@ -95,6 +95,7 @@ async def _stream(
     service.hub.attach(connection, actor.participant_id, _resume_position(websocket))
     writer = connection.start()
     websocket.scope["headers"].clear()  # read already (origin, cookie); kept for hours otherwise, per client
+    websocket.scope.pop("session", None)  # read already (the actor); the stream never writes it
     try:
         while not connection.closed:
             message = await websocket.receive()
