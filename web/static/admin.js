@@ -80,9 +80,9 @@
    * WebRTC viewers, the HLS packager's state, and the HLS segments served (behind a cache: its misses). */
   function recordingLines(recording) {
     var mb = ((recording.bytes || 0) / 1048576).toFixed(1);
-    var text = recording.error ? fill("Recording stopped", { error: recording.error })
-      : fill(recording.recording ? "Recording" : "Recorded", { mb: mb });
-    var kept = recording.keep_days ? fill("Recordings kept", { days: recording.keep_days }) : t("Recordings kept for ever");
+    var text = recording.error ? fill("Recording stopped: {error}", { error: recording.error })
+      : fill(recording.recording ? "Recording: {mb} MB on disk" : "Recorded: {mb} MB on disk", { mb: mb });
+    var kept = recording.keep_days ? fill("Recordings kept {days} days", { days: recording.keep_days }) : t("Recordings kept for ever");
     return [el("span", { class: "admin-video-line" + (recording.error ? " admin-video-error" : ""),
       dataset: { video: "recording" }, text: text }),
       el("span", { class: "admin-video-line", dataset: { video: "retention" }, text: kept })];
@@ -97,14 +97,14 @@
     if (!video || !(live || (hls && hls.packaging))) { // offline: what its recordings take, if any
       return recorded ? el.apply(null, ["span", { class: "admin-video" }, badge].concat(recordingLines(video.recording))) : badge;
     }
-    var lines = [el("span", { class: "admin-video-line", dataset: { video: "webrtc" }, text: fill("WebRTC viewers", { n: video.viewers || 0 }) })];
+    var lines = [el("span", { class: "admin-video-line", dataset: { video: "webrtc" }, text: fill("WebRTC viewers: {n}", { n: video.viewers || 0 }) })];
     if (hls) {
       var state = hls.packaging
-        ? fill("HLS packaging", { segments: hls.segments, discontinuities: hls.discontinuity_sequence })
-        : t("HLS not packaging");
+        ? fill("HLS: packaging, {segments} segments in the playlist, discontinuities: {discontinuities}", { segments: hls.segments, discontinuities: hls.discontinuity_sequence })
+        : t("HLS: not packaging");
       lines.push(el("span", { class: "admin-video-line", dataset: { video: "hls" }, text: state }));
       lines.push(el("span", { class: "admin-video-line", dataset: { video: "hls-requests" },
-        text: fill("HLS segment requests", { n: (hls.requests && hls.requests.segment) || 0 }) }));
+        text: fill("HLS segment requests: {n}", { n: (hls.requests && hls.requests.segment) || 0 }) }));
     }
     if (video.recording) lines = lines.concat(recordingLines(video.recording)); // a full disk, or what it takes
     return el.apply(null, ["span", { class: "admin-video" }, badge].concat(lines));
@@ -186,7 +186,7 @@
     group.title.textContent = nameOf(room);
     group.count.textContent = fill("{n} pending", { n: room.pending_count });
     group.more.hidden = room.pending_count <= (room.pending || []).length;
-    group.more.textContent = fill("Showing first", { shown: (room.pending || []).length, n: room.pending_count });
+    group.more.textContent = fill("Showing the first {shown} of {n}.", { shown: (room.pending || []).length, n: room.pending_count });
     var seen = new Set();
     pending.forEach(function (question, position) {
       var parts = group.items.get(question.id);
@@ -222,7 +222,7 @@
     drawTotals(rooms);
     section.hidden = false;
     empty.hidden = shown > 0;
-    note.textContent = fill("Updated live", { time: new Date().toLocaleTimeString() });
+    note.textContent = fill("Updated live, every few seconds. Last update: {time}.", { time: new Date().toLocaleTimeString() });
     note.classList.remove("form-feedback-error");
   }
 
@@ -236,7 +236,7 @@
       })
       .then(draw)
       .catch(function () {
-        note.textContent = t("Update failed");
+        note.textContent = t("Could not reach the server; retrying…");
         note.classList.add("form-feedback-error");
       })
       .then(function () {

@@ -4,7 +4,9 @@
   "use strict";
   var script = document.currentScript;
   var room = script.dataset.room;
-  var text = JSON.parse(document.getElementById("broadcast-messages").textContent);
+  var text = JSON.parse(document.getElementById("page-messages").textContent);
+  var STATE_LABELS = { idle: "Not live", connecting: "Connecting…", live: "On air", failed: "Connection lost" };
+  function t(key) { return text[key] || key; }
   var preview = document.getElementById("broadcast-preview");
   var cameraSelect = document.getElementById("broadcast-camera");
   var microphoneSelect = document.getElementById("broadcast-microphone");
@@ -19,7 +21,7 @@
 
   function setState(state) {
     statusPill.dataset.state = state;
-    statusPill.textContent = text[state] || state;
+    statusPill.textContent = t(STATE_LABELS[state] || state);
     statusPill.className = "status-pill status-" + (state === "live" ? "live" : state === "failed" ? "reconnecting" : "connecting");
     startButton.disabled = !stream || state === "connecting" || state === "live";
     stopButton.disabled = !(state === "connecting" || state === "live");
@@ -48,7 +50,7 @@
     try {
       stream = await navigator.mediaDevices.getUserMedia({ video: video, audio: audio });
     } catch (error) {
-      feedback.textContent = text["no devices"];
+      feedback.textContent = t("No camera or microphone is available, or the browser was not allowed to use them.");
       setState("idle");
       return;
     }
@@ -114,7 +116,7 @@
       resource = new URL(response.headers.get("Location"), response.url).toString();
       await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
     } catch (error) {
-      feedback.textContent = text.refused + " " + error.message;
+      feedback.textContent = t("The server refused the stream:") + " " + error.message;
       stop(false);
       setState("failed");
     }

@@ -37,8 +37,8 @@
     var minutes = Math.max(1, Math.ceil(alert.seconds / 60));
     return el("span", {
       class: "badge badge-filter badge-vote-alert",
-      title: t("Vote alert help"),
-      text: "⚠ " + fill("Vote alert", { n: alert.from_one_address, total: alert.recent_votes, minutes: minutes }),
+      title: t("These votes may be stuffed by one person. Nothing was removed: you decide, e.g. close the poll or dismiss the question."),
+      text: "⚠ " + fill("{n} of the last {total} votes came from one address in {minutes} min", { n: alert.from_one_address, total: alert.recent_votes, minutes: minutes }),
     });
   }
   function clip(text, length) {
@@ -101,7 +101,7 @@
       var mode = button.dataset.mode;
       if (state.settings.moderation === mode) return;
       run({ type: "set_moderation", mode: mode })
-        .then(function () { L.notice(t(mode === "pre" ? "Mode pre" : "Mode post")); })
+        .then(function () { L.notice(t(mode === "pre" ? "New questions now wait for approval." : "New questions are now published at once.")); })
         .catch(function () {});
     });
   });
@@ -245,7 +245,7 @@
       area = el("input", {
         type: "text",
         maxlength: "200",
-        placeholder: t("Labels placeholder"),
+        placeholder: t("Labels, separated by commas"),
         "aria-label": t("Labels"),
       });
       area.value = (q.labels || []).join(", ");
@@ -253,7 +253,7 @@
       area = el("textarea", {
         rows: kind === "edit" ? 3 : 2,
         maxlength: kind === "edit" ? "500" : "1000",
-        placeholder: kind === "reply" ? t("Reply placeholder") : null,
+        placeholder: kind === "reply" ? t("A short answer shown under the question") : null,
         "aria-label": kind === "edit" ? t("Edit") : t("Reply"),
       });
       area.value = kind === "edit" ? q.text : q.reply || "";
@@ -263,7 +263,7 @@
       el("div", { class: "actions" },
         el("button", { type: "submit", class: "button button-small button-primary", text: t("Save") }),
         button(t("Cancel"), function () { close(); }),
-        el("span", { class: "muted small editor-keys", text: t("Editor keys") })));
+        el("span", { class: "muted small editor-keys", text: t("Ctrl+Enter saves, Esc cancels") })));
     function close() {
       state.editing.delete(q.id);
       render();
@@ -307,7 +307,7 @@
     return run({ type: "merge_questions", question_id: keptId, duplicate_ids: duplicateIds })
       .then(function () {
         duplicateIds.forEach(function (id) { state.checked.delete(id); });
-        L.notice(t("Merged notice"));
+        L.notice(t("Merged: the votes and the askers are kept on one question."));
         render();
       })
       .catch(function () {});
@@ -316,7 +316,7 @@
   /* One question merged into the one it duplicates. A merge moves votes and askers for good
    * (no command takes it back), so it is confirmed first, in the page, like the bulk merge. */
   function confirmMerge(original, duplicate) {
-    L.confirmDialog({ title: fill("Merge this question?", { text: clip(original.text, 80) }), text: t("Merge explained"), confirm: t("Merge") })
+    L.confirmDialog({ title: fill("Merge this question into “{text}”?", { text: clip(original.text, 80) }), text: t("Its votes and its asker move to that question, and it goes to Archived. This cannot be undone."), confirm: t("Merge") })
       .then(function (yes) { if (yes) merge(original.id, [duplicate.id]); });
   }
 
@@ -329,13 +329,13 @@
       var to = select.value;
       if (!to) return;
       select.value = "";
-      L.confirmDialog({ title: fill("Move question?", { room: roomName(to) }), text: t("Move explained"), confirm: t("Move") })
+      L.confirmDialog({ title: fill("Move this question to {room}?", { room: roomName(to) }), text: t("It leaves this room with its votes; its asker is told where it went."), confirm: t("Move") })
         .then(function (yes) {
           if (!yes) return;
           run({ type: "move_question", question_id: q.id, to_room: to })
             .then(function (result) {
               var moved = (result && result.moved_to) || { room: to };
-              L.notice(fill("Moved to {room}", { room: roomName(moved.room) }));
+              L.notice(fill("Moved to {room}.", { room: roomName(moved.room) }));
             })
             .catch(function () {});
         });
@@ -362,14 +362,14 @@
   function bulk(action) {
     var ids = checkedInTab().map(function (q) { return q.id; });
     if (!ids.length) return;
-    var question = action === "approve" ? "Approve selected?" : "Dismiss selected?";
+    var question = action === "approve" ? "Approve {n} selected questions?" : "Dismiss {n} selected questions?";
     L.confirmDialog({ title: fill(question, { n: ids.length }), confirm: t(action === "approve" ? "Approve" : "Dismiss") })
       .then(function (yes) {
         if (!yes) return;
         run({ type: "moderate_questions", question_ids: ids, action: action })
           .then(function () {
             state.checked.clear();
-            L.notice(fill(action === "approve" ? "Approved {n}" : "Dismissed {n}", { n: ids.length }));
+            L.notice(fill(action === "approve" ? "Approved {n} questions." : "Dismissed {n} questions.", { n: ids.length }));
             render();
           })
           .catch(function () {});
@@ -385,7 +385,7 @@
     var kept = state.questions.get(keptId);
     var others = checkedInTab().map(function (q) { return q.id; }).filter(function (id) { return id !== keptId; });
     if (!kept || !others.length) return;
-    L.confirmDialog({ title: fill("Merge selected?", { n: others.length, text: clip(kept.text, 80) }), confirm: t("Merge") })
+    L.confirmDialog({ title: fill("Merge {n} questions into “{text}”? This cannot be undone.", { n: others.length, text: clip(kept.text, 80) }), confirm: t("Merge") })
       .then(function (yes) { if (yes) merge(keptId, others); });
   });
 
@@ -585,14 +585,14 @@
       add(button(t("More"), function () {
         if (state.expanded.has(q.id)) state.expanded.delete(q.id); else state.expanded.add(q.id);
         render();
-      }, { "aria-expanded": expanded ? "true" : "false", "aria-label": fill("More actions", { text: clip(q.text, 60) }),
+      }, { "aria-expanded": expanded ? "true" : "false", "aria-label": fill("More actions for: {text}", { text: clip(q.text, 60) }),
         "data-action": "more", class: "button button-small q-more-toggle" }));
     }
     body.appendChild(actions);
     if (more !== actions && expanded) body.appendChild(more);
     var children = [];
     if (checkable) {
-      var box = el("input", { type: "checkbox", class: "q-check", "aria-label": fill("Select question", { text: clip(q.text, 60) }) });
+      var box = el("input", { type: "checkbox", class: "q-check", "aria-label": fill("Select: {text}", { text: clip(q.text, 60) }) });
       box.checked = state.checked.has(q.id);
       box.addEventListener("change", function () {
         if (box.checked) state.checked.add(q.id); else state.checked.delete(q.id);
@@ -794,7 +794,7 @@
     live.command(command).then(function () {
       pollForm.reset();
       showOptionsField();
-      L.notice(t("Poll created"));
+      L.notice(t("Poll created. Open it to show it to viewers."));
     }).catch(function (error) { pollProblem(L.errorText(error)); });
   });
 
@@ -806,7 +806,7 @@
 
   function changePoll(poll, action) {
     var asked = action === "delete"
-      ? L.confirmDialog({ title: t("Delete poll?"), text: poll.question, confirm: t("Delete"), danger: true })
+      ? L.confirmDialog({ title: t("Delete this poll and its votes?"), text: poll.question, confirm: t("Delete"), danger: true })
       : Promise.resolve(true);
     asked.then(function (yes) {
       if (yes) run({ type: "change_poll", poll_id: poll.id, action: action }).catch(function () {});
@@ -884,7 +884,7 @@
         actions));
     });
     return el("div", { class: "answer-queue-box" },
-      el("p", { class: "small muted", text: fill("{n} words held out of the cloud", { n: waiting }) }),
+      el("p", { class: "small muted", text: fill("{n} words held out of the cloud until you allow them", { n: waiting }) }),
       list);
   }
 
@@ -930,7 +930,7 @@
     return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
       el("p", { class: "q-meta" },
         el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
-        active ? el("span", { class: "badge badge-live", text: t("On screen") }) : null,
+        active ? el("span", { class: "badge badge-live", text: t("Shown to viewers") }) : null,
         poll.revealed ? el("span", { class: "badge badge-done", text: t("Revealed") }) : null,
         alertBadge(state.alerts.get("poll:" + poll.id)),
         el("span", { class: "chip", text: t(KIND_LABELS[poll.kind] || poll.kind) }),

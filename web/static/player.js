@@ -29,7 +29,9 @@
   var switchButton = document.getElementById("video-switch");
   var unmute = document.getElementById("video-unmute");
   var collapse = document.getElementById("video-collapse");
-  var labels = JSON.parse(document.getElementById("video-messages").textContent);
+  var labels = JSON.parse(document.getElementById("page-messages").textContent);
+  var STATE_LABELS = { offline: "Offline", connecting: "Connecting…", live: "On air" };
+  function t(key) { return labels[key] || key; }
   var base = "/api/rooms/" + encodeURIComponent(room);
   var hlsUrl = base + "/hls/index.m3u8";
 
@@ -65,25 +67,25 @@
   function fold(hidden) {
     section.dataset.collapsed = hidden ? "true" : "false";
     collapse.setAttribute("aria-expanded", hidden ? "false" : "true");
-    collapse.textContent = hidden ? labels.show : labels.hide;
+    collapse.textContent = hidden ? t("Show video") : t("Hide video");
   }
 
   function show(state) {
     section.dataset.state = state; // "offline", "connecting", "live"
     section.dataset.mode = mode || "";
-    statusLabel.textContent = labels[state];
+    statusLabel.textContent = t(STATE_LABELS[state]);
     var live = state === "live";
     video.style.display = live ? "block" : "none";
     offlineCard.style.display = live ? "none" : "grid";
     unmute.hidden = !live; // nothing to unmute while there is no video
     collapse.hidden = state === "offline";
     modeLabel.hidden = !live;
-    modeLabel.textContent = mode === "hls" ? labels.standard : labels.low_latency;
-    modeLabel.title = mode === "hls" ? labels.standard_hint : labels.low_latency_hint;
+    modeLabel.textContent = mode === "hls" ? t("· standard") : t("· low latency");
+    modeLabel.title = mode === "hls" ? t("Standard: a few seconds behind the room, on any network.") : t("Low latency: under a second behind the room.");
     // Switching needs both: WebRTC in this browser and an HLS player.
     switchButton.hidden = !live || !canWebRTC || !canHls;
-    switchButton.textContent = mode === "hls" ? labels.switch_low_latency : labels.switch_standard;
-    switchButton.title = mode === "hls" ? labels.low_latency_hint : labels.standard_hint;
+    switchButton.textContent = mode === "hls" ? t("Use low-latency video") : t("Use standard video");
+    switchButton.title = mode === "hls" ? t("Low latency: under a second behind the room.") : t("Standard: a few seconds behind the room, on any network.");
   }
 
   function clearTimers() {
@@ -230,7 +232,7 @@
 
   unmute.addEventListener("click", function () {
     video.muted = !video.muted;
-    unmute.textContent = video.muted ? labels.unmute : labels.mute;
+    unmute.textContent = video.muted ? t("Unmute") : t("Mute");
     video.play().catch(function () {});
   });
   collapse.addEventListener("click", function () {

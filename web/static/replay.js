@@ -7,7 +7,7 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("replay-data").textContent);
-  var labels = JSON.parse(document.getElementById("replay-messages").textContent);
+  var labels = JSON.parse(document.getElementById("page-messages").textContent);
   var video = document.getElementById("replay-player");
   var list = document.getElementById("moments");
   var items = [];
@@ -31,7 +31,7 @@
   }
 
   function pollResult(poll) {
-    if (!poll.tally) return labels.no_results;
+    if (!poll.tally) return labels["Results not shown"];
     return Object.keys(poll.tally).map(function (option) { return option + ": " + poll.tally[option]; }).join(" · ");
   }
 
@@ -48,7 +48,7 @@
       time.textContent = clock(moment.at);
       var kind = document.createElement("span");
       kind.className = "replay-moment-kind muted small";
-      kind.textContent = moment.kind === "poll" ? labels.poll : labels.question;
+      kind.textContent = moment.kind === "poll" ? labels.Poll : labels.Question;
       var text = document.createElement("span");
       text.className = "replay-moment-text";
       text.textContent = moment.kind === "poll" ? moment.poll.question : moment.question.text;

@@ -5,7 +5,7 @@
 (function () {
   "use strict";
   var data = JSON.parse(document.getElementById("report-data").textContent);
-  var words = JSON.parse(document.getElementById("report-messages").textContent);
+  var words = JSON.parse(document.getElementById("page-messages").textContent);
   var MAX_WIDTH = 660; // A4 less 12 mm margins is about 700 CSS px
   var HEIGHT = 220;
   var zone = data.timezone;
@@ -35,7 +35,7 @@
         { values: timeAxis, space: 90 }, // px between ticks: room for "20:58:15" and a gap
         { values: function (u, splits) { return splits.map(function (v) { return Number.isInteger(v) ? String(v) : ""; }); } },
       ],
-      series: [{ label: words.time }].concat(series),
+      series: [{ label: words.Time }].concat(series),
     };
   }
 
@@ -50,14 +50,14 @@
       var v = room.viewers;
       return {
         rows: [v.times, v.connections, v.webrtc, v.hls],
-        series: [line("connections", "#0b6e79"), line("webrtc", "#c2410c"), line("hls", "#6d28d9")],
+        series: [line("Page connections", "#0b6e79"), line("WebRTC viewers", "#c2410c"), line("HLS viewers", "#6d28d9")],
       };
     },
     questions: function (room) {
       var q = room.questions;
       return {
         rows: [q.times, q.asked, q.approved, q.answered],
-        series: [line("asked", "#0b6e79", true), line("approved", "#15803d", true), line("answered", "#c2410c", true)],
+        series: [line("Asked", "#0b6e79", true), line("Approved", "#15803d", true), line("Answered", "#c2410c", true)],
       };
     },
   };

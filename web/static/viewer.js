@@ -176,12 +176,12 @@
     var isAnonymous = anonymous ? anonymous.checked : false;
     var name = nameInput.value.trim();
     if (!text) {
-      showFeedback(t("Ask first"), "error");
+      showFeedback(t("Type a question first."), "error");
       textArea.focus();
       return;
     }
     if ((state.settings.require_name || script.dataset.requireName === "true") && (isAnonymous || !name)) {
-      showFeedback(t("Name required"), "error");
+      showFeedback(t("Enter your name first: this room asks for it."), "error");
       nameInput.focus();
       return;
     }
@@ -404,7 +404,7 @@
     parts.vote.setAttribute("aria-pressed", voted ? "true" : "false");
     var name = " " + t("votes. Upvote: {text}").replace("{text}", clip(q.text, 100));
     if (parts.voteName.textContent !== name) parts.voteName.textContent = name;
-    parts.vote.title = voted ? t("Voted") : t("Upvote");
+    parts.vote.title = voted ? t("You upvoted this") : t("Upvote");
     parts.votes.textContent = String(q.votes);
   }
 
@@ -532,11 +532,11 @@
       children.push(el("button", {
         type: "button",
         class: "button button-quiet",
-        text: poll.kind === "open_text" ? t("Change answer") : t("Change vote"),
+        text: poll.kind === "open_text" ? t("Change my answer") : t("Change my vote"),
         onclick: function () { state.changingVote = true; schedule(); },
       }));
     } else {
-      children.push(el("p", { class: "muted poll-closed", text: t("Poll closed") }));
+      children.push(el("p", { class: "muted poll-closed", text: t("This poll is closed.") }));
       if (ballot) children.push(myBallot(poll, ballot));
     }
     children.push(pollResults(poll, ballot, null, voting));
@@ -627,7 +627,7 @@
     } else if (poll.kind === "quiz") {
       box.appendChild(el("p", { class: "muted small", text: t("The answer is revealed at the end.") }));
     } else if (poll.tally_hidden_until === "vote") {
-      box.appendChild(el("p", { class: "muted small", text: t("Results after vote") }));
+      box.appendChild(el("p", { class: "muted small", text: t("Results appear once you have voted.") }));
     } else {
       box.appendChild(el("p", { class: "muted small", text: t("Results are shown when the moderator reveals them.") }));
     }
@@ -657,7 +657,7 @@
     var inputs = [];
     var collect;
     if (poll.kind === "word_cloud") {
-      formNode.appendChild(el("p", { class: "muted small", text: t("Up to 3 words") }));
+      formNode.appendChild(el("p", { class: "muted small", text: t("Up to three words or short phrases.") }));
       for (var i = 0; i < 3; i++) {
         var input = el("input", { type: "text", maxlength: "40", placeholder: t("A word"), "aria-label": t("Word {n}").replace("{n}", String(i + 1)), value: (ballot || [])[i] || "" });
         inputs.push(input);
@@ -728,7 +728,7 @@
       event.preventDefault();
       var picked = collect();
       if (!picked.length) {
-        problem.textContent = poll.kind === "open_text" ? t("Type an answer first.") : t("Choose first.");
+        problem.textContent = poll.kind === "open_text" ? t("Type an answer first.") : t("Choose an answer first.");
         return;
       }
       problem.textContent = "";
