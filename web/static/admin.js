@@ -22,9 +22,7 @@
   var busy = false;
   var again = false;
 
-  function fill(key, values) {
-    return t(key).replace(/\{(\w+)\}/g, function (all, name) { return name in values ? String(values[name]) : all; });
-  }
+  var fill = L.fill;
 
   function nameOf(room) {
     return (room.name && (room.name[language] || room.name.en)) || room.slug;

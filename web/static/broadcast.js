@@ -101,20 +101,7 @@
       else if (state === "failed" || state === "closed") { stop(false); setState("failed"); }
     };
     try {
-      await pc.setLocalDescription(await pc.createOffer());
-      // No trickle: the server learns our address from our connectivity checks.
-      var response = await fetch("/api/rooms/" + encodeURIComponent(room) + "/whip", {
-        method: "POST",
-        headers: { "Content-Type": "application/sdp" },
-        body: pc.localDescription.sdp,
-        credentials: "same-origin",
-      });
-      if (response.status !== 201) {
-        var body = await response.json().catch(function () { return {}; });
-        throw new Error((body.error && body.error.message) || ("HTTP " + response.status));
-      }
-      resource = new URL(response.headers.get("Location"), response.url).toString();
-      await pc.setRemoteDescription({ type: "answer", sdp: await response.text() });
+      resource = await window.liveVideoRequests.offer(pc, "/api/rooms/" + encodeURIComponent(room) + "/whip");
     } catch (error) {
       feedback.textContent = t("The server refused the stream:") + " " + error.message;
       stop(false);
@@ -123,15 +110,8 @@
   }
 
   function stop(tellServer) {
-    var connection = pc;
+    window.liveVideoRequests.hangUp(tellServer === false ? null : resource, pc);
     pc = null;
-    // End the WHIP session first: closing the connection first ends it on the server, and the
-    // DELETE would find nothing (404).
-    var ended = Promise.resolve();
-    if (resource && tellServer !== false) {
-      ended = fetch(resource, { method: "DELETE", credentials: "same-origin", keepalive: true }).catch(function () {});
-    }
-    if (connection) ended.then(function () { connection.close(); });
     resource = null;
   }
 

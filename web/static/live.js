@@ -33,6 +33,11 @@
     return typeof text === "string" && text ? text : key;
   }
 
+  /* A message with its {placeholders} filled: fill("Moved to {room}.", {room: "Hall B"}). */
+  function fill(key, values) {
+    return t(key).replace(/\{(\w+)\}/g, function (all, name) { return name in values ? String(values[name]) : all; });
+  }
+
   /* A string in a given language (screens that show both languages at once). */
   function tIn(language, key) {
     var text = (messagesFor[language] || {})[key];
@@ -663,6 +668,7 @@
     var state = { settings: message.room.settings || {}, questions: new Map(), polls: new Map() };
     state.presenterNote = message.room.presenter_note || null; // presenter and moderator audiences only
     (message.room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
+    ((message.mine && message.mine.pending) || []).forEach(function (q) { state.questions.set(q.id, q); }); // a viewer's own
     (message.room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
     return state;
   }
@@ -710,6 +716,23 @@
     }
   }
 
+  /* A page's live room: the stream's snapshot and room messages are kept in state (its settings,
+   * questions, polls and presenter note; the page's own fields stay), then changed() redraws.
+   * handlers.onSnapshot and onMessage see each message first, before state changes. */
+  function followRoom(room, role, state, handlers, options) {
+    return new LiveRoom(room, role, Object.assign({}, handlers, {
+      onSnapshot: function (message) {
+        if (handlers.onSnapshot) handlers.onSnapshot(message);
+        Object.assign(state, roomFromSnapshot(message));
+        handlers.changed();
+      },
+      onMessage: function (message) {
+        if (handlers.onMessage) handlers.onMessage(message);
+        if (applyRoomMessage(state, message)) handlers.changed();
+      },
+    }), options);
+  }
+
   /* Tabs (role="tablist"): arrow keys move between them and choose the one reached, Home and End
    * go to the ends; only the chosen tab is in the Tab order (WAI-ARIA's tabs pattern). Every page's
    * tabs, whatever script draws them: the page's own click handler does the choosing. */
@@ -750,6 +773,8 @@
   window.Live = {
     roomFromSnapshot: roomFromSnapshot,
     applyRoomMessage: applyRoomMessage,
+    followRoom: followRoom,
+    fill: fill,
     LiveRoom: LiveRoom,
     reconnectDelay: reconnectDelay,
     t: t,

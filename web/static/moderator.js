@@ -28,9 +28,7 @@
     var found = otherRooms.filter(function (r) { return r.slug === slug; })[0];
     return found ? found.name : slug;
   }
-  function fill(template, values) {
-    return t(template).replace(/\{(\w+)\}/g, function (all, key) { return key in values ? String(values[key]) : all; });
-  }
+  var fill = L.fill;
   // Votes that came mostly from one address (the server's vote_alert): a warning, never an action.
   function alertBadge(alert) {
     if (!alert) return null;
@@ -49,24 +47,13 @@
   var pollList = document.getElementById("poll-list");
   var schedule = L.scheduler(render);
 
-  var live = new L.LiveRoom(roomSlug, "moderator", {
-    onSnapshot: function (message) {
-      state.settings = message.room.settings || {};
-      state.questions = new Map();
-      (message.room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
-      state.polls = new Map();
-      (message.room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
-      state.presenterNote = message.room.presenter_note || null;
-      schedule();
-    },
+  var live = L.followRoom(roomSlug, "moderator", state, {
+    changed: schedule,
     onMessage: function (message) {
-      if (message.type === "vote_alert") {
-        var target = message.question_id ? "question:" + message.question_id : "poll:" + message.poll_id;
-        state.alerts.set(target, message);
-        schedule();
-        return;
-      }
-      if (L.applyRoomMessage(state, message)) schedule();
+      if (message.type !== "vote_alert") return;
+      var target = message.question_id ? "question:" + message.question_id : "poll:" + message.poll_id;
+      state.alerts.set(target, message);
+      schedule();
     },
   });
 

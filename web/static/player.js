@@ -101,10 +101,7 @@
     resource = null;
     playing = null;
     mode = null;
-    // End the WHEP session first: closing the connection first ends it on the server, and the
-    // DELETE would find nothing (404).
-    var ended = session ? fetch(session, { method: "DELETE", keepalive: true }).catch(function () {}) : Promise.resolve();
-    if (connection) ended.then(function () { connection.close(); });
+    window.liveVideoRequests.hangUp(session, connection);
     if (hls) { hls.destroy(); hls = null; }
     if (video.getAttribute("src")) { video.removeAttribute("src"); video.load(); }
     video.srcObject = null; // no frozen last frame
@@ -162,18 +159,11 @@
       if (pc === connection && connection.connectionState !== "connected") fallBackToHls();
     }, ICE_DEADLINE);
     try {
-      await connection.setLocalDescription(await connection.createOffer());
-      // fetch follows a 307 to the process that hosts the stream; Location is relative to it.
-      var response = await fetch(base + "/whep", {
-        method: "POST", headers: { "Content-Type": "application/sdp" }, body: connection.localDescription.sdp,
-      });
-      if (pc !== connection) return;
-      if (response.status === 503 && fallBackToHls()) return; // seats full or too many connecting
-      if (response.status !== 201) throw new Error("HTTP " + response.status);
-      resource = new URL(response.headers.get("Location"), response.url).toString();
-      await connection.setRemoteDescription({ type: "answer", sdp: await response.text() });
+      var session = await window.liveVideoRequests.offer(connection, base + "/whep");
+      if (pc === connection) resource = session;
     } catch (error) {
       if (pc !== connection) return;
+      if (error.status === 503 && fallBackToHls()) return; // seats full or too many connecting
       teardown();
       show(wanted ? "connecting" : "offline");
       retry(start);

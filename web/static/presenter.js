@@ -25,9 +25,7 @@
   function eventNow() { return Date.now() + localOffset; }
   function localTime(iso) { return Date.parse(iso + "Z"); }
 
-  function fill(key, values) {
-    return t(key).replace(/\{(\w+)\}/g, function (all, name) { return name in values ? String(values[name]) : all; });
-  }
+  var fill = L.fill;
   function nameOf(names) {
     return names ? names[nameLanguage] || names.en || names.zh || "" : "";
   }
@@ -40,15 +38,7 @@
     return list.map(function (size) { return Math.round(size * factor); });
   }
 
-  new L.LiveRoom(roomSlug, "presenter", {
-    onSnapshot: function (message) {
-      state = L.roomFromSnapshot(message);
-      schedule();
-    },
-    onMessage: function (message) {
-      if (L.applyRoomMessage(state, message)) schedule();
-    },
-  }, { quiet: true });
+  L.followRoom(roomSlug, "presenter", state, { changed: schedule }, { quiet: true });
 
   // The session moves on: the room's now/next are fetched again every 15 s.
   P.every("/api/rooms/" + encodeURIComponent(roomSlug), 15, function (data) {

@@ -16,19 +16,7 @@
   var schedule = L.scheduler(render);
   var qrSource = document.querySelector("#join-qr-source svg");
 
-  new L.LiveRoom(roomSlug, "screen", {
-    onSnapshot: function (message) {
-      var fresh = L.roomFromSnapshot(message);
-      state.settings = fresh.settings;
-      state.questions = fresh.questions;
-      state.polls = fresh.polls;
-      schedule();
-    },
-    onMessage: function (message) {
-      // errors and acks are never shown on a screen
-      if (L.applyRoomMessage(state, message)) schedule();
-    },
-  }, { quiet: true });
+  L.followRoom(roomSlug, "screen", state, { changed: schedule }, { quiet: true }); // errors and acks are never shown on a screen
 
   // Sessions move on and people come and go: the room's facts are fetched again every 15 s.
   P.every("/api/rooms/" + encodeURIComponent(roomSlug), 15, function (data) {

@@ -55,22 +55,15 @@
     progressText.textContent = t("Connection lost. Trying again (try {n})…").replace("{n}", String(retry.attempt));
   }
 
-  var live = new L.LiveRoom(roomSlug, "viewer", {
+  var live = L.followRoom(roomSlug, "viewer", state, {
+    changed: schedule,
     onSnapshot: function (message) {
-      var room = message.room;
       var mine = message.mine || {};
-      state.settings = room.settings || {};
-      state.questions = new Map();
-      (room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
-      (mine.pending || []).forEach(function (q) { state.questions.set(q.id, q); });
-      state.polls = new Map();
-      (room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
       state.upvoted = new Set(mine.upvoted || []);
       state.ballots = mine.ballots || {};
       state.tallies = mine.tallies || {};
       state.mine = new Set(mine.questions || []);
       state.quizRanks = mine.quiz || {};
-      schedule();
     },
     onStatus: function (status) {
       if (status === "live") clearConnectionFeedback();
@@ -83,7 +76,6 @@
       if (message.type === "video") document.dispatchEvent(new CustomEvent("live:video", { detail: message })); // player.js
       if (message.type === "my_quiz_rank") { state.quizRanks[message.rank.series] = message.rank; schedule(); }
       if (message.type === "question") noteNewQuestion(message);
-      if (L.applyRoomMessage(state, message)) schedule();
     },
   });
 
