@@ -2,7 +2,7 @@
  * server-rendered table up to date, and lists every room's pending questions with Approve and
  * Dismiss, sent as POST /api/rooms/{room}/commands. Nodes are updated in place (never rebuilt on
  * every poll), so a button under the pointer stays the same button. */
-import { el, notice, scriptData } from "./lib/dom.js";
+import { arrange, el, notice, scriptData } from "./lib/dom.js";
 import { errorText, fill, t, timeOf } from "./lib/i18n.js";
 import { postCommand } from "./lib/stream.js";
 
@@ -171,31 +171,28 @@ function makeGroup(room) {
   return group;
 }
 
-function drawGroup(room, index) {
+/* A room's group of questions waiting, or null when none is (the group is forgotten). */
+function drawGroup(room) {
   var pending = (room.pending || []).filter(function (q) { return !acted.has(q.id); });
   var group = groups.get(room.slug);
   if (!pending.length) {
-    if (group) { group.root.remove(); groups.delete(room.slug); }
-    return false;
+    groups.delete(room.slug);
+    return null;
   }
   if (!group) { group = makeGroup(room); groups.set(room.slug, group); }
   group.title.textContent = nameOf(room);
   group.count.textContent = fill("{n} pending", { n: room.pending_count });
   group.more.hidden = room.pending_count <= (room.pending || []).length;
   group.more.textContent = fill("Showing the first {shown} of {n}.", { shown: (room.pending || []).length, n: room.pending_count });
-  var seen = new Set();
-  pending.forEach(function (question, position) {
-    var parts = group.items.get(question.id);
-    if (!parts) { parts = makeItem(room, question); group.items.set(question.id, parts); }
+  var items = new Map();
+  arrange(group.list, pending.map(function (question) {
+    var parts = group.items.get(question.id) || makeItem(room, question);
     fillItem(parts, question);
-    seen.add(question.id);
-    if (group.list.children[position] !== parts.root) group.list.insertBefore(parts.root, group.list.children[position] || null);
-  });
-  group.items.forEach(function (parts, id) {
-    if (!seen.has(id)) { parts.root.remove(); group.items.delete(id); }
-  });
-  if (roomsBox.children[index] !== group.root) roomsBox.insertBefore(group.root, roomsBox.children[index] || null);
-  return true;
+    items.set(question.id, parts);
+    return parts.root;
+  }));
+  group.items = items;
+  return group;
 }
 
 function draw(data) {
@@ -205,19 +202,19 @@ function draw(data) {
     (room.pending || []).forEach(function (q) { listed.add(q.id); });
   });
   acted.forEach(function (id) { if (!listed.has(id)) acted.delete(id); }); // the server agrees now
-  var shown = 0;
   var slugs = new Set();
+  var shown = [];
   rooms.forEach(function (room) {
     slugs.add(room.slug);
     drawRow(room);
-    if (drawGroup(room, shown)) shown += 1;
+    var group = drawGroup(room);
+    if (group) shown.push(group.root);
   });
-  groups.forEach(function (group, slug) {
-    if (!slugs.has(slug)) { group.root.remove(); groups.delete(slug); }
-  });
+  groups.forEach(function (group, slug) { if (!slugs.has(slug)) groups.delete(slug); });
+  arrange(roomsBox, shown);
   drawTotals(rooms);
   section.hidden = false;
-  empty.hidden = shown > 0;
+  empty.hidden = shown.length > 0;
   note.textContent = fill("Updated live, every few seconds. Last update: {time}.", { time: new Date().toLocaleTimeString() });
   note.classList.remove("form-feedback-error");
 }

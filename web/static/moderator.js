@@ -1,7 +1,7 @@
 /* moderator.js: the moderation console: questions by status, highlight, edit, reply, polls. */
 import "./lib/tabs.js"; // the console's tabs work with arrow keys
 import { confirmDialog } from "./lib/dialogs.js";
-import { el, notice, readJSON, scheduler, scriptData } from "./lib/dom.js";
+import { arrange, el, notice, readJSON, scheduler, scriptData } from "./lib/dom.js";
 import { ballots, errorText, fill, t, timeOf } from "./lib/i18n.js";
 import { leaderboard, pollResults } from "./lib/poll_results.js";
 import { followRoom } from "./lib/room.js";
@@ -430,20 +430,6 @@ function restoreFocus(container, itemSelector, saved) {
   var same = target && target.tagName === saved.tag && (target.dataset.action || null) === saved.action;
   if (!same && saved.action) target = item.querySelector('[data-action="' + saved.action + '"]');
   if (target && target.tagName === saved.tag) target.focus({ preventScroll: true });
-}
-
-/* Put nodes in container in this order, moving as few as possible and never `keep`. */
-function arrange(container, nodes, keep) {
-  var wanted = new Set(nodes);
-  Array.prototype.slice.call(container.children).forEach(function (child) { if (!wanted.has(child)) child.remove(); });
-  var at = keep ? nodes.indexOf(keep) : -1;
-  nodes.forEach(function (node, index) {
-    if (index === at) {
-      while (container.children[index] !== node) container.appendChild(container.children[index]);
-      return;
-    }
-    if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
-  });
 }
 
 var cardCache = new Map(); // question id -> {key, node}

@@ -1,6 +1,6 @@
 /* viewer.js: the audience's page: ask, upvote, follow "now answering", vote in the active poll. */
-import { el, notice, readJSON, scheduler, scriptData } from "./lib/dom.js";
-import { ballots, errorText, t, timeOf } from "./lib/i18n.js";
+import { arrange, el, notice, readJSON, scheduler, scriptData } from "./lib/dom.js";
+import { ballots, errorText, fill, t, timeOf } from "./lib/i18n.js";
 import { answerWall, leaderboard, pollResults as sharedPollResults, stars, tallyBars } from "./lib/poll_results.js";
 import { followRoom, sortQuestions } from "./lib/room.js";
 import { postCommand } from "./lib/stream.js";
@@ -55,7 +55,7 @@ function showProgress(status, retry) {
   }
   if (status !== "reconnecting" || !retry) return;
   progress.hidden = false;
-  progressText.textContent = t("Connection lost. Trying again (try {n})…").replace("{n}", String(retry.attempt));
+  progressText.textContent = fill("Connection lost. Trying again (try {n})…", { n: retry.attempt });
 }
 
 var live = followRoom(roomSlug, "viewer", state, {
@@ -97,8 +97,8 @@ function noteNewQuestion(message) {
   if (announceTimer === null) {
     announceTimer = setTimeout(function () { // a burst is one sentence, not a dozen
       announceTimer = null;
-      announce(arrivals.length === 1 ? t("New question: {text}").replace("{text}", clip(arrivals[0], 140))
-        : t("{n} new questions").replace("{n}", String(arrivals.length)));
+      announce(arrivals.length === 1 ? fill("New question: {text}", { text: clip(arrivals[0], 140) })
+        : fill("{n} new questions", { n: arrivals.length }));
       arrivals = [];
     }, 1500);
   }
@@ -380,14 +380,14 @@ function fillCard(parts, q) {
   var archived = ARCHIVED.indexOf(q.status) >= 0;
   var badge = pending ? t("Awaiting moderation") : answering ? t("Now answering") : q.status === "answered" ? t("Answered") :
     q.status === "dismissed" ? t("Not published") : q.status === "merged" ? t("Merged with a similar question") :
-    q.status === "moved" ? t("Moved to {room}").replace("{room}", roomName(q.moved_to && (q.moved_to.room || q.moved_to))) : "";
+    q.status === "moved" ? fill("Moved to {room}", { room: roomName(q.moved_to && (q.moved_to.room || q.moved_to)) }) : "";
   parts.badge.hidden = !badge;
   parts.badge.textContent = badge;
   parts.badge.className = "badge" + (pending ? " badge-pending" : answering ? " badge-live" : archived ? " badge-status badge-" + q.status : " badge-done");
   if (archived) parts.root.className += " question-archived";
   var also = q.also_asked || 0;
   parts.also.hidden = !also;
-  parts.also.textContent = also ? t("+{n} also asked").replace("{n}", String(also)) : "";
+  parts.also.textContent = also ? fill("+{n} also asked", { n: also }) : "";
   var alsoBy = q.also_asked_by || [];
   if (alsoBy.length) parts.also.title = t("Also asked by:") + " " + alsoBy.join(", ");
   else parts.also.removeAttribute("title");
@@ -397,28 +397,23 @@ function fillCard(parts, q) {
   parts.vote.hidden = pending || archived;
   parts.vote.disabled = q.status !== "live";
   parts.vote.setAttribute("aria-pressed", voted ? "true" : "false");
-  var name = " " + t("votes. Upvote: {text}").replace("{text}", clip(q.text, 100));
+  var name = " " + fill("votes. Upvote: {text}", { text: clip(q.text, 100) });
   if (parts.voteName.textContent !== name) parts.voteName.textContent = name;
   parts.vote.title = voted ? t("You upvoted this") : t("Upvote");
   parts.votes.textContent = String(q.votes);
 }
 
 function place(container, questions) {
-  var seen = new Set();
-  questions.forEach(function (q, index) {
+  arrange(container, questions.map(function (q) {
     var parts = cards.get(q.id);
     if (!parts) {
       parts = makeCard(q.id);
       cards.set(q.id, parts);
     }
     fillCard(parts, q);
-    seen.add(q.id);
-    if (container.children[index] !== parts.root) container.insertBefore(parts.root, container.children[index] || null);
-  });
-  Array.prototype.slice.call(container.children).forEach(function (child) {
-    if (!seen.has(child.dataset.id)) child.remove();
-  });
-  return seen;
+    return parts.root;
+  }));
+  return new Set(questions.map(function (q) { return q.id; }));
 }
 
 function render() {
@@ -472,7 +467,7 @@ function notePollOpening(poll) {
   announcedPoll = open;
   pollAlert.hidden = true;
   if (!open) return;
-  announce(t("Poll open: {question}").replace("{question}", clip(poll.question, 140)));
+  announce(fill("Poll open: {question}", { question: clip(poll.question, 140) }));
   if (pollInView()) return;
   document.getElementById("poll-alert-question").textContent = poll.question;
   pollAlert.hidden = false;
@@ -654,7 +649,7 @@ function voteForm(poll, ballot) {
   if (poll.kind === "word_cloud") {
     formNode.appendChild(el("p", { class: "muted small", text: t("Up to three words or short phrases.") }));
     for (var i = 0; i < 3; i++) {
-      var input = el("input", { type: "text", maxlength: "40", placeholder: t("A word"), "aria-label": t("Word {n}").replace("{n}", String(i + 1)), value: (ballot || [])[i] || "" });
+      var input = el("input", { type: "text", maxlength: "40", placeholder: t("A word"), "aria-label": fill("Word {n}", { n: i + 1 }), value: (ballot || [])[i] || "" });
       inputs.push(input);
       formNode.appendChild(input);
     }
@@ -675,7 +670,7 @@ function voteForm(poll, ballot) {
       Array.prototype.forEach.call(group.children, function (label, index) { label.classList.toggle("star-on", index < value); });
     };
     poll.options.forEach(function (option) {
-      var input = el("input", { type: "radio", name: "poll-" + poll.id, value: option, "aria-label": t("{n} stars").replace("{n}", option) });
+      var input = el("input", { type: "radio", name: "poll-" + poll.id, value: option, "aria-label": fill("{n} stars", { n: option }) });
       input.checked = chosen.has(option);
       input.addEventListener("change", paint);
       inputs.push(input);

@@ -59,6 +59,23 @@ export function scheduler(render) {
   };
 }
 
+/* Every list on the pages is drawn the same way: each item keeps its node (cached by the page, by
+ * id), and this puts the nodes into container in order, moving as few as possible (a moved node
+ * loses focus and restarts its transitions) and never `keep` (the focused one, say), and removes
+ * the children that are no longer among them. */
+export function arrange(container, nodes, keep) {
+  var wanted = new Set(nodes);
+  Array.prototype.slice.call(container.children).forEach(function (child) { if (!wanted.has(child)) child.remove(); });
+  var at = keep ? nodes.indexOf(keep) : -1;
+  nodes.forEach(function (node, index) {
+    if (index === at) {
+      while (container.children[index] !== node) container.appendChild(container.children[index]);
+      return;
+    }
+    if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
+  });
+}
+
 /* The data-* attributes of a page's own <script type="module"> tag: call with import.meta.url
  * (a module has no document.currentScript). */
 export function scriptData(moduleUrl) {

@@ -2,7 +2,7 @@
  * points), a player's own place, and on the viewer page the name a player is asked for when a
  * quiz opens and they have none. */
 import { el } from "./dom.js";
-import { errorText, plural, t } from "./i18n.js";
+import { errorText, fill, plural, t } from "./i18n.js";
 
 /* A player as the leaderboard names them: their name, or "Anonymous", and the short tag the
  * server adds when the name alone does not tell two players apart. */
@@ -40,10 +40,7 @@ export function standingsBoard(standings, opts) {
 /* "You are 3rd of 12 · 1,450 points": the player's own place, which the top 10 may not show. */
 export function ownRank(rank) {
   if (!rank) return null;
-  var text = t("Your place: {place} of {players} · {points}")
-    .replace("{place}", String(rank.place))
-    .replace("{players}", String(rank.players))
-    .replace("{points}", pointsIn(null, rank.points));
+  var text = fill("Your place: {place} of {players} · {points}", { place: rank.place, players: rank.players, points: pointsIn(null, rank.points) });
   return el("p", { class: "quiz-own-rank", role: "status", text: text });
 }
 

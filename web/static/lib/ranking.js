@@ -3,7 +3,7 @@
  * participant puts in order with "up" and "down" buttons (keyboard and screen reader friendly,
  * no dragging needed). poll_results.js draws a ranking's result through it. */
 import { el } from "./dom.js";
-import { plural, t } from "./i18n.js";
+import { fill, plural, t } from "./i18n.js";
 
 /* The options by points, ties in the poll's own order; equal points share a place (the same
  * rule as ranking_order in live/domain/polls.py, on the tally the page was sent). */
@@ -61,7 +61,7 @@ export function input(poll, ballot) {
     var option = current.splice(from, 1)[0];
     current.splice(to, 0, option);
     draw();
-    status.textContent = t("{option}: place {n}").replace("{option}", option).replace("{n}", String(to + 1));
+    status.textContent = fill("{option}: place {n}", { option: option, n: to + 1 });
     var button = list.children[to].querySelector("." + focusClass);
     (button.disabled ? list.children[to].querySelector("button:not([disabled])") : button).focus();
   }
@@ -74,13 +74,13 @@ export function input(poll, ballot) {
         el("span", { class: "ranking-option", dir: "auto", text: option }),
         el("button", {
           type: "button", class: "button button-quiet ranking-up", text: "↑",
-          "aria-label": t("Move {option} up").replace("{option}", option),
+          "aria-label": fill("Move {option} up", { option: option }),
           disabled: index === 0,
           onclick: function () { move(index, index - 1, "ranking-up"); },
         }),
         el("button", {
           type: "button", class: "button button-quiet ranking-down", text: "↓",
-          "aria-label": t("Move {option} down").replace("{option}", option),
+          "aria-label": fill("Move {option} down", { option: option }),
           disabled: index === current.length - 1,
           onclick: function () { move(index, index + 1, "ranking-down"); },
         })));
