@@ -10,7 +10,7 @@ delay: ``stamped_source.py`` publishes frames that carry their capture time (FFm
 keyframe every second); Chromium opens the real viewer page ``/r/main`` several times at once,
 in WebRTC mode (the player's own choice), in HLS mode (the viewer's "standard" choice) with
 hls.js through the shipped nginx configuration and straight from the app, with Chromium's own HLS
-player (which hls_source.js prefers when the browser has one), with hls.js through nginx reloading
+player (which lib/hls_source.js prefers when the browser has one), with hls.js through nginx reloading
 the playlist as it did before blocking reloads (the page hides ``EXT-X-SERVER-CONTROL`` from hls.js:
 a baseline in the same run), and optionally with other hls.js options
 (``--hls-option liveSyncDurationCount=1``, same run). ``stamp_reader.js`` reads each
@@ -233,7 +233,7 @@ NO_NATIVE_HLS = """(function () {
   HTMLMediaElement.prototype.canPlayType = function (type) {
     return /mpegurl/i.test(type) ? "" : canPlayType.call(this, type);
   };
-})();"""  # Chromium 156 plays HLS itself; without this, hls_source.js would not use hls.js
+})();"""  # Chromium 156 plays HLS itself; without this, lib/hls_source.js would not use hls.js
 
 
 NO_BLOCKING_RELOAD = """(function () {
@@ -249,7 +249,7 @@ NO_BLOCKING_RELOAD = """(function () {
 
 NO_MSE = """(function () {
   delete window.MediaSource; delete window.ManagedMediaSource; delete window.WebKitMediaSource;
-})();"""  # without Media Source Extensions, hls_source.js leaves HLS to the browser's own player
+})();"""  # without Media Source Extensions, lib/hls_source.js leaves HLS to the browser's own player
 
 PageSpec = tuple[str, str, str, dict[str, Any] | None, tuple[str, ...]]
 

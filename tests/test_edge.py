@@ -216,7 +216,7 @@ async def test_a_revoked_login_is_remembered_by_the_storage(
 # -- headers --------------------------------------------------------------------------------------
 def test_every_response_has_the_security_headers(start_live: StartLive) -> None:
     server = start_live()
-    for path in ("/", "/r/main", "/login", "/api/event", "/static/live.js", "/healthz", "/api/nothing"):
+    for path in ("/", "/r/main", "/login", "/api/event", "/static/lib/stream.js", "/healthz", "/api/nothing"):
         headers = httpx.get(f"{server.url}{path}").headers
         policy = headers["content-security-policy"]
         assert "frame-ancestors 'none'" in policy and "script-src 'self'" in policy and "unsafe" not in policy

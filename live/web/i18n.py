@@ -119,7 +119,7 @@ SCRIPT_MESSAGES = [
 
 # Counts the browser scripts put in words, "{n}" standing for the number. Each page receives, under
 # the plural msgid, the text for every CLDR plural category of its language ({"one": …, "other": …});
-# live.js picks one with the browser's Intl.PluralRules, so no page writes "1 ballot" by hand.
+# web/static/lib/i18n.js picks one with the browser's Intl.PluralRules, so no page writes "1 ballot" by hand.
 PLURAL_SCRIPT_MESSAGES = [
     Np_("{n} ballot", "{n} ballots"),
     Np_("{n} point", "{n} points"),

@@ -2,7 +2,7 @@
 login form; and each session's replay.
 
 Each page is a template in web/templates and a script in web/static named after the role; the
-script talks to the room through the live stream (web/static/live.js).
+script talks to the room through the live stream (web/static/lib/stream.js).
 """
 
 from __future__ import annotations

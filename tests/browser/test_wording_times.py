@@ -30,8 +30,8 @@ def test_the_video_on_air_and_the_live_connection_read_differently(
         page = watch.page(browser, server, viewport=viewport, timezone_id="America/New_York")
         page.goto(f"/r/main?lang={language}")
         expect(page.locator("#live-status")).to_have_text(connected)
-        video = json.loads(page.locator("#video-messages").text_content() or "{}")
-        assert video["live"] == on_air and video["live"] != connected
+        video = json.loads(page.locator("#page-messages").text_content() or "{}")
+        assert video["On air"] == on_air and video["On air"] != connected
         # the agenda: the event's times, labelled; the viewer's clock is five hours or so away
         now = page.locator(".now-next .session-time").first
         expect(now).to_contain_text("(UTC+8)")

@@ -1,944 +1,918 @@
 /* moderator.js: the moderation console: questions by status, highlight, edit, reply, polls. */
-(function () {
-  "use strict";
-  var L = window.Live;
-  var t = L.t;
-  var el = L.el;
-  var roomSlug = document.currentScript.dataset.room;
+import "./lib/tabs.js"; // the console's tabs work with arrow keys
+import { confirmDialog } from "./lib/dialogs.js";
+import { arrange, el, notice, readJSON, scheduler, scriptData } from "./lib/dom.js";
+import { ballots, errorText, fill, t, timeOf } from "./lib/i18n.js";
+import { leaderboard, pollResults } from "./lib/poll_results.js";
+import { followRoom } from "./lib/room.js";
+import * as Quiz from "./lib/quiz.js";
 
-  var state = {
-    settings: {},
-    questions: new Map(),
-    polls: new Map(),
-    tab: "pending",
-    selected: null, // question id
-    editing: new Map(), // question id -> {kind: "edit"|"reply"|"labels", node}
-    checked: new Set(), // question ids ticked for a bulk action, in the current tab
-    alerts: new Map(), // "question:ID" or "poll:ID" -> the latest vote_alert (kept across reconnects)
-    filter: { text: "", label: "", starred: false, held: false, duplicates: false },
-    compact: false, // the compact density: remembered in this browser (DENSITY_KEY)
-    expanded: new Set(), // compact cards whose secondary actions ("More") are shown
-  };
-  var DENSITY_KEY = "live.console.density";
+var roomSlug = scriptData(import.meta.url).room;
 
-  var ARCHIVED = ["dismissed", "merged", "moved"];
-  var otherRooms = L.readJSON("other-rooms");
-  if (!Array.isArray(otherRooms)) otherRooms = [];
-  function roomName(slug) {
-    var found = otherRooms.filter(function (r) { return r.slug === slug; })[0];
-    return found ? found.name : slug;
-  }
-  function fill(template, values) {
-    return t(template).replace(/\{(\w+)\}/g, function (all, key) { return key in values ? String(values[key]) : all; });
-  }
-  // Votes that came mostly from one address (the server's vote_alert): a warning, never an action.
-  function alertBadge(alert) {
-    if (!alert) return null;
-    var minutes = Math.max(1, Math.ceil(alert.seconds / 60));
-    return el("span", {
-      class: "badge badge-filter badge-vote-alert",
-      title: t("Vote alert help"),
-      text: "⚠ " + fill("Vote alert", { n: alert.from_one_address, total: alert.recent_votes, minutes: minutes }),
-    });
-  }
-  function clip(text, length) {
-    return text.length > length ? text.slice(0, length - 1) + "…" : text;
-  }
+var state = {
+  settings: {},
+  questions: new Map(),
+  polls: new Map(),
+  tab: "pending",
+  selected: null, // question id
+  editing: new Map(), // question id -> {kind: "edit"|"reply"|"labels", node}
+  checked: new Set(), // question ids ticked for a bulk action, in the current tab
+  alerts: new Map(), // "question:ID" or "poll:ID" -> the latest vote_alert (kept across reconnects)
+  filter: { text: "", label: "", starred: false, held: false, duplicates: false },
+  compact: false, // the compact density: remembered in this browser (DENSITY_KEY)
+  expanded: new Set(), // compact cards whose secondary actions ("More") are shown
+};
+var DENSITY_KEY = "live.console.density";
 
-  var list = document.getElementById("mod-list");
-  var pollList = document.getElementById("poll-list");
-  var schedule = L.scheduler(render);
-
-  var live = new L.LiveRoom(roomSlug, "moderator", {
-    onSnapshot: function (message) {
-      state.settings = message.room.settings || {};
-      state.questions = new Map();
-      (message.room.questions || []).forEach(function (q) { state.questions.set(q.id, q); });
-      state.polls = new Map();
-      (message.room.polls || []).forEach(function (p) { state.polls.set(p.id, p); });
-      state.presenterNote = message.room.presenter_note || null;
-      schedule();
-    },
-    onMessage: function (message) {
-      if (message.type === "vote_alert") {
-        var target = message.question_id ? "question:" + message.question_id : "poll:" + message.poll_id;
-        state.alerts.set(target, message);
-        schedule();
-        return;
-      }
-      if (L.applyRoomMessage(state, message)) schedule();
-    },
+var ARCHIVED = ["dismissed", "merged", "moved"];
+var otherRooms = readJSON("other-rooms");
+if (!Array.isArray(otherRooms)) otherRooms = [];
+function roomName(slug) {
+  var found = otherRooms.filter(function (r) { return r.slug === slug; })[0];
+  return found ? found.name : slug;
+}
+// Votes that came mostly from one address (the server's vote_alert): a warning, never an action.
+function alertBadge(alert) {
+  if (!alert) return null;
+  var minutes = Math.max(1, Math.ceil(alert.seconds / 60));
+  return el("span", {
+    class: "badge badge-filter badge-vote-alert",
+    title: t("These votes may be stuffed by one person. Nothing was removed: you decide, e.g. close the poll or dismiss the question."),
+    text: "⚠ " + fill("{n} of the last {total} votes came from one address in {minutes} min", { n: alert.from_one_address, total: alert.recent_votes, minutes: minutes }),
   });
+}
+function clip(text, length) {
+  return text.length > length ? text.slice(0, length - 1) + "…" : text;
+}
 
-  function run(command) {
-    return live.command(command).catch(function (error) {
-      L.notice(L.errorText(error), "error");
-      throw error;
-    });
-  }
+var list = document.getElementById("mod-list");
+var pollList = document.getElementById("poll-list");
+var schedule = scheduler(render);
 
-  function act(id, action) {
-    return run({ type: "moderate_question", question_id: id, action: action }).catch(function () {});
-  }
+var live = followRoom(roomSlug, "moderator", state, {
+  changed: schedule,
+  onMessage: function (message) {
+    if (message.type !== "vote_alert") return;
+    var target = message.question_id ? "question:" + message.question_id : "poll:" + message.poll_id;
+    state.alerts.set(target, message);
+    schedule();
+  },
+});
 
-  function highlight(id) {
-    return run({ type: "highlight_question", question_id: id }).catch(function () {});
-  }
-
-  // -- tabs and the moderation mode ----------------------------------------------------------
-  var tabs = document.querySelectorAll("[data-tab]");
-  tabs.forEach(function (tab) {
-    tab.addEventListener("click", function () {
-      state.tab = tab.dataset.tab;
-      state.selected = null;
-      state.checked.clear();
-      render();
-    });
+function run(command) {
+  return live.command(command).catch(function (error) {
+    notice(errorText(error), "error");
+    throw error;
   });
+}
 
-  document.querySelectorAll("[data-mode]").forEach(function (button) {
-    button.addEventListener("click", function () {
-      var mode = button.dataset.mode;
-      if (state.settings.moderation === mode) return;
-      run({ type: "set_moderation", mode: mode })
-        .then(function () { L.notice(t(mode === "pre" ? "Mode pre" : "Mode post")); })
-        .catch(function () {});
-    });
-  });
+function act(id, action) {
+  return run({ type: "moderate_question", question_id: id, action: action }).catch(function () {});
+}
 
-  document.getElementById("clear-highlight").addEventListener("click", function () { highlight(null); });
-  document.getElementById("strip-mark-answered").addEventListener("click", function () {
-    var id = state.settings.answering_question_id;
-    if (id) act(id, "mark_answered");
-  });
-  /* The strip stays in view under the page's sticky header while the list scrolls. */
-  var answeringStrip = document.getElementById("mod-answering");
-  function placeStrip() {
-    var header = document.querySelector(".site-header");
-    answeringStrip.style.top = (header ? header.offsetHeight : 0) + "px";
-  }
-  placeStrip();
-  window.addEventListener("resize", placeStrip);
+function highlight(id) {
+  return run({ type: "highlight_question", question_id: id }).catch(function () {});
+}
 
-  // -- questions -----------------------------------------------------------------------------
-  function tabOf(q) {
-    return ARCHIVED.indexOf(q.status) >= 0 ? "archived" : q.status;
-  }
-
-  function byTab(status) {
-    var all = Array.from(state.questions.values()).filter(function (q) { return tabOf(q) === status; });
-    if (status === "pending") return all.sort(function (a, b) { return a.asked_at - b.asked_at; });
-    if (status === "live") {
-      return all.sort(function (a, b) {
-        return (Number(b.starred) - Number(a.starred)) || (b.votes - a.votes) || (a.asked_at - b.asked_at);
-      });
-    }
-    if (status === "answered") return all.sort(function (a, b) { return (b.answered_at || 0) - (a.answered_at || 0); });
-    return all.sort(function (a, b) { return b.asked_at - a.asked_at; });
-  }
-
-  // -- search and filters: within the tab (the tabs are the status filter) ----------------------
-  var searchBox = document.getElementById("mod-search");
-  var labelSelect = document.getElementById("mod-filter-label");
-  var filterBoxes = document.querySelectorAll("[data-filter]");
-  var clearFilters = document.getElementById("mod-filter-clear");
-
-  function filtering() {
-    var f = state.filter;
-    return Boolean(f.text || f.label || f.starred || f.held || f.duplicates);
-  }
-
-  /* Questions flagged as a possible duplicate, and the ones they duplicate: both sides, so a
-   * moderator sees the pair together and merges it. */
-  function duplicateIds() {
-    var ids = new Set();
-    state.questions.forEach(function (q) {
-      var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
-      if (original && original.id !== q.id) { ids.add(q.id); ids.add(original.id); }
-    });
-    return ids;
-  }
-
-  function matcher() {
-    var f = state.filter;
-    var words = f.text.toLowerCase().split(/\s+/).filter(Boolean);
-    var duplicates = f.duplicates ? duplicateIds() : null;
-    return function (q) {
-      if (f.starred && !q.starred) return false;
-      if (f.held && (q.flags || []).indexOf("word_filter") < 0) return false;
-      if (f.label && (q.labels || []).indexOf(f.label) < 0) return false;
-      if (duplicates && !duplicates.has(q.id)) return false;
-      if (!words.length) return true;
-      var haystack = [q.text, q.author_name || "", q.reply || "", (q.labels || []).join(" ")].join("\n").toLowerCase();
-      return words.every(function (word) { return haystack.indexOf(word) >= 0; });
-    };
-  }
-
-  /* The current tab's questions that pass the filters, in the tab's order. */
-  function shownInTab() {
-    var all = byTab(state.tab);
-    return filtering() ? all.filter(matcher()) : all;
-  }
-
-  searchBox.addEventListener("input", function () { state.filter.text = searchBox.value.trim(); schedule(); });
-  labelSelect.addEventListener("change", function () { state.filter.label = labelSelect.value; render(); });
-  filterBoxes.forEach(function (box) {
-    box.addEventListener("change", function () { state.filter[box.dataset.filter] = box.checked; render(); });
-  });
-  clearFilters.addEventListener("click", function () {
-    state.filter = { text: "", label: "", starred: false, held: false, duplicates: false };
-    searchBox.value = "";
-    labelSelect.value = "";
-    filterBoxes.forEach(function (box) { box.checked = false; });
-    render();
-    searchBox.focus();
-  });
-
-  function renderFilters(shownCount, tabCount) {
-    var labels = new Set();
-    state.questions.forEach(function (q) { (q.labels || []).forEach(function (label) { labels.add(label); }); });
-    if (state.filter.label) labels.add(state.filter.label); // kept while chosen, even if no question has it now
-    var sorted = Array.from(labels).sort();
-    var key = JSON.stringify(sorted);
-    if (labelSelect.dataset.key !== key) {
-      labelSelect.dataset.key = key;
-      var options = [labelSelect.options[0]];
-      sorted.forEach(function (label) { options.push(el("option", { value: label, text: label })); });
-      labelSelect.replaceChildren.apply(labelSelect, options);
-      labelSelect.value = state.filter.label;
-    }
-    labelSelect.hidden = sorted.length === 0;
-    var on = filtering();
-    clearFilters.hidden = !on;
-    var count = document.getElementById("mod-filter-count");
-    var text = on ? fill("Showing {shown} of {n}", { shown: shownCount, n: tabCount }) : "";
-    if (count.textContent !== text) count.textContent = text;
-  }
-
-  // -- density -------------------------------------------------------------------------------
-  var densityToggle = document.getElementById("density-toggle");
-  function readDensity() {
-    try { return window.localStorage.getItem(DENSITY_KEY) === "compact"; } catch (e) { return false; }
-  }
-  function showDensity() {
-    document.body.classList.toggle("console-compact", state.compact);
-    densityToggle.setAttribute("aria-pressed", state.compact ? "true" : "false");
-  }
-  densityToggle.addEventListener("click", function () {
-    state.compact = !state.compact;
-    try { window.localStorage.setItem(DENSITY_KEY, state.compact ? "compact" : "comfortable"); } catch (e) { /* private mode: this page only */ }
-    showDensity();
+// -- tabs and the moderation mode ----------------------------------------------------------
+var tabs = document.querySelectorAll("[data-tab]");
+tabs.forEach(function (tab) {
+  tab.addEventListener("click", function () {
+    state.tab = tab.dataset.tab;
+    state.selected = null;
+    state.checked.clear();
     render();
   });
-  state.compact = readDensity();
-  showDensity();
+});
 
-  function button(label, onclick, extra) {
-    return el("button", Object.assign({ type: "button", class: "button button-small", text: label, onclick: onclick }, extra || {}));
-  }
-
-  function editor(q, kind) {
-    var existing = state.editing.get(q.id);
-    if (existing && existing.kind === kind) return existing.node;
-    var area;
-    if (kind === "labels") {
-      area = el("input", {
-        type: "text",
-        maxlength: "200",
-        placeholder: t("Labels placeholder"),
-        "aria-label": t("Labels"),
-      });
-      area.value = (q.labels || []).join(", ");
-    } else {
-      area = el("textarea", {
-        rows: kind === "edit" ? 3 : 2,
-        maxlength: kind === "edit" ? "500" : "1000",
-        placeholder: kind === "reply" ? t("Reply placeholder") : null,
-        "aria-label": kind === "edit" ? t("Edit") : t("Reply"),
-      });
-      area.value = kind === "edit" ? q.text : q.reply || "";
-    }
-    var node = el("form", { class: "inline-editor" + (kind === "labels" ? " inline-editor-labels" : "") },
-      area,
-      el("div", { class: "actions" },
-        el("button", { type: "submit", class: "button button-small button-primary", text: t("Save") }),
-        button(t("Cancel"), function () { close(); }),
-        el("span", { class: "muted small editor-keys", text: t("Editor keys") })));
-    function close() {
-      state.editing.delete(q.id);
-      render();
-    }
-    node.addEventListener("submit", function (event) {
-      event.preventDefault();
-      var command;
-      if (kind === "edit") command = { type: "edit_question", question_id: q.id, text: area.value };
-      else if (kind === "reply") command = { type: "reply_to_question", question_id: q.id, reply: area.value.trim() ? area.value : null };
-      else {
-        var labels = area.value.split(/[,，、]/).map(function (l) { return l.trim(); }).filter(Boolean);
-        command = { type: "label_question", question_id: q.id, labels: labels };
-      }
-      run(command).then(close).catch(function () {});
-    });
-    node.addEventListener("keydown", function (event) {
-      if (event.key === "Escape") close();
-      if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
-        event.preventDefault(); // Ctrl+Enter (Cmd+Enter) saves, as in chat and mail
-        node.requestSubmit();
-      }
-    });
-    state.editing.set(q.id, { kind: kind, node: node });
-    setTimeout(function () { area.focus(); }, 0);
-    return node;
-  }
-
-  // -- merging, moving, bulk actions ---------------------------------------------------------
-  /* The question a merged one now lives on (merges can chain), or null if it is gone. */
-  function mergeTarget(id) {
-    var seen = {};
-    var q = state.questions.get(id);
-    while (q && q.status === "merged" && q.merged_into && !seen[q.id]) {
-      seen[q.id] = true;
-      q = state.questions.get(q.merged_into);
-    }
-    return q && ARCHIVED.indexOf(q.status) < 0 ? q : null;
-  }
-
-  function merge(keptId, duplicateIds) {
-    return run({ type: "merge_questions", question_id: keptId, duplicate_ids: duplicateIds })
-      .then(function () {
-        duplicateIds.forEach(function (id) { state.checked.delete(id); });
-        L.notice(t("Merged notice"));
-        render();
-      })
+document.querySelectorAll("[data-mode]").forEach(function (button) {
+  button.addEventListener("click", function () {
+    var mode = button.dataset.mode;
+    if (state.settings.moderation === mode) return;
+    run({ type: "set_moderation", mode: mode })
+      .then(function () { notice(t(mode === "pre" ? "New questions now wait for approval." : "New questions are now published at once.")); })
       .catch(function () {});
-  }
-
-  /* One question merged into the one it duplicates. A merge moves votes and askers for good
-   * (no command takes it back), so it is confirmed first, in the page, like the bulk merge. */
-  function confirmMerge(original, duplicate) {
-    L.confirmDialog({ title: fill("Merge this question?", { text: clip(original.text, 80) }), text: t("Merge explained"), confirm: t("Merge") })
-      .then(function (yes) { if (yes) merge(original.id, [duplicate.id]); });
-  }
-
-  function moveSelect(q) {
-    var select = el("select", { class: "move-select", "aria-label": t("Move to…"), "data-action": "move" },
-      el("option", { value: "", text: t("Move to…") }));
-    otherRooms.forEach(function (room) { select.appendChild(el("option", { value: room.slug, text: room.name })); });
-    select.addEventListener("blur", function () { schedule(); }); // its card may have been kept while it was open
-    select.addEventListener("change", function () {
-      var to = select.value;
-      if (!to) return;
-      select.value = "";
-      L.confirmDialog({ title: fill("Move question?", { room: roomName(to) }), text: t("Move explained"), confirm: t("Move") })
-        .then(function (yes) {
-          if (!yes) return;
-          run({ type: "move_question", question_id: q.id, to_room: to })
-            .then(function (result) {
-              var moved = (result && result.moved_to) || { room: to };
-              L.notice(fill("Moved to {room}", { room: roomName(moved.room) }));
-            })
-            .catch(function () {});
-        });
-    });
-    return select;
-  }
-
-  var bulkBar = document.getElementById("bulk-bar");
-  var selectAll = document.getElementById("select-all");
-  var approveSelected = document.getElementById("approve-selected");
-  var dismissSelected = document.getElementById("dismiss-selected");
-  var mergeSelected = document.getElementById("merge-selected");
-
-  function checkedInTab() {
-    return shownInTab().filter(function (q) { return state.checked.has(q.id); });
-  }
-
-  selectAll.addEventListener("change", function () {
-    if (selectAll.checked) shownInTab().forEach(function (q) { state.checked.add(q.id); });
-    else state.checked.clear();
-    render();
   });
+});
 
-  function bulk(action) {
-    var ids = checkedInTab().map(function (q) { return q.id; });
-    if (!ids.length) return;
-    var question = action === "approve" ? "Approve selected?" : "Dismiss selected?";
-    L.confirmDialog({ title: fill(question, { n: ids.length }), confirm: t(action === "approve" ? "Approve" : "Dismiss") })
+document.getElementById("clear-highlight").addEventListener("click", function () { highlight(null); });
+document.getElementById("strip-mark-answered").addEventListener("click", function () {
+  var id = state.settings.answering_question_id;
+  if (id) act(id, "mark_answered");
+});
+/* The strip stays in view under the page's sticky header while the list scrolls. */
+var answeringStrip = document.getElementById("mod-answering");
+function placeStrip() {
+  var header = document.querySelector(".site-header");
+  answeringStrip.style.top = (header ? header.offsetHeight : 0) + "px";
+}
+placeStrip();
+window.addEventListener("resize", placeStrip);
+
+// -- questions -----------------------------------------------------------------------------
+function tabOf(q) {
+  return ARCHIVED.indexOf(q.status) >= 0 ? "archived" : q.status;
+}
+
+function byTab(status) {
+  var all = Array.from(state.questions.values()).filter(function (q) { return tabOf(q) === status; });
+  if (status === "pending") return all.sort(function (a, b) { return a.asked_at - b.asked_at; });
+  if (status === "live") {
+    return all.sort(function (a, b) {
+      return (Number(b.starred) - Number(a.starred)) || (b.votes - a.votes) || (a.asked_at - b.asked_at);
+    });
+  }
+  if (status === "answered") return all.sort(function (a, b) { return (b.answered_at || 0) - (a.answered_at || 0); });
+  return all.sort(function (a, b) { return b.asked_at - a.asked_at; });
+}
+
+// -- search and filters: within the tab (the tabs are the status filter) ----------------------
+var searchBox = document.getElementById("mod-search");
+var labelSelect = document.getElementById("mod-filter-label");
+var filterBoxes = document.querySelectorAll("[data-filter]");
+var clearFilters = document.getElementById("mod-filter-clear");
+
+function filtering() {
+  var f = state.filter;
+  return Boolean(f.text || f.label || f.starred || f.held || f.duplicates);
+}
+
+/* Questions flagged as a possible duplicate, and the ones they duplicate: both sides, so a
+ * moderator sees the pair together and merges it. */
+function duplicateIds() {
+  var ids = new Set();
+  state.questions.forEach(function (q) {
+    var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
+    if (original && original.id !== q.id) { ids.add(q.id); ids.add(original.id); }
+  });
+  return ids;
+}
+
+function matcher() {
+  var f = state.filter;
+  var words = f.text.toLowerCase().split(/\s+/).filter(Boolean);
+  var duplicates = f.duplicates ? duplicateIds() : null;
+  return function (q) {
+    if (f.starred && !q.starred) return false;
+    if (f.held && (q.flags || []).indexOf("word_filter") < 0) return false;
+    if (f.label && (q.labels || []).indexOf(f.label) < 0) return false;
+    if (duplicates && !duplicates.has(q.id)) return false;
+    if (!words.length) return true;
+    var haystack = [q.text, q.author_name || "", q.reply || "", (q.labels || []).join(" ")].join("\n").toLowerCase();
+    return words.every(function (word) { return haystack.indexOf(word) >= 0; });
+  };
+}
+
+/* The current tab's questions that pass the filters, in the tab's order. */
+function shownInTab() {
+  var all = byTab(state.tab);
+  return filtering() ? all.filter(matcher()) : all;
+}
+
+searchBox.addEventListener("input", function () { state.filter.text = searchBox.value.trim(); schedule(); });
+labelSelect.addEventListener("change", function () { state.filter.label = labelSelect.value; render(); });
+filterBoxes.forEach(function (box) {
+  box.addEventListener("change", function () { state.filter[box.dataset.filter] = box.checked; render(); });
+});
+clearFilters.addEventListener("click", function () {
+  state.filter = { text: "", label: "", starred: false, held: false, duplicates: false };
+  searchBox.value = "";
+  labelSelect.value = "";
+  filterBoxes.forEach(function (box) { box.checked = false; });
+  render();
+  searchBox.focus();
+});
+
+function renderFilters(shownCount, tabCount) {
+  var labels = new Set();
+  state.questions.forEach(function (q) { (q.labels || []).forEach(function (label) { labels.add(label); }); });
+  if (state.filter.label) labels.add(state.filter.label); // kept while chosen, even if no question has it now
+  var sorted = Array.from(labels).sort();
+  var key = JSON.stringify(sorted);
+  if (labelSelect.dataset.key !== key) {
+    labelSelect.dataset.key = key;
+    var options = [labelSelect.options[0]];
+    sorted.forEach(function (label) { options.push(el("option", { value: label, text: label })); });
+    labelSelect.replaceChildren.apply(labelSelect, options);
+    labelSelect.value = state.filter.label;
+  }
+  labelSelect.hidden = sorted.length === 0;
+  var on = filtering();
+  clearFilters.hidden = !on;
+  var count = document.getElementById("mod-filter-count");
+  var text = on ? fill("Showing {shown} of {n}", { shown: shownCount, n: tabCount }) : "";
+  if (count.textContent !== text) count.textContent = text;
+}
+
+// -- density -------------------------------------------------------------------------------
+var densityToggle = document.getElementById("density-toggle");
+function readDensity() {
+  try { return window.localStorage.getItem(DENSITY_KEY) === "compact"; } catch (e) { return false; }
+}
+function showDensity() {
+  document.body.classList.toggle("console-compact", state.compact);
+  densityToggle.setAttribute("aria-pressed", state.compact ? "true" : "false");
+}
+densityToggle.addEventListener("click", function () {
+  state.compact = !state.compact;
+  try { window.localStorage.setItem(DENSITY_KEY, state.compact ? "compact" : "comfortable"); } catch (e) { /* private mode: this page only */ }
+  showDensity();
+  render();
+});
+state.compact = readDensity();
+showDensity();
+
+function button(label, onclick, extra) {
+  return el("button", Object.assign({ type: "button", class: "button button-small", text: label, onclick: onclick }, extra || {}));
+}
+
+function editor(q, kind) {
+  var existing = state.editing.get(q.id);
+  if (existing && existing.kind === kind) return existing.node;
+  var area;
+  if (kind === "labels") {
+    area = el("input", {
+      type: "text",
+      maxlength: "200",
+      placeholder: t("Labels, separated by commas"),
+      "aria-label": t("Labels"),
+    });
+    area.value = (q.labels || []).join(", ");
+  } else {
+    area = el("textarea", {
+      rows: kind === "edit" ? 3 : 2,
+      maxlength: kind === "edit" ? "500" : "1000",
+      placeholder: kind === "reply" ? t("A short answer shown under the question") : null,
+      "aria-label": kind === "edit" ? t("Edit") : t("Reply"),
+    });
+    area.value = kind === "edit" ? q.text : q.reply || "";
+  }
+  var node = el("form", { class: "inline-editor" + (kind === "labels" ? " inline-editor-labels" : "") },
+    area,
+    el("div", { class: "actions" },
+      el("button", { type: "submit", class: "button button-small button-primary", text: t("Save") }),
+      button(t("Cancel"), function () { close(); }),
+      el("span", { class: "muted small editor-keys", text: t("Ctrl+Enter saves, Esc cancels") })));
+  function close() {
+    state.editing.delete(q.id);
+    render();
+  }
+  node.addEventListener("submit", function (event) {
+    event.preventDefault();
+    var command;
+    if (kind === "edit") command = { type: "edit_question", question_id: q.id, text: area.value };
+    else if (kind === "reply") command = { type: "reply_to_question", question_id: q.id, reply: area.value.trim() ? area.value : null };
+    else {
+      var labels = area.value.split(/[,，、]/).map(function (l) { return l.trim(); }).filter(Boolean);
+      command = { type: "label_question", question_id: q.id, labels: labels };
+    }
+    run(command).then(close).catch(function () {});
+  });
+  node.addEventListener("keydown", function (event) {
+    if (event.key === "Escape") close();
+    if (event.key === "Enter" && (event.ctrlKey || event.metaKey)) {
+      event.preventDefault(); // Ctrl+Enter (Cmd+Enter) saves, as in chat and mail
+      node.requestSubmit();
+    }
+  });
+  state.editing.set(q.id, { kind: kind, node: node });
+  setTimeout(function () { area.focus(); }, 0);
+  return node;
+}
+
+// -- merging, moving, bulk actions ---------------------------------------------------------
+/* The question a merged one now lives on (merges can chain), or null if it is gone. */
+function mergeTarget(id) {
+  var seen = {};
+  var q = state.questions.get(id);
+  while (q && q.status === "merged" && q.merged_into && !seen[q.id]) {
+    seen[q.id] = true;
+    q = state.questions.get(q.merged_into);
+  }
+  return q && ARCHIVED.indexOf(q.status) < 0 ? q : null;
+}
+
+function merge(keptId, duplicateIds) {
+  return run({ type: "merge_questions", question_id: keptId, duplicate_ids: duplicateIds })
+    .then(function () {
+      duplicateIds.forEach(function (id) { state.checked.delete(id); });
+      notice(t("Merged: the votes and the askers are kept on one question."));
+      render();
+    })
+    .catch(function () {});
+}
+
+/* One question merged into the one it duplicates. A merge moves votes and askers for good
+ * (no command takes it back), so it is confirmed first, in the page, like the bulk merge. */
+function confirmMerge(original, duplicate) {
+  confirmDialog({ title: fill("Merge this question into “{text}”?", { text: clip(original.text, 80) }), text: t("Its votes and its asker move to that question, and it goes to Archived. This cannot be undone."), confirm: t("Merge") })
+    .then(function (yes) { if (yes) merge(original.id, [duplicate.id]); });
+}
+
+function moveSelect(q) {
+  var select = el("select", { class: "move-select", "aria-label": t("Move to…"), "data-action": "move" },
+    el("option", { value: "", text: t("Move to…") }));
+  otherRooms.forEach(function (room) { select.appendChild(el("option", { value: room.slug, text: room.name })); });
+  select.addEventListener("blur", function () { schedule(); }); // its card may have been kept while it was open
+  select.addEventListener("change", function () {
+    var to = select.value;
+    if (!to) return;
+    select.value = "";
+    confirmDialog({ title: fill("Move this question to {room}?", { room: roomName(to) }), text: t("It leaves this room with its votes; its asker is told where it went."), confirm: t("Move") })
       .then(function (yes) {
         if (!yes) return;
-        run({ type: "moderate_questions", question_ids: ids, action: action })
-          .then(function () {
-            state.checked.clear();
-            L.notice(fill(action === "approve" ? "Approved {n}" : "Dismissed {n}", { n: ids.length }));
-            render();
+        run({ type: "move_question", question_id: q.id, to_room: to })
+          .then(function (result) {
+            var moved = (result && result.moved_to) || { room: to };
+            notice(fill("Moved to {room}.", { room: roomName(moved.room) }));
           })
           .catch(function () {});
       });
-  }
-  approveSelected.addEventListener("click", function () { bulk("approve"); });
-  dismissSelected.addEventListener("click", function () { bulk("dismiss"); });
-
-  mergeSelected.addEventListener("change", function () {
-    var keptId = mergeSelected.value;
-    mergeSelected.value = "";
-    if (!keptId) return;
-    var kept = state.questions.get(keptId);
-    var others = checkedInTab().map(function (q) { return q.id; }).filter(function (id) { return id !== keptId; });
-    if (!kept || !others.length) return;
-    L.confirmDialog({ title: fill("Merge selected?", { n: others.length, text: clip(kept.text, 80) }), confirm: t("Merge") })
-      .then(function (yes) { if (yes) merge(keptId, others); });
   });
+  return select;
+}
 
-  function renderBulkBar(shown) {
-    var bulkTab = state.tab === "pending" || state.tab === "live";
-    bulkBar.hidden = !bulkTab || shown.length === 0;
-    var known = new Set(shown.map(function (q) { return q.id; }));
-    state.checked.forEach(function (id) { if (!known.has(id)) state.checked.delete(id); });
-    var checked = shown.filter(function (q) { return state.checked.has(q.id); });
-    selectAll.checked = checked.length > 0 && checked.length === shown.length;
-    selectAll.indeterminate = checked.length > 0 && checked.length < shown.length;
-    document.getElementById("selected-count").textContent = fill("{n} selected", { n: checked.length });
-    approveSelected.hidden = state.tab !== "pending";
-    approveSelected.disabled = checked.length === 0;
-    dismissSelected.disabled = checked.length === 0;
-    mergeSelected.disabled = checked.length < 2;
-    var mergeKey = JSON.stringify(checked.length >= 2 ? checked.map(function (q) { return [q.id, clip(q.text, 70)]; }) : []);
-    if (mergeSelected.dataset.key === mergeKey) return;
-    mergeSelected.dataset.key = mergeKey;
-    var options = [el("option", { value: "", text: t("Merge selected into…") })];
-    if (checked.length >= 2) {
-      checked.forEach(function (q) { options.push(el("option", { value: q.id, text: clip(q.text, 70) })); });
-    }
-    mergeSelected.replaceChildren.apply(mergeSelected, options);
-    mergeSelected.value = "";
-  }
+var bulkBar = document.getElementById("bulk-bar");
+var selectAll = document.getElementById("select-all");
+var approveSelected = document.getElementById("approve-selected");
+var dismissSelected = document.getElementById("dismiss-selected");
+var mergeSelected = document.getElementById("merge-selected");
 
-  // -- keeping focus across live updates -----------------------------------------------------
-  /* Live updates (an upvote anywhere) redraw the lists. A card or poll whose data did not change
-   * keeps its node; nodes are put in order without moving the one that holds focus; and a control
-   * that had focus in a redrawn item gets it back in the new one (same data-action, same place). */
-  function focusIn(container, itemSelector) {
-    var active = document.activeElement;
-    if (!active || active === document.body || !container.contains(active)) return null;
-    var item = active.closest(itemSelector);
-    if (!item || item.parentNode !== container) return null;
-    var path = [];
-    for (var node = active; node !== item; node = node.parentNode) {
-      path.unshift(Array.prototype.indexOf.call(node.parentNode.children, node));
-    }
-    return { element: active, item: item, id: item.dataset.id, path: path, action: active.dataset.action || null, tag: active.tagName };
-  }
+function checkedInTab() {
+  return shownInTab().filter(function (q) { return state.checked.has(q.id); });
+}
 
-  function restoreFocus(container, itemSelector, saved) {
-    if (!saved || document.activeElement === saved.element) return;
-    if (document.contains(saved.element)) { saved.element.focus({ preventScroll: true }); return; }
-    var item = Array.prototype.filter.call(container.children, function (child) {
-      return child.matches(itemSelector) && child.dataset.id === saved.id;
-    })[0];
-    if (!item) return;
-    var target = item;
-    saved.path.forEach(function (index) { target = target && target.children[index]; });
-    var same = target && target.tagName === saved.tag && (target.dataset.action || null) === saved.action;
-    if (!same && saved.action) target = item.querySelector('[data-action="' + saved.action + '"]');
-    if (target && target.tagName === saved.tag) target.focus({ preventScroll: true });
-  }
+selectAll.addEventListener("change", function () {
+  if (selectAll.checked) shownInTab().forEach(function (q) { state.checked.add(q.id); });
+  else state.checked.clear();
+  render();
+});
 
-  /* Put nodes in container in this order, moving as few as possible and never `keep`. */
-  function arrange(container, nodes, keep) {
-    var wanted = new Set(nodes);
-    Array.prototype.slice.call(container.children).forEach(function (child) { if (!wanted.has(child)) child.remove(); });
-    var at = keep ? nodes.indexOf(keep) : -1;
-    nodes.forEach(function (node, index) {
-      if (index === at) {
-        while (container.children[index] !== node) container.appendChild(container.children[index]);
-        return;
-      }
-      if (container.children[index] !== node) container.insertBefore(node, container.children[index] || null);
+function bulk(action) {
+  var ids = checkedInTab().map(function (q) { return q.id; });
+  if (!ids.length) return;
+  var question = action === "approve" ? "Approve {n} selected questions?" : "Dismiss {n} selected questions?";
+  confirmDialog({ title: fill(question, { n: ids.length }), confirm: t(action === "approve" ? "Approve" : "Dismiss") })
+    .then(function (yes) {
+      if (!yes) return;
+      run({ type: "moderate_questions", question_ids: ids, action: action })
+        .then(function () {
+          state.checked.clear();
+          notice(fill(action === "approve" ? "Approved {n} questions." : "Dismissed {n} questions.", { n: ids.length }));
+          render();
+        })
+        .catch(function () {});
     });
+}
+approveSelected.addEventListener("click", function () { bulk("approve"); });
+dismissSelected.addEventListener("click", function () { bulk("dismiss"); });
+
+mergeSelected.addEventListener("change", function () {
+  var keptId = mergeSelected.value;
+  mergeSelected.value = "";
+  if (!keptId) return;
+  var kept = state.questions.get(keptId);
+  var others = checkedInTab().map(function (q) { return q.id; }).filter(function (id) { return id !== keptId; });
+  if (!kept || !others.length) return;
+  confirmDialog({ title: fill("Merge {n} questions into “{text}”? This cannot be undone.", { n: others.length, text: clip(kept.text, 80) }), confirm: t("Merge") })
+    .then(function (yes) { if (yes) merge(keptId, others); });
+});
+
+function renderBulkBar(shown) {
+  var bulkTab = state.tab === "pending" || state.tab === "live";
+  bulkBar.hidden = !bulkTab || shown.length === 0;
+  var known = new Set(shown.map(function (q) { return q.id; }));
+  state.checked.forEach(function (id) { if (!known.has(id)) state.checked.delete(id); });
+  var checked = shown.filter(function (q) { return state.checked.has(q.id); });
+  selectAll.checked = checked.length > 0 && checked.length === shown.length;
+  selectAll.indeterminate = checked.length > 0 && checked.length < shown.length;
+  document.getElementById("selected-count").textContent = fill("{n} selected", { n: checked.length });
+  approveSelected.hidden = state.tab !== "pending";
+  approveSelected.disabled = checked.length === 0;
+  dismissSelected.disabled = checked.length === 0;
+  mergeSelected.disabled = checked.length < 2;
+  var mergeKey = JSON.stringify(checked.length >= 2 ? checked.map(function (q) { return [q.id, clip(q.text, 70)]; }) : []);
+  if (mergeSelected.dataset.key === mergeKey) return;
+  mergeSelected.dataset.key = mergeKey;
+  var options = [el("option", { value: "", text: t("Merge selected into…") })];
+  if (checked.length >= 2) {
+    checked.forEach(function (q) { options.push(el("option", { value: q.id, text: clip(q.text, 70) })); });
   }
+  mergeSelected.replaceChildren.apply(mergeSelected, options);
+  mergeSelected.value = "";
+}
 
-  var cardCache = new Map(); // question id -> {key, node}
-
-  function cardKey(q) {
-    var editing = state.editing.get(q.id);
-    var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
-    var into = q.status === "merged" ? state.questions.get(q.merged_into || "") : null;
-    // votes are left out: a new count is written into the card it has (cardFor), not a new card
-    return JSON.stringify([Object.assign({}, q, { votes: null }), state.settings.answering_question_id === q.id, state.selected === q.id, state.checked.has(q.id),
-      editing ? editing.kind : null, original ? [original.id, original.text] : null, into ? into.text : null,
-      state.alerts.get("question:" + q.id) || null, state.compact, state.expanded.has(q.id)]);
+// -- keeping focus across live updates -----------------------------------------------------
+/* Live updates (an upvote anywhere) redraw the lists. A card or poll whose data did not change
+ * keeps its node; nodes are put in order without moving the one that holds focus; and a control
+ * that had focus in a redrawn item gets it back in the new one (same data-action, same place). */
+function focusIn(container, itemSelector) {
+  var active = document.activeElement;
+  if (!active || active === document.body || !container.contains(active)) return null;
+  var item = active.closest(itemSelector);
+  if (!item || item.parentNode !== container) return null;
+  var path = [];
+  for (var node = active; node !== item; node = node.parentNode) {
+    path.unshift(Array.prototype.indexOf.call(node.parentNode.children, node));
   }
+  return { element: active, item: item, id: item.dataset.id, path: path, action: active.dataset.action || null, tag: active.tagName };
+}
 
-  function cardFor(q, saved) {
-    var key = cardKey(q);
-    var cached = cardCache.get(q.id);
-    if (cached && cached.key === key) {
-      if (cached.votes !== q.votes) {
-        cached.votes = q.votes;
-        var count = cached.node.querySelector(".q-votes");
-        if (count) count.textContent = "▲ " + q.votes;
-      }
-      return cached.node;
+function restoreFocus(container, itemSelector, saved) {
+  if (!saved || document.activeElement === saved.element) return;
+  if (document.contains(saved.element)) { saved.element.focus({ preventScroll: true }); return; }
+  var item = Array.prototype.filter.call(container.children, function (child) {
+    return child.matches(itemSelector) && child.dataset.id === saved.id;
+  })[0];
+  if (!item) return;
+  var target = item;
+  saved.path.forEach(function (index) { target = target && target.children[index]; });
+  var same = target && target.tagName === saved.tag && (target.dataset.action || null) === saved.action;
+  if (!same && saved.action) target = item.querySelector('[data-action="' + saved.action + '"]');
+  if (target && target.tagName === saved.tag) target.focus({ preventScroll: true });
+}
+
+var cardCache = new Map(); // question id -> {key, node}
+
+function cardKey(q) {
+  var editing = state.editing.get(q.id);
+  var original = ARCHIVED.indexOf(q.status) < 0 && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
+  var into = q.status === "merged" ? state.questions.get(q.merged_into || "") : null;
+  // votes are left out: a new count is written into the card it has (cardFor), not a new card
+  return JSON.stringify([Object.assign({}, q, { votes: null }), state.settings.answering_question_id === q.id, state.selected === q.id, state.checked.has(q.id),
+    editing ? editing.kind : null, original ? [original.id, original.text] : null, into ? into.text : null,
+    state.alerts.get("question:" + q.id) || null, state.compact, state.expanded.has(q.id)]);
+}
+
+function cardFor(q, saved) {
+  var key = cardKey(q);
+  var cached = cardCache.get(q.id);
+  if (cached && cached.key === key) {
+    if (cached.votes !== q.votes) {
+      cached.votes = q.votes;
+      var count = cached.node.querySelector(".q-votes");
+      if (count) count.textContent = "▲ " + q.votes;
     }
-    if (cached && saved && saved.id === q.id && saved.tag === "SELECT" && saved.item === cached.node) {
-      // an open "Move to…" list is not rebuilt under the pointer: the card is redrawn once it closes
-      var votes = cached.node.querySelector(".q-votes");
-      if (votes) votes.textContent = "▲ " + q.votes;
-      cached.key = null;
-      return cached.node;
-    }
-    var node = card(q);
-    cardCache.set(q.id, { key: key, node: node, votes: q.votes });
-    return node;
+    return cached.node;
   }
+  if (cached && saved && saved.id === q.id && saved.tag === "SELECT" && saved.item === cached.node) {
+    // an open "Move to…" list is not rebuilt under the pointer: the card is redrawn once it closes
+    var votes = cached.node.querySelector(".q-votes");
+    if (votes) votes.textContent = "▲ " + q.votes;
+    cached.key = null;
+    return cached.node;
+  }
+  var node = card(q);
+  cardCache.set(q.id, { key: key, node: node, votes: q.votes });
+  return node;
+}
 
-  var STATUS_LABELS = { dismissed: "Dismissed", merged: "Merged", moved: "Moved" };
+var STATUS_LABELS = { dismissed: "Dismissed", merged: "Merged", moved: "Moved" };
 
-  function card(q) {
-    var answering = state.settings.answering_question_id === q.id;
-    var selected = state.selected === q.id;
-    var editing = state.editing.get(q.id);
-    var archived = ARCHIVED.indexOf(q.status) >= 0;
-    var checkable = q.status === "pending" || q.status === "live";
-    var heldByFilter = (q.flags || []).indexOf("word_filter") >= 0;
-    var meta = el("p", { class: "q-meta" },
-      archived ? el("span", { class: "badge badge-status badge-" + q.status, text: t(STATUS_LABELS[q.status]) }) : null,
-      answering ? el("span", { class: "badge badge-live", text: t("Now answering") }) : null,
-      q.starred ? el("span", { class: "badge badge-star", text: "★ " + t("Starred") }) : null,
-      heldByFilter ? el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }) : null,
-      alertBadge(state.alerts.get("question:" + q.id)),
-      el("span", { class: "q-author", dir: "auto", text: q.author_name || t("Anonymous") }),
-      el("span", { class: "q-time", text: L.timeOf(q.asked_at) }),
-      el("span", { class: "q-votes", text: "▲ " + q.votes }));
-    (q.labels || []).forEach(function (label) {
-      meta.appendChild(el("span", { class: "chip", dir: "auto", text: label }));
-    });
-    var body = el("div", { class: "q-body" }, meta);
-    if (editing && editing.kind === "edit") body.appendChild(editor(q, "edit"));
-    else body.appendChild(el("p", { class: "q-text", dir: "auto", text: q.text }));
-    if (q.original_text && q.original_text !== q.text) {
-      body.appendChild(el("p", { class: "q-original muted small", dir: "auto" },
-        el("span", { text: t("Edited; original:") + " " }), q.original_text));
+function card(q) {
+  var answering = state.settings.answering_question_id === q.id;
+  var selected = state.selected === q.id;
+  var editing = state.editing.get(q.id);
+  var archived = ARCHIVED.indexOf(q.status) >= 0;
+  var checkable = q.status === "pending" || q.status === "live";
+  var heldByFilter = (q.flags || []).indexOf("word_filter") >= 0;
+  var meta = el("p", { class: "q-meta" },
+    archived ? el("span", { class: "badge badge-status badge-" + q.status, text: t(STATUS_LABELS[q.status]) }) : null,
+    answering ? el("span", { class: "badge badge-live", text: t("Now answering") }) : null,
+    q.starred ? el("span", { class: "badge badge-star", text: "★ " + t("Starred") }) : null,
+    heldByFilter ? el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }) : null,
+    alertBadge(state.alerts.get("question:" + q.id)),
+    el("span", { class: "q-author", dir: "auto", text: q.author_name || t("Anonymous") }),
+    el("span", { class: "q-time", text: timeOf(q.asked_at) }),
+    el("span", { class: "q-votes", text: "▲ " + q.votes }));
+  (q.labels || []).forEach(function (label) {
+    meta.appendChild(el("span", { class: "chip", dir: "auto", text: label }));
+  });
+  var body = el("div", { class: "q-body" }, meta);
+  if (editing && editing.kind === "edit") body.appendChild(editor(q, "edit"));
+  else body.appendChild(el("p", { class: "q-text", dir: "auto", text: q.text }));
+  if (q.original_text && q.original_text !== q.text) {
+    body.appendChild(el("p", { class: "q-original muted small", dir: "auto" },
+      el("span", { text: t("Edited; original:") + " " }), q.original_text));
+  }
+  var askers = q.merged_askers || [];
+  if (askers.length) {
+    var names = askers.map(function (a) { return a.author_name || t("Anonymous"); });
+    body.appendChild(el("p", {
+      class: "q-also small",
+      title: askers.map(function (a) { return "• " + a.text; }).join("\n"),
+    }, el("strong", { text: fill("Also asked by {n}", { n: askers.length }) }), " (" + names.join(", ") + ")"));
+  }
+  var original = !archived && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
+  if (original && original.id !== q.id) {
+    body.appendChild(el("div", { class: "q-duplicate small" },
+      el("span", { class: "q-duplicate-label", text: t("Possible duplicate of:") + " " }),
+      el("span", { class: "q-duplicate-text", dir: "auto", text: clip(original.text, 160) }),
+      button(t("Merge into it"), function () { confirmMerge(original, q); }, { "data-action": "merge-into-duplicate" })));
+  }
+  if (q.status === "merged") {
+    var into = state.questions.get(q.merged_into || "");
+    body.appendChild(el("p", { class: "q-archive-note muted small", dir: "auto" },
+      el("span", { text: t("Merged into:") + " " }), into ? clip(into.text, 160) : ""));
+  } else if (q.status === "moved") {
+    body.appendChild(el("p", { class: "q-archive-note muted small" },
+      el("span", { text: t("Moved to:") + " " }), roomName(q.moved_to || "")));
+  }
+  if (editing && editing.kind === "labels") body.appendChild(editor(q, "labels"));
+  if (editing && editing.kind === "reply") body.appendChild(editor(q, "reply"));
+  else if (q.reply) {
+    body.appendChild(el("div", { class: "q-reply" },
+      el("span", { class: "q-reply-label", text: t("Reply from the moderator") }),
+      el("p", { dir: "auto", text: q.reply })));
+  }
+  var actions = el("div", { class: "actions" });
+  var add = function (node) { actions.appendChild(node); };
+  // compact: the question's own actions and Star on the card's line, the rest behind "More"
+  var more = state.compact ? el("div", { class: "actions q-more-actions" }) : actions;
+  var addMore = function (node) { more.appendChild(node); };
+  if (q.status === "pending") {
+    add(button(t("Approve"), function () { act(q.id, "approve"); }, { class: "button button-small button-primary", "data-action": "approve" }));
+    add(button(t("Dismiss"), function () { act(q.id, "dismiss"); }, { "data-action": "dismiss" }));
+  } else if (q.status === "live") {
+    add(answering
+      ? button(t("Remove highlight"), function () { highlight(null); }, { "data-action": "unhighlight" })
+      : button(t("Highlight"), function () { highlight(q.id); }, { class: "button button-small button-primary", "data-action": "highlight" }));
+    add(button(t("Mark answered"), function () { act(q.id, "mark_answered"); }, { "data-action": "mark_answered" }));
+    add(button(t("Dismiss"), function () { act(q.id, "dismiss"); }, { "data-action": "dismiss" }));
+  } else if (q.status === "answered" || q.status === "dismissed") {
+    add(button(t("Restore"), function () { act(q.id, "restore"); }, { "data-action": "restore" }));
+  }
+  if (q.status !== "merged" && q.status !== "moved") {
+    add(button(q.starred ? t("Unstar") : t("Star"), function () {
+      var now = state.questions.get(q.id) || q;
+      run({ type: "star_question", question_id: q.id, starred: !now.starred }).catch(function () {});
+    }, { "aria-pressed": q.starred ? "true" : "false", "data-action": "star" }));
+    if (!editing) {
+      addMore(button(t("Edit"), function () { editor(q, "edit"); render(); }, { "data-action": "edit" }));
+      addMore(button(t("Reply"), function () { editor(q, "reply"); render(); }, { "data-action": "reply" }));
+      addMore(button(t("Labels"), function () { editor(q, "labels"); render(); }, { "data-action": "labels" }));
     }
-    var askers = q.merged_askers || [];
-    if (askers.length) {
-      var names = askers.map(function (a) { return a.author_name || t("Anonymous"); });
-      body.appendChild(el("p", {
-        class: "q-also small",
-        title: askers.map(function (a) { return "• " + a.text; }).join("\n"),
-      }, el("strong", { text: fill("Also asked by {n}", { n: askers.length }) }), " (" + names.join(", ") + ")"));
-    }
-    var original = !archived && q.duplicate_of ? mergeTarget(q.duplicate_of) : null;
-    if (original && original.id !== q.id) {
-      body.appendChild(el("div", { class: "q-duplicate small" },
-        el("span", { class: "q-duplicate-label", text: t("Possible duplicate of:") + " " }),
-        el("span", { class: "q-duplicate-text", dir: "auto", text: clip(original.text, 160) }),
-        button(t("Merge into it"), function () { confirmMerge(original, q); }, { "data-action": "merge-into-duplicate" })));
-    }
-    if (q.status === "merged") {
-      var into = state.questions.get(q.merged_into || "");
-      body.appendChild(el("p", { class: "q-archive-note muted small", dir: "auto" },
-        el("span", { text: t("Merged into:") + " " }), into ? clip(into.text, 160) : ""));
-    } else if (q.status === "moved") {
-      body.appendChild(el("p", { class: "q-archive-note muted small" },
-        el("span", { text: t("Moved to:") + " " }), roomName(q.moved_to || "")));
-    }
-    if (editing && editing.kind === "labels") body.appendChild(editor(q, "labels"));
-    if (editing && editing.kind === "reply") body.appendChild(editor(q, "reply"));
-    else if (q.reply) {
-      body.appendChild(el("div", { class: "q-reply" },
-        el("span", { class: "q-reply-label", text: t("Reply from the moderator") }),
-        el("p", { dir: "auto", text: q.reply })));
-    }
-    var actions = el("div", { class: "actions" });
-    var add = function (node) { actions.appendChild(node); };
-    // compact: the question's own actions and Star on the card's line, the rest behind "More"
-    var more = state.compact ? el("div", { class: "actions q-more-actions" }) : actions;
-    var addMore = function (node) { more.appendChild(node); };
-    if (q.status === "pending") {
-      add(button(t("Approve"), function () { act(q.id, "approve"); }, { class: "button button-small button-primary", "data-action": "approve" }));
-      add(button(t("Dismiss"), function () { act(q.id, "dismiss"); }, { "data-action": "dismiss" }));
-    } else if (q.status === "live") {
-      add(answering
-        ? button(t("Remove highlight"), function () { highlight(null); }, { "data-action": "unhighlight" })
-        : button(t("Highlight"), function () { highlight(q.id); }, { class: "button button-small button-primary", "data-action": "highlight" }));
-      add(button(t("Mark answered"), function () { act(q.id, "mark_answered"); }, { "data-action": "mark_answered" }));
-      add(button(t("Dismiss"), function () { act(q.id, "dismiss"); }, { "data-action": "dismiss" }));
-    } else if (q.status === "answered" || q.status === "dismissed") {
-      add(button(t("Restore"), function () { act(q.id, "restore"); }, { "data-action": "restore" }));
-    }
-    if (q.status !== "merged" && q.status !== "moved") {
-      add(button(q.starred ? t("Unstar") : t("Star"), function () {
-        var now = state.questions.get(q.id) || q;
-        run({ type: "star_question", question_id: q.id, starred: !now.starred }).catch(function () {});
-      }, { "aria-pressed": q.starred ? "true" : "false", "data-action": "star" }));
-      if (!editing) {
-        addMore(button(t("Edit"), function () { editor(q, "edit"); render(); }, { "data-action": "edit" }));
-        addMore(button(t("Reply"), function () { editor(q, "reply"); render(); }, { "data-action": "reply" }));
-        addMore(button(t("Labels"), function () { editor(q, "labels"); render(); }, { "data-action": "labels" }));
-      }
-      // a dismissed question would arrive public in the other room: restore it first
-      if (otherRooms.length && q.status !== "dismissed") addMore(moveSelect(q));
-    }
-    var expanded = state.expanded.has(q.id);
-    if (more !== actions && more.children.length) {
-      add(button(t("More"), function () {
-        if (state.expanded.has(q.id)) state.expanded.delete(q.id); else state.expanded.add(q.id);
-        render();
-      }, { "aria-expanded": expanded ? "true" : "false", "aria-label": fill("More actions", { text: clip(q.text, 60) }),
-        "data-action": "more", class: "button button-small q-more-toggle" }));
-    }
-    body.appendChild(actions);
-    if (more !== actions && expanded) body.appendChild(more);
-    var children = [];
-    if (checkable) {
-      var box = el("input", { type: "checkbox", class: "q-check", "aria-label": fill("Select question", { text: clip(q.text, 60) }) });
-      box.checked = state.checked.has(q.id);
-      box.addEventListener("change", function () {
-        if (box.checked) state.checked.add(q.id); else state.checked.delete(q.id);
-        render();
-      });
-      children.push(el("label", { class: "q-select" }, box));
-    }
-    children.push(body);
-    var root = el("li", {
-      class: "mod-question" + (selected ? " selected" : "") + (answering ? " question-answering" : "") + (expanded ? " expanded" : "") +
-        (q.starred ? " starred" : "") + (heldByFilter && q.status === "pending" ? " held" : "") +
-        (state.checked.has(q.id) ? " checked" : "") + (archived ? " archived" : ""),
-      dataset: { id: q.id, status: q.status },
-      "aria-current": selected ? "true" : null,
-    });
-    children.forEach(function (child) { root.appendChild(child); });
-    root.addEventListener("click", function (event) {
-      if (event.target.closest("button, textarea, input, form, select, label")) return;
-      state.selected = q.id;
+    // a dismissed question would arrive public in the other room: restore it first
+    if (otherRooms.length && q.status !== "dismissed") addMore(moveSelect(q));
+  }
+  var expanded = state.expanded.has(q.id);
+  if (more !== actions && more.children.length) {
+    add(button(t("More"), function () {
+      if (state.expanded.has(q.id)) state.expanded.delete(q.id); else state.expanded.add(q.id);
+      render();
+    }, { "aria-expanded": expanded ? "true" : "false", "aria-label": fill("More actions for: {text}", { text: clip(q.text, 60) }),
+      "data-action": "more", class: "button button-small q-more-toggle" }));
+  }
+  body.appendChild(actions);
+  if (more !== actions && expanded) body.appendChild(more);
+  var children = [];
+  if (checkable) {
+    var box = el("input", { type: "checkbox", class: "q-check", "aria-label": fill("Select: {text}", { text: clip(q.text, 60) }) });
+    box.checked = state.checked.has(q.id);
+    box.addEventListener("change", function () {
+      if (box.checked) state.checked.add(q.id); else state.checked.delete(q.id);
       render();
     });
-    return root;
+    children.push(el("label", { class: "q-select" }, box));
   }
-
-  function render() {
-    performance.mark("console-render-start"); // bench/console_bench.py reads these measures
-    drawQuestions();
-    renderPolls();
-    performance.measure("console-render", "console-render-start");
-  }
-
-  function drawQuestions() {
-    var counts = { pending: 0, live: 0, answered: 0, archived: 0 };
-    state.questions.forEach(function (q) { var tab = tabOf(q); if (tab in counts) counts[tab] += 1; });
-    Object.keys(counts).forEach(function (status) {
-      document.querySelector('[data-count="' + status + '"]').textContent = String(counts[status]);
-    });
-    tabs.forEach(function (tab) { tab.setAttribute("aria-selected", tab.dataset.tab === state.tab ? "true" : "false"); });
-    document.querySelectorAll("[data-mode]").forEach(function (b) {
-      b.setAttribute("aria-pressed", b.dataset.mode === state.settings.moderation ? "true" : "false");
-    });
-
-    var shown = shownInTab();
-    renderFilters(shown.length, counts[state.tab]);
-    state.editing.forEach(function (value, id) { if (!state.questions.has(id)) state.editing.delete(id); });
-    if (state.selected && !shown.some(function (q) { return q.id === state.selected; })) state.selected = null;
-    renderBulkBar(shown);
-    var saved = focusIn(list, ".mod-question");
-    cardCache.forEach(function (value, id) { if (!state.questions.has(id)) cardCache.delete(id); });
-    var nodes = shown.map(function (q) { return cardFor(q, saved); });
-    arrange(list, nodes, saved && nodes.indexOf(saved.item) >= 0 ? saved.item : null);
-    restoreFocus(list, ".mod-question", saved); // the Reply box being typed in included
-    document.getElementById("mod-empty").hidden = shown.length > 0;
-
-    var strip = document.getElementById("mod-answering");
-    var answering = state.questions.get(state.settings.answering_question_id || "");
-    strip.hidden = !answering;
-    document.getElementById("mod-answering-text").textContent = answering ? answering.text : "";
-  }
-
-  // -- keyboard ------------------------------------------------------------------------------
-  document.addEventListener("keydown", function (event) {
-    if (event.ctrlKey || event.metaKey || event.altKey) return;
-    var target = event.target;
-    if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
-    if (document.querySelector("dialog[open]")) return; // keys answer the dialog, not the list behind it
-    var shown = shownInTab();
-    var index = shown.findIndex(function (q) { return q.id === state.selected; });
-    var current = index >= 0 ? shown[index] : null;
-    switch (event.key) {
-      case "j":
-        state.selected = shown.length ? shown[Math.min(shown.length - 1, index + 1)].id : null;
-        break;
-      case "k":
-        state.selected = shown.length ? shown[Math.max(0, index - 1)].id : null;
-        break;
-      case "a":
-        if (current && current.status === "pending") act(current.id, "approve");
-        break;
-      case "d":
-        if (current && (current.status === "pending" || current.status === "live")) act(current.id, "dismiss");
-        break;
-      case "h":
-        if (current && current.status === "live") highlight(state.settings.answering_question_id === current.id ? null : current.id);
-        break;
-      case "m":
-        if (current && current.status === "live") act(current.id, "mark_answered");
-        break;
-      case "x":
-        if (current && (current.status === "pending" || current.status === "live")) {
-          if (state.checked.has(current.id)) state.checked.delete(current.id); else state.checked.add(current.id);
-        }
-        break;
-      default:
-        return;
-    }
-    event.preventDefault();
-    if (current && "admh".indexOf(event.key) >= 0) {
-      var next = shown[index + 1] || shown[index - 1]; // the acted-on question usually leaves this tab
-      if (event.key !== "h") state.selected = next ? next.id : null;
-    }
+  children.push(body);
+  var root = el("li", {
+    class: "mod-question" + (selected ? " selected" : "") + (answering ? " question-answering" : "") + (expanded ? " expanded" : "") +
+      (q.starred ? " starred" : "") + (heldByFilter && q.status === "pending" ? " held" : "") +
+      (state.checked.has(q.id) ? " checked" : "") + (archived ? " archived" : ""),
+    dataset: { id: q.id, status: q.status },
+    "aria-current": selected ? "true" : null,
+  });
+  children.forEach(function (child) { root.appendChild(child); });
+  root.addEventListener("click", function (event) {
+    if (event.target.closest("button, textarea, input, form, select, label")) return;
+    state.selected = q.id;
     render();
-    var node = list.querySelector(".selected");
-    if (node) node.scrollIntoView({ block: "nearest" });
+  });
+  return root;
+}
+
+function render() {
+  performance.mark("console-render-start"); // bench/console_bench.py reads these measures
+  drawQuestions();
+  renderPolls();
+  performance.measure("console-render", "console-render-start");
+}
+
+function drawQuestions() {
+  var counts = { pending: 0, live: 0, answered: 0, archived: 0 };
+  state.questions.forEach(function (q) { var tab = tabOf(q); if (tab in counts) counts[tab] += 1; });
+  Object.keys(counts).forEach(function (status) {
+    document.querySelector('[data-count="' + status + '"]').textContent = String(counts[status]);
+  });
+  tabs.forEach(function (tab) { tab.setAttribute("aria-selected", tab.dataset.tab === state.tab ? "true" : "false"); });
+  document.querySelectorAll("[data-mode]").forEach(function (b) {
+    b.setAttribute("aria-pressed", b.dataset.mode === state.settings.moderation ? "true" : "false");
   });
 
-  // -- the screen's scene ---------------------------------------------------------------------
+  var shown = shownInTab();
+  renderFilters(shown.length, counts[state.tab]);
+  state.editing.forEach(function (value, id) { if (!state.questions.has(id)) state.editing.delete(id); });
+  if (state.selected && !shown.some(function (q) { return q.id === state.selected; })) state.selected = null;
+  renderBulkBar(shown);
+  var saved = focusIn(list, ".mod-question");
+  cardCache.forEach(function (value, id) { if (!state.questions.has(id)) cardCache.delete(id); });
+  var nodes = shown.map(function (q) { return cardFor(q, saved); });
+  arrange(list, nodes, saved && nodes.indexOf(saved.item) >= 0 ? saved.item : null);
+  restoreFocus(list, ".mod-question", saved); // the Reply box being typed in included
+  document.getElementById("mod-empty").hidden = shown.length > 0;
+
+  var strip = document.getElementById("mod-answering");
+  var answering = state.questions.get(state.settings.answering_question_id || "");
+  strip.hidden = !answering;
+  document.getElementById("mod-answering-text").textContent = answering ? answering.text : "";
+}
+
+// -- keyboard ------------------------------------------------------------------------------
+document.addEventListener("keydown", function (event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  var target = event.target;
+  if (target && (target.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(target.tagName))) return;
+  if (document.querySelector("dialog[open]")) return; // keys answer the dialog, not the list behind it
+  var shown = shownInTab();
+  var index = shown.findIndex(function (q) { return q.id === state.selected; });
+  var current = index >= 0 ? shown[index] : null;
+  switch (event.key) {
+    case "j":
+      state.selected = shown.length ? shown[Math.min(shown.length - 1, index + 1)].id : null;
+      break;
+    case "k":
+      state.selected = shown.length ? shown[Math.max(0, index - 1)].id : null;
+      break;
+    case "a":
+      if (current && current.status === "pending") act(current.id, "approve");
+      break;
+    case "d":
+      if (current && (current.status === "pending" || current.status === "live")) act(current.id, "dismiss");
+      break;
+    case "h":
+      if (current && current.status === "live") highlight(state.settings.answering_question_id === current.id ? null : current.id);
+      break;
+    case "m":
+      if (current && current.status === "live") act(current.id, "mark_answered");
+      break;
+    case "x":
+      if (current && (current.status === "pending" || current.status === "live")) {
+        if (state.checked.has(current.id)) state.checked.delete(current.id); else state.checked.add(current.id);
+      }
+      break;
+    default:
+      return;
+  }
+  event.preventDefault();
+  if (current && "admh".indexOf(event.key) >= 0) {
+    var next = shown[index + 1] || shown[index - 1]; // the acted-on question usually leaves this tab
+    if (event.key !== "h") state.selected = next ? next.id : null;
+  }
+  render();
+  var node = list.querySelector(".selected");
+  if (node) node.scrollIntoView({ block: "nearest" });
+});
+
+// -- the screen's scene ---------------------------------------------------------------------
+document.querySelectorAll("[data-scene]").forEach(function (b) {
+  b.addEventListener("click", function () {
+    if (state.settings.screen_scene === b.dataset.scene) return;
+    run({ type: "set_screen_scene", scene: b.dataset.scene }).catch(function () {});
+  });
+});
+
+// -- the private note to the presenter view ------------------------------------------------
+var noteForm = document.getElementById("presenter-note-form");
+var noteInput = document.getElementById("presenter-note-text");
+noteForm.addEventListener("submit", function (event) {
+  event.preventDefault();
+  var text = noteInput.value.trim();
+  if (!text) return;
+  run({ type: "set_presenter_note", text: text })
+    .then(function () { noteInput.value = ""; notice(t("Sent to the presenter.")); })
+    .catch(function () {});
+});
+document.getElementById("presenter-note-clear").addEventListener("click", function () {
+  run({ type: "set_presenter_note", text: null }).catch(function () {});
+});
+
+function renderPresenterNote() {
+  var note = state.presenterNote;
+  document.getElementById("presenter-note-current").hidden = !note;
+  document.getElementById("presenter-note-shown").textContent = note ? note.text : "";
+  document.getElementById("presenter-note-clear").disabled = !note;
+}
+
+function renderScene() {
+  var current = state.settings.screen_scene || "auto";
   document.querySelectorAll("[data-scene]").forEach(function (b) {
-    b.addEventListener("click", function () {
-      if (state.settings.screen_scene === b.dataset.scene) return;
-      run({ type: "set_screen_scene", scene: b.dataset.scene }).catch(function () {});
-    });
+    b.setAttribute("aria-pressed", b.dataset.scene === current ? "true" : "false");
   });
+}
 
-  // -- the private note to the presenter view ------------------------------------------------
-  var noteForm = document.getElementById("presenter-note-form");
-  var noteInput = document.getElementById("presenter-note-text");
-  noteForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var text = noteInput.value.trim();
-    if (!text) return;
-    run({ type: "set_presenter_note", text: text })
-      .then(function () { noteInput.value = ""; L.notice(t("Sent to the presenter.")); })
-      .catch(function () {});
-  });
-  document.getElementById("presenter-note-clear").addEventListener("click", function () {
-    run({ type: "set_presenter_note", text: null }).catch(function () {});
-  });
+// -- polls ---------------------------------------------------------------------------------
+var pollForm = document.getElementById("poll-form");
+var kindSelect = document.getElementById("poll-kind");
+var optionsArea = document.getElementById("poll-options");
+var correctSelect = document.getElementById("poll-correct");
+var visibilitySelect = document.getElementById("poll-visibility");
+var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "ranking"];
 
-  function renderPresenterNote() {
-    var note = state.presenterNote;
-    document.getElementById("presenter-note-current").hidden = !note;
-    document.getElementById("presenter-note-shown").textContent = note ? note.text : "";
-    document.getElementById("presenter-note-clear").disabled = !note;
-  }
+function typedOptions() {
+  return optionsArea.value.split("\n").map(function (o) { return o.trim(); }).filter(Boolean);
+}
 
-  function renderScene() {
-    var current = state.settings.screen_scene || "auto";
-    document.querySelectorAll("[data-scene]").forEach(function (b) {
-      b.setAttribute("aria-pressed", b.dataset.scene === current ? "true" : "false");
-    });
-  }
+function fillCorrect() {
+  var before = correctSelect.value;
+  var options = [el("option", { value: "", text: t("Pick the correct option") })];
+  typedOptions().forEach(function (o) { options.push(el("option", { value: o, text: o })); });
+  correctSelect.replaceChildren.apply(correctSelect, options);
+  correctSelect.value = typedOptions().indexOf(before) >= 0 ? before : "";
+}
 
-  // -- polls ---------------------------------------------------------------------------------
-  var pollForm = document.getElementById("poll-form");
-  var kindSelect = document.getElementById("poll-kind");
-  var optionsArea = document.getElementById("poll-options");
-  var correctSelect = document.getElementById("poll-correct");
-  var visibilitySelect = document.getElementById("poll-visibility");
-  var CHOICE_KINDS = ["single_choice", "multiple_choice", "quiz", "ranking"];
-
-  function typedOptions() {
-    return optionsArea.value.split("\n").map(function (o) { return o.trim(); }).filter(Boolean);
-  }
-
-  function fillCorrect() {
-    var before = correctSelect.value;
-    var options = [el("option", { value: "", text: t("Pick the correct option") })];
-    typedOptions().forEach(function (o) { options.push(el("option", { value: o, text: o })); });
-    correctSelect.replaceChildren.apply(correctSelect, options);
-    correctSelect.value = typedOptions().indexOf(before) >= 0 ? before : "";
-  }
-
-  function showOptionsField() {
-    var kind = kindSelect.value;
-    document.getElementById("poll-options-field").hidden = CHOICE_KINDS.indexOf(kind) < 0;
-    document.getElementById("poll-correct-field").hidden = kind !== "quiz";
-    document.getElementById("poll-series-field").hidden = kind !== "quiz"; // quiz.py: its series
-    fillCorrect();
-  }
-  kindSelect.addEventListener("change", function () {
-    if (kindSelect.value === "quiz") visibilitySelect.value = "on_reveal"; // a quiz keeps its answer for the end
-    showOptionsField();
-  });
-  optionsArea.addEventListener("input", fillCorrect);
+function showOptionsField() {
+  var kind = kindSelect.value;
+  document.getElementById("poll-options-field").hidden = CHOICE_KINDS.indexOf(kind) < 0;
+  document.getElementById("poll-correct-field").hidden = kind !== "quiz";
+  document.getElementById("poll-series-field").hidden = kind !== "quiz"; // quiz.py: its series
+  fillCorrect();
+}
+kindSelect.addEventListener("change", function () {
+  if (kindSelect.value === "quiz") visibilitySelect.value = "on_reveal"; // a quiz keeps its answer for the end
   showOptionsField();
+});
+optionsArea.addEventListener("input", fillCorrect);
+showOptionsField();
 
-  pollForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    var kind = kindSelect.value;
-    var command = {
-      type: "create_poll",
-      kind: kind,
-      question: document.getElementById("poll-question").value,
-      options: CHOICE_KINDS.indexOf(kind) >= 0 ? typedOptions() : [],
-      visibility: visibilitySelect.value,
-    };
-    if (kind === "quiz") {
-      if (!correctSelect.value) {
-        pollProblem(t("Pick the correct option"));
-        correctSelect.focus();
-        return;
-      }
-      command.correct = [correctSelect.value];
-      command.series = document.getElementById("poll-series").value;
-    }
-    pollProblem("");
-    // not run(): its error is a toast, and this one belongs under the form it is about
-    live.command(command).then(function () {
-      pollForm.reset();
-      showOptionsField();
-      L.notice(t("Poll created"));
-    }).catch(function (error) { pollProblem(L.errorText(error)); });
-  });
-
-  function pollProblem(text) {
-    var feedback = document.getElementById("poll-form-feedback");
-    feedback.textContent = text;
-    feedback.className = "form-feedback" + (text ? " form-feedback-error" : "");
-  }
-
-  function changePoll(poll, action) {
-    var asked = action === "delete"
-      ? L.confirmDialog({ title: t("Delete poll?"), text: poll.question, confirm: t("Delete"), danger: true })
-      : Promise.resolve(true);
-    asked.then(function (yes) {
-      if (yes) run({ type: "change_poll", poll_id: poll.id, action: action }).catch(function () {});
-    });
-  }
-
-  function moderateAnswer(poll, answer, action) {
-    run({ type: "moderate_answer", poll_id: poll.id, participant_id: answer.participant_id, action: action }).catch(function () {});
-  }
-
-  function moderateWord(poll, word, action) {
-    run({ type: "moderate_word", poll_id: poll.id, word: word, action: action }).catch(function () {});
-  }
-
-  var KIND_LABELS = {
-    single_choice: "Single choice",
-    multiple_choice: "Multiple choice",
-    rating: "Rating 1–5",
-    word_cloud: "Word cloud",
-    open_text: "Open text",
-    quiz: "Quiz",
-    ranking: "Ranking",
+pollForm.addEventListener("submit", function (event) {
+  event.preventDefault();
+  var kind = kindSelect.value;
+  var command = {
+    type: "create_poll",
+    kind: kind,
+    question: document.getElementById("poll-question").value,
+    options: CHOICE_KINDS.indexOf(kind) >= 0 ? typedOptions() : [],
+    visibility: visibilitySelect.value,
   };
-  var VISIBILITY_LABELS = { live: "Shown live", after_vote: "Shown after voting", on_reveal: "Hidden until revealed" };
-  var ANSWER_LABELS = { pending: "Awaiting moderation", approved: "Approved", dismissed: "Dismissed" };
-
-  function answerQueue(poll) {
-    var answers = (poll.answers || []).slice().sort(function (a, b) {
-      var order = { pending: 0, approved: 1, dismissed: 2 };
-      return (order[a.status] - order[b.status]) || ((a.at || 0) - (b.at || 0));
-    });
-    var waiting = answers.filter(function (a) { return a.status === "pending"; }).length;
-    var list = el("ol", { class: "answer-queue" });
-    answers.forEach(function (answer) {
-      var actions = el("span", { class: "actions" });
-      if (answer.status !== "approved") {
-        actions.appendChild(button(t("Approve"), function () { moderateAnswer(poll, answer, "approve"); }, { class: "button button-small button-primary", "data-action": "approve-answer" }));
-      }
-      if (answer.status !== "dismissed") {
-        actions.appendChild(button(t("Dismiss"), function () { moderateAnswer(poll, answer, "dismiss"); }, { "data-action": "dismiss-answer" }));
-      }
-      list.appendChild(el("li", { class: "answer-item answer-" + answer.status, dataset: { status: answer.status } },
-        el("p", { class: "q-meta" },
-          el("span", { class: "badge badge-answer-" + answer.status, text: t(ANSWER_LABELS[answer.status] || answer.status) }),
-          (answer.flags || []).indexOf("word_filter") >= 0 ? el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }) : null,
-          el("span", { class: "q-author", dir: "auto", text: answer.name || t("Anonymous") }),
-          el("span", { class: "q-time", text: L.timeOf(answer.at) })),
-        el("p", { class: "answer-item-text", dir: "auto", text: answer.text }),
-        actions));
-    });
-    return el("div", { class: "answer-queue-box" },
-      el("p", { class: "small muted", text: fill("{n} answers await moderation", { n: waiting }) }),
-      answers.length ? list : el("p", { class: "small muted", text: t("No answers yet.") }));
-  }
-
-  /* A word cloud's words the word filter held (or the moderator rejected): out of the public
-     cloud until allowed. The server sends them with the poll and its counters (held_words). */
-  function heldWords(poll) {
-    var held = poll.held_words || [];
-    if (!held.length) return null;
-    var waiting = held.filter(function (h) { return h.status === "held"; }).length;
-    var list = el("ol", { class: "answer-queue held-words" });
-    held.forEach(function (entry) {
-      var actions = el("span", { class: "actions" });
-      actions.appendChild(button(t("Allow"), function () { moderateWord(poll, entry.word, "allow"); }, { class: "button button-small button-primary", "data-action": "allow-word" }));
-      if (entry.status !== "rejected") {
-        actions.appendChild(button(t("Reject"), function () { moderateWord(poll, entry.word, "reject"); }, { "data-action": "reject-word" }));
-      }
-      var pending = entry.status === "held";
-      list.appendChild(el("li", { class: "answer-item held-word " + (pending ? "answer-pending" : "answer-dismissed"), dataset: { word: entry.word, status: entry.status } },
-        el("p", { class: "q-meta" },
-          el("span", { class: "badge " + (pending ? "badge-filter" : "badge-answer-dismissed"), text: pending ? "⚠ " + t("Held by word filter") : t("Rejected") }),
-          el("span", { class: "poll-ballots", text: L.ballots(entry.count) })),
-        el("p", { class: "answer-item-text", dir: "auto", text: entry.word }),
-        actions));
-    });
-    return el("div", { class: "answer-queue-box" },
-      el("p", { class: "small muted", text: fill("{n} words held out of the cloud", { n: waiting }) }),
-      list);
-  }
-
-  var pollCache = new Map(); // poll id -> {key, node}
-
-  function renderPolls() {
-    var polls = Array.from(state.polls.values()).sort(function (a, b) { return b.created_at - a.created_at; });
-    var saved = focusIn(pollList, ".poll-item");
-    pollCache.forEach(function (value, id) { if (!state.polls.has(id)) pollCache.delete(id); });
-    var items = polls.map(function (poll) {
-      var key = JSON.stringify([poll, state.settings.active_poll_id === poll.id, state.alerts.get("poll:" + poll.id) || null]);
-      var cached = pollCache.get(poll.id);
-      if (cached && cached.key === key) return cached.node;
-      var node = pollItem(poll, cached && cached.node);
-      pollCache.set(poll.id, { key: key, node: node });
-      return node;
-    });
-    arrange(pollList, items, saved && items.indexOf(saved.item) >= 0 ? saved.item : null);
-    restoreFocus(pollList, ".poll-item", saved);
-    document.getElementById("polls-empty").hidden = polls.length > 0;
-    renderScene();
-    renderPresenterNote();
-  }
-
-  function pollItem(poll, previous) {
-    var active = state.settings.active_poll_id === poll.id;
-    var statusLabel = poll.status === "draft" ? t("Draft") : poll.status === "open" ? t("Open") : t("Closed");
-    var actions = el("div", { class: "actions" });
-    if (poll.status === "draft") actions.appendChild(button(t("Open"), function () { changePoll(poll, "open"); }, { class: "button button-small button-primary", "data-action": "open" }));
-    else if (poll.status === "closed") actions.appendChild(button(t("Reopen"), function () { changePoll(poll, "open"); }, { "data-action": "open" }));
-    else actions.appendChild(button(t("Close"), function () { changePoll(poll, "close"); }, { class: "button button-small button-primary", "data-action": "close" }));
-    if (!poll.revealed && poll.status !== "draft" && (poll.visibility !== "live" || poll.kind === "quiz")) {
-      actions.appendChild(button(t("Reveal results"), function () { changePoll(poll, "reveal"); }, { "data-action": "reveal" }));
+  if (kind === "quiz") {
+    if (!correctSelect.value) {
+      pollProblem(t("Pick the correct option"));
+      correctSelect.focus();
+      return;
     }
-    actions.appendChild(button(t("Delete"), function () { changePoll(poll, "delete"); }, { class: "button button-small button-danger", "data-action": "delete" }));
-    var tally = poll.tally || {};
-    // bars move from where they were rather than growing again from zero
-    var into = previous ? previous.querySelector(poll.kind === "rating" ? ".rating" : ".tally") : null;
-    var results = poll.kind === "open_text" ? answerQueue(poll) : L.pollResults(poll, tally, { into: into });
-    var extra = null;
-    if (poll.kind === "quiz") extra = el("div", { class: "quiz-boards" }, L.leaderboard(poll.leaders), window.Quiz.standingsBoard(poll.standings));
-    if (poll.kind === "word_cloud") extra = heldWords(poll);
-    return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
-      el("p", { class: "q-meta" },
-        el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
-        active ? el("span", { class: "badge badge-live", text: t("On screen") }) : null,
-        poll.revealed ? el("span", { class: "badge badge-done", text: t("Revealed") }) : null,
-        alertBadge(state.alerts.get("poll:" + poll.id)),
-        el("span", { class: "chip", text: t(KIND_LABELS[poll.kind] || poll.kind) }),
-        el("span", { class: "small muted", text: t(VISIBILITY_LABELS[poll.visibility] || poll.visibility) }),
-        el("span", { class: "poll-ballots", text: L.ballots(poll.ballots) })),
-      el("p", { class: "poll-item-question", dir: "auto", text: poll.question }),
-      results,
-      extra,
-      actions);
+    command.correct = [correctSelect.value];
+    command.series = document.getElementById("poll-series").value;
   }
-})();
+  pollProblem("");
+  // not run(): its error is a toast, and this one belongs under the form it is about
+  live.command(command).then(function () {
+    pollForm.reset();
+    showOptionsField();
+    notice(t("Poll created. Open it to show it to viewers."));
+  }).catch(function (error) { pollProblem(errorText(error)); });
+});
+
+function pollProblem(text) {
+  var feedback = document.getElementById("poll-form-feedback");
+  feedback.textContent = text;
+  feedback.className = "form-feedback" + (text ? " form-feedback-error" : "");
+}
+
+function changePoll(poll, action) {
+  var asked = action === "delete"
+    ? confirmDialog({ title: t("Delete this poll and its votes?"), text: poll.question, confirm: t("Delete"), danger: true })
+    : Promise.resolve(true);
+  asked.then(function (yes) {
+    if (yes) run({ type: "change_poll", poll_id: poll.id, action: action }).catch(function () {});
+  });
+}
+
+function moderateAnswer(poll, answer, action) {
+  run({ type: "moderate_answer", poll_id: poll.id, participant_id: answer.participant_id, action: action }).catch(function () {});
+}
+
+function moderateWord(poll, word, action) {
+  run({ type: "moderate_word", poll_id: poll.id, word: word, action: action }).catch(function () {});
+}
+
+var KIND_LABELS = {
+  single_choice: "Single choice",
+  multiple_choice: "Multiple choice",
+  rating: "Rating 1–5",
+  word_cloud: "Word cloud",
+  open_text: "Open text",
+  quiz: "Quiz",
+  ranking: "Ranking",
+};
+var VISIBILITY_LABELS = { live: "Shown live", after_vote: "Shown after voting", on_reveal: "Hidden until revealed" };
+var ANSWER_LABELS = { pending: "Awaiting moderation", approved: "Approved", dismissed: "Dismissed" };
+
+function answerQueue(poll) {
+  var answers = (poll.answers || []).slice().sort(function (a, b) {
+    var order = { pending: 0, approved: 1, dismissed: 2 };
+    return (order[a.status] - order[b.status]) || ((a.at || 0) - (b.at || 0));
+  });
+  var waiting = answers.filter(function (a) { return a.status === "pending"; }).length;
+  var list = el("ol", { class: "answer-queue" });
+  answers.forEach(function (answer) {
+    var actions = el("span", { class: "actions" });
+    if (answer.status !== "approved") {
+      actions.appendChild(button(t("Approve"), function () { moderateAnswer(poll, answer, "approve"); }, { class: "button button-small button-primary", "data-action": "approve-answer" }));
+    }
+    if (answer.status !== "dismissed") {
+      actions.appendChild(button(t("Dismiss"), function () { moderateAnswer(poll, answer, "dismiss"); }, { "data-action": "dismiss-answer" }));
+    }
+    list.appendChild(el("li", { class: "answer-item answer-" + answer.status, dataset: { status: answer.status } },
+      el("p", { class: "q-meta" },
+        el("span", { class: "badge badge-answer-" + answer.status, text: t(ANSWER_LABELS[answer.status] || answer.status) }),
+        (answer.flags || []).indexOf("word_filter") >= 0 ? el("span", { class: "badge badge-filter", text: "⚠ " + t("Held by word filter") }) : null,
+        el("span", { class: "q-author", dir: "auto", text: answer.name || t("Anonymous") }),
+        el("span", { class: "q-time", text: timeOf(answer.at) })),
+      el("p", { class: "answer-item-text", dir: "auto", text: answer.text }),
+      actions));
+  });
+  return el("div", { class: "answer-queue-box" },
+    el("p", { class: "small muted", text: fill("{n} answers await moderation", { n: waiting }) }),
+    answers.length ? list : el("p", { class: "small muted", text: t("No answers yet.") }));
+}
+
+/* A word cloud's words the word filter held (or the moderator rejected): out of the public
+   cloud until allowed. The server sends them with the poll and its counters (held_words). */
+function heldWords(poll) {
+  var held = poll.held_words || [];
+  if (!held.length) return null;
+  var waiting = held.filter(function (h) { return h.status === "held"; }).length;
+  var list = el("ol", { class: "answer-queue held-words" });
+  held.forEach(function (entry) {
+    var actions = el("span", { class: "actions" });
+    actions.appendChild(button(t("Allow"), function () { moderateWord(poll, entry.word, "allow"); }, { class: "button button-small button-primary", "data-action": "allow-word" }));
+    if (entry.status !== "rejected") {
+      actions.appendChild(button(t("Reject"), function () { moderateWord(poll, entry.word, "reject"); }, { "data-action": "reject-word" }));
+    }
+    var pending = entry.status === "held";
+    list.appendChild(el("li", { class: "answer-item held-word " + (pending ? "answer-pending" : "answer-dismissed"), dataset: { word: entry.word, status: entry.status } },
+      el("p", { class: "q-meta" },
+        el("span", { class: "badge " + (pending ? "badge-filter" : "badge-answer-dismissed"), text: pending ? "⚠ " + t("Held by word filter") : t("Rejected") }),
+        el("span", { class: "poll-ballots", text: ballots(entry.count) })),
+      el("p", { class: "answer-item-text", dir: "auto", text: entry.word }),
+      actions));
+  });
+  return el("div", { class: "answer-queue-box" },
+    el("p", { class: "small muted", text: fill("{n} words held out of the cloud until you allow them", { n: waiting }) }),
+    list);
+}
+
+var pollCache = new Map(); // poll id -> {key, node}
+
+function renderPolls() {
+  var polls = Array.from(state.polls.values()).sort(function (a, b) { return b.created_at - a.created_at; });
+  var saved = focusIn(pollList, ".poll-item");
+  pollCache.forEach(function (value, id) { if (!state.polls.has(id)) pollCache.delete(id); });
+  var items = polls.map(function (poll) {
+    var key = JSON.stringify([poll, state.settings.active_poll_id === poll.id, state.alerts.get("poll:" + poll.id) || null]);
+    var cached = pollCache.get(poll.id);
+    if (cached && cached.key === key) return cached.node;
+    var node = pollItem(poll, cached && cached.node);
+    pollCache.set(poll.id, { key: key, node: node });
+    return node;
+  });
+  arrange(pollList, items, saved && items.indexOf(saved.item) >= 0 ? saved.item : null);
+  restoreFocus(pollList, ".poll-item", saved);
+  document.getElementById("polls-empty").hidden = polls.length > 0;
+  renderScene();
+  renderPresenterNote();
+}
+
+function pollItem(poll, previous) {
+  var active = state.settings.active_poll_id === poll.id;
+  var statusLabel = poll.status === "draft" ? t("Draft") : poll.status === "open" ? t("Open") : t("Closed");
+  var actions = el("div", { class: "actions" });
+  if (poll.status === "draft") actions.appendChild(button(t("Open"), function () { changePoll(poll, "open"); }, { class: "button button-small button-primary", "data-action": "open" }));
+  else if (poll.status === "closed") actions.appendChild(button(t("Reopen"), function () { changePoll(poll, "open"); }, { "data-action": "open" }));
+  else actions.appendChild(button(t("Close"), function () { changePoll(poll, "close"); }, { class: "button button-small button-primary", "data-action": "close" }));
+  if (!poll.revealed && poll.status !== "draft" && (poll.visibility !== "live" || poll.kind === "quiz")) {
+    actions.appendChild(button(t("Reveal results"), function () { changePoll(poll, "reveal"); }, { "data-action": "reveal" }));
+  }
+  actions.appendChild(button(t("Delete"), function () { changePoll(poll, "delete"); }, { class: "button button-small button-danger", "data-action": "delete" }));
+  var tally = poll.tally || {};
+  // bars move from where they were rather than growing again from zero
+  var into = previous ? previous.querySelector(poll.kind === "rating" ? ".rating" : ".tally") : null;
+  var results = poll.kind === "open_text" ? answerQueue(poll) : pollResults(poll, tally, { into: into });
+  var extra = null;
+  if (poll.kind === "quiz") extra = el("div", { class: "quiz-boards" }, leaderboard(poll.leaders), Quiz.standingsBoard(poll.standings));
+  if (poll.kind === "word_cloud") extra = heldWords(poll);
+  return el("li", { class: "card poll-item" + (active ? " poll-active" : ""), dataset: { id: poll.id, kind: poll.kind } },
+    el("p", { class: "q-meta" },
+      el("span", { class: "badge badge-" + poll.status, text: statusLabel }),
+      active ? el("span", { class: "badge badge-live", text: t("Shown to viewers") }) : null,
+      poll.revealed ? el("span", { class: "badge badge-done", text: t("Revealed") }) : null,
+      alertBadge(state.alerts.get("poll:" + poll.id)),
+      el("span", { class: "chip", text: t(KIND_LABELS[poll.kind] || poll.kind) }),
+      el("span", { class: "small muted", text: t(VISIBILITY_LABELS[poll.visibility] || poll.visibility) }),
+      el("span", { class: "poll-ballots", text: ballots(poll.ballots) })),
+    el("p", { class: "poll-item-question", dir: "auto", text: poll.question }),
+    results,
+    extra,
+    actions);
+}
