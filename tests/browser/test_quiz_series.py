@@ -115,3 +115,24 @@ def test_a_quiz_series_ranks_named_players_and_each_sees_their_place(server: Liv
     expect(own_place(bob)).to_have_text(re.compile(r"你的名次：第 2 名（共 3 人）"))
     bob.screenshot(path=SHOTS / "viewer-quiz-series-zh.png", full_page=True)
     assert watch.errors == [] and watch.dialogs == []
+
+
+def test_a_quiz_revealed_while_open_offers_no_more_answers(server: LiveServer, browser) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """The server refuses answers once a quiz's answer is out (anyone could copy it and score):
+    a phone that has not answered stops offering the form and says why, instead of a Vote button
+    that can only be refused; one that answered keeps its answer and no "Change my vote"."""
+    watch = Watch()
+    moderator = console(watch, browser, server)
+    late, early = viewer(watch, browser, server), viewer(watch, browser, server)
+    question = "Q: fastest to charge? 哪个充电最快？"
+    poll = create_poll(moderator, question, "quiz", "Solid-state\nLead-acid", "on_reveal", correct="Solid-state")
+    for page in (late, early):
+        page.get_by_role("button", name="Play anonymously").click()
+    answer(early, "Solid-state")
+    expect(late.locator("#poll").get_by_role("button", name="Vote", exact=True)).to_be_visible()
+    poll.get_by_role("button", name="Reveal results").click()  # still open
+    for page in (late, early):
+        expect(page.locator("#poll")).to_contain_text("the answer is out: this quiz takes no more answers")
+        expect(page.locator("#poll").get_by_role("button", name="Vote", exact=True)).to_have_count(0)
+        expect(page.locator("#poll").get_by_role("button", name="Change my vote")).to_have_count(0)
+    assert watch.errors == [], f"script errors: {watch.errors}"

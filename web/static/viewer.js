@@ -372,7 +372,8 @@ function fillCard(parts, q) {
   parts.text.hidden = editing;
   if (parts.actions) {
     parts.editor.hidden = !editing;
-    parts.actions.hidden = !pending || !mine || editing || confirming;
+    // Others' questions merged into it make it no longer the asker's alone: the server refuses both.
+    parts.actions.hidden = !pending || !mine || editing || confirming || (q.also_asked || 0) > 0;
     parts.confirm.hidden = !confirming;
   }
   parts.author.textContent = q.author_name || t("Anonymous");
@@ -503,9 +504,11 @@ function renderPoll() {
   section.dataset.kind = poll.kind;
   section.dataset.status = poll.status;
   var ballot = state.ballots[poll.id];
-  var voting = poll.status === "open" && (!ballot || state.changingVote);
+  // A quiz whose answer is out takes no more answers (the server refuses them): no form to fill in.
+  var answerOut = poll.kind === "quiz" && !!poll.revealed && poll.status === "open";
+  var voting = poll.status === "open" && !answerOut && (!ballot || state.changingVote);
   var askName = voting && poll.kind === "quiz" && !savedName && !state.nameAsked;
-  var key = [poll.id, poll.status, voting, askName, JSON.stringify(ballot || null)].join("|");
+  var key = [poll.id, poll.status, voting, askName, answerOut, JSON.stringify(ballot || null)].join("|");
   var results = document.getElementById("poll-results");
   if (pollDrawn === key && results) {
     results.replaceWith(pollResults(poll, ballot, results, voting));
@@ -517,7 +520,10 @@ function renderPoll() {
   var children = [el("h2", { class: "poll-question", dir: "auto", text: poll.question })];
   if (askName) children.push(quizNamePrompt()); // above the answers: asking must not cost speed points
   if (voting) children.push(voteForm(poll, ballot));
-  else if (poll.status === "open") {
+  else if (answerOut) {
+    children.push(el("p", { class: "muted poll-closed", text: t("the answer is out: this quiz takes no more answers") }));
+    if (ballot) children.push(myBallot(poll, ballot));
+  } else if (poll.status === "open") {
     children.push(myBallot(poll, ballot));
     children.push(el("button", {
       type: "button",
