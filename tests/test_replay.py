@@ -325,7 +325,8 @@ async def test_kill_9_loses_at_most_two_seconds_and_recording_resumes(
         runs = listing["runs"]
         assert len(runs) == 2 and runs[0]["segments"] == len(lines)
         [gap] = listing["gaps"]  # the time the process was down, recorded as a gap
-        assert gap == {"start": runs[0]["end"], "end": runs[1]["start"]} and gap["end"] - gap["start"] > 1.0
+        # the downtime (a restart and FFmpeg's reconnect: under a second on a quiet machine)
+        assert gap == {"start": runs[0]["end"], "end": runs[1]["start"]} and gap["end"] > gap["start"]
     finally:
         publisher.kill()
         publisher.wait()
