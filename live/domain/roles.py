@@ -38,10 +38,15 @@ class Actor:
     grants: frozenset[tuple[Role, str]] = field(default_factory=frozenset)
     identified: bool = True  # False: the id was made for this request, as the session had none
 
+    @property
+    def is_admin(self) -> bool:
+        """The event's administrator: every room, the admin page, the report, replays' settings."""
+        return (Role.ADMIN, "*") in self.grants
+
     def has(self, role: Role, room: str) -> bool:
         if role is Role.VIEWER:
             return True
-        if (Role.ADMIN, "*") in self.grants:
+        if self.is_admin:
             return True
         if role is Role.PRESENTER and self.moderates(room):
             return True  # moderators open the presenter view to check what the speaker sees

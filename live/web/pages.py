@@ -66,7 +66,7 @@ def render(request: Request, template: str, status: int = 200, **context: Any) -
             event=service.event_file.event,
             rooms=service.event_file.rooms,
             actor=actor,
-            is_admin=actor.has(Role.ADMIN, "*"),
+            is_admin=actor.is_admin,
             messages=script_messages(language),
             # Screens set to show both languages need each catalogue, whatever the page's language.
             messages_for={lang: script_messages(lang) for lang in LANGUAGES},
@@ -110,7 +110,7 @@ def _lobby_page(request: Request, code: str = "", status: int = 200) -> Response
     service = _service(request)
     at = service.clock.now()
     language = choose_language(request, service.event_file.event.default_language)
-    admin = identity.actor(request).has(Role.ADMIN, "*")
+    admin = identity.actor(request).is_admin
     view = lobby_view(
         service.event_file,
         at,
@@ -145,7 +145,7 @@ def _replays(request: Request, room: Any) -> list[dict[str, Any]]:
     """The room's sessions that are over and recorded: the "watch the replay" links. Over by the
     agenda's clock too, so that a rehearsal's lobby never offers a replay of what is on now."""
     service = _service(request)
-    admin = identity.actor(request).has(Role.ADMIN, "*")
+    admin = identity.actor(request).is_admin
     local = service.clock.now().astimezone(service.event_file.zone).replace(tzinfo=None)
     return [
         {"id": session.session_id, "title": session.title.model_dump()}
@@ -223,7 +223,7 @@ async def broadcast(request: Request) -> Response:
 
 async def admin(request: Request) -> Response:
     service = _service(request)
-    if not identity.actor(request).has(Role.ADMIN, "*"):
+    if not identity.actor(request).is_admin:
         return _login_redirect(request)
     at = service.clock.now()
     rows = []

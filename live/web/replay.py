@@ -28,7 +28,6 @@ from starlette.routing import Route
 
 from ..config import Room, Session
 from ..domain.errors import CommandRefused
-from ..domain.roles import Role
 from ..media import download, replay
 from ..media.recording import Recordings, gaps
 from ..media.replay import Range
@@ -54,7 +53,7 @@ def _recordings(service: Service) -> Recordings | None:
 
 
 def _is_admin(request: Request) -> bool:
-    return identity.actor(request).has(Role.ADMIN, "*")
+    return identity.actor(request).is_admin
 
 
 def session_range(service: Service, room_id: str, session: Session) -> Range:
