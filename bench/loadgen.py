@@ -355,12 +355,13 @@ async def main() -> None:
             if line.startswith("vote "):
                 command = json.loads(line[5:])
                 spread = float(command.pop("_spread", 5.0))
+                after = float(command.pop("_after", 0.0))  # seconds to wait first (one poll after another)
                 options = command.pop("_options", None)  # viewer i picks options[i % len(options)]
                 for n, viewer in enumerate(viewers):
                     if viewer.reading:
                         own = {**command, "choices": [options[viewer.index % len(options)]]} if options else command
                         loop.call_later(
-                            spread * n / len(viewers),
+                            after + spread * n / len(viewers),
                             lambda v=viewer, c=own: asyncio.ensure_future(vote_from(v, c)),
                         )
             if line == "status":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
@@ -163,6 +164,32 @@ async def test_snapshots_bound_the_log_and_rebuild_the_room(make_engine: MakeEng
     assert restarted.state("main").to_snapshot() == before
     assert restarted.state("main").questions[question_id].votes == 11
     assert restarted.position("main").offset == 13
+
+
+async def test_a_growing_room_is_snapshotted_as_often_as_its_size_allows(make_engine: MakeEngine) -> None:
+    """Snapshots every 4 events while the room is small, then only once as many events as it
+    holds items have passed: 100 upvotes make 5 snapshots, not 25 (each costs the whole room);
+    a restart still rebuilds the room exactly from the last one and the events after it."""
+    engine = await make_engine(history_size=3, snapshot_every=4)
+    saved: list[int] = []
+    save = engine.storage.save_snapshot
+
+    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
+        saved.append(offset)
+        await save(room_id, epoch, offset, snapshot)
+
+    engine.storage.save_snapshot = counting  # type: ignore[method-assign]
+    question_id = await ask_and_approve(engine)
+    for n in range(100):
+        await run(engine, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
+    assert saved[0] == 4  # the fixed interval while the room is small
+    assert len(saved) <= 7, saved
+    assert all(later - earlier >= 4 for earlier, later in itertools.pairwise(saved))
+    before = engine.state("main").to_snapshot()
+    await engine.close()
+    restarted = await make_engine()
+    assert restarted.state("main").to_snapshot() == before
+    assert restarted.state("main").questions[question_id].votes == 100
 
 
 async def test_decisions_and_replay_agree(make_engine: MakeEngine) -> None:

@@ -156,12 +156,14 @@ class RoomState:
         )
 
     def poll_moderator_view(self, poll_id: str) -> dict[str, Any]:
+        """Answers and held words only for the kinds that show them: every ballot of a 5,000-voter
+        choice poll made into an answer view was 12 ms per moderator snapshot, then dropped."""
         poll = self.polls[poll_id]
         return poll.moderator_view(
             self.poll_tally(poll_id),
             self.poll_leaders(poll_id),
-            self.poll_answers(poll_id),
-            self.poll_held_words(poll_id),
+            self.poll_answers(poll_id) if poll.kind is PollKind.OPEN_TEXT else None,
+            self.poll_held_words(poll_id) if poll.kind is PollKind.WORD_CLOUD else None,
             self.poll_standings(poll_id),
         )
 
@@ -217,6 +219,12 @@ class RoomState:
             self._borrowed.discard(id(inner))
             inner = table[key] = make(inner)
         return inner
+
+    def snapshot_size(self) -> int:
+        """About how many items ``to_snapshot`` writes (questions, polls, upvotes, ballots): what
+        a snapshot costs, for the engine's choice of when to take one."""
+        votes = sum(len(voters) for voters in self.upvotes.values())
+        return len(self.questions) + len(self.polls) + votes + sum(len(b) for b in self.ballots.values())
 
     def to_snapshot(self) -> dict[str, Any]:
         """Everything needed to rebuild the room; engines store it with the offset it is at."""
