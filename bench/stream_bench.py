@@ -450,6 +450,7 @@ def vote_storm(server: Server, load: Generators, viewers: int, spread: float, ro
         "votes_accepted_per_second": round(votes / max(0.001, took), 1),
         "votes_accepted_best_second": _best_second(samples),
         "votes_accepted_worst_second": _worst_second(samples, spread * rounds),
+        "most_seconds_behind": _most_behind(samples, viewers, spread, rounds),
         "seconds_to_count_all": round(took, 1),
         "server_cpu_seconds": round(server.cpu() - cpu_before, 2),
         "_started": started,
@@ -478,6 +479,19 @@ def _worst_second(samples: list[tuple[float, int]], offered_for: float) -> int:
         if later:
             worst = later[0] - counted if worst is None else min(worst, later[0] - counted)
     return worst or 0
+
+
+def _most_behind(samples: list[tuple[float, int]], viewers: int, spread: float, rounds: int) -> float:
+    """The longest the counted votes lagged behind the offered ones, in seconds of offered
+    votes: a rate is sustained when this stays small and does not grow over the storm. Offered
+    by ``t``: each round's share of its ``spread`` seconds gone by (the generators space their
+    votes evenly). ``t`` is when the count came back, so the lag is at most overstated by a read."""
+    rate = viewers / spread
+    worst = 0.0
+    for at, counted in samples:
+        offered = sum(viewers * min(1.0, max(0.0, (at - n * spread) / spread)) for n in range(rounds))
+        worst = max(worst, (offered - counted) / rate)
+    return round(worst, 2)
 
 
 def report(title: str, rows: dict[str, dict[str, Any]], keys: list[str]) -> None:
@@ -614,7 +628,7 @@ def main() -> None:
         if rows_votes:
             vote_keys = ["voters", "rounds", "votes_counted", "tally_exact", "votes_offered_per_second",
                          "votes_accepted_per_second", "votes_accepted_best_second", "votes_accepted_worst_second",
-                         "seconds_to_count_all",
+                         "most_seconds_behind", "seconds_to_count_all",
                          "counter_updates_per_second_per_viewer", "votes_acknowledged", "votes_refused",
                          "server_cpu_seconds"]  # fmt: skip
             report("Vote storm", rows_votes, vote_keys)
