@@ -302,9 +302,11 @@ def report(
         ratios = [row["cpu_us_per_delivery"] / base["cpu_us_per_delivery"] for row, base in rounds]
         p99 = statistics.median(row["p99_ms"] for row, _ in rounds)
         base_p99 = statistics.median(base["p99_ms"] for _, base in rounds)
+        no_worse = sum(1 for row, base in rounds if row["p99_ms"] <= base["p99_ms"])
         print(
             f"  {target.name}: {statistics.median(ratios):.2f}x ({min(ratios):.2f}-{max(ratios):.2f}) in "
-            f"{len(rounds)} of {len(table[target.name])} rounds; p99 {p99} ms against {base_p99} ms"
+            f"{len(rounds)} of {len(table[target.name])} rounds; p99 median {p99:.1f} ms against {base_p99:.1f} ms, "
+            f"at or under {base_name}'s in {no_worse} of {len(rounds)} rounds"
         )
 
 
