@@ -11,7 +11,7 @@ from live.domain.errors import Conflict, NotAllowed, NotFound
 from live.domain.filters import RoomPolicy, WordFilter
 from live.domain.projection import author_notice, project, snapshot
 from live.domain.questions import QuestionStatus
-from live.domain.reasons import NO_LONGER_PENDING, NOT_YOUR_QUESTION
+from live.domain.reasons import NO_LONGER_PENDING, NOT_YOUR_QUESTION, QUESTION_GONE
 from live.domain.roles import Actor, Audience
 from live.domain.room import ModerationMode, RoomSettings, RoomState
 
@@ -77,6 +77,33 @@ def test_the_asker_withdraws_a_pending_question_and_no_one_sees_it_again() -> No
         do(state, MOD, {"type": "merge_questions", "question_id": other, "duplicate_ids": [qid]})
     with pytest.raises(Conflict, match="no longer"):
         withdraw(state, ANN, qid)
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        {"type": "edit_question", "text": "Tidied by a moderator"},
+        {"type": "reply_to_question", "reply": "We will come back to this"},
+        {"type": "star_question", "starred": True},
+        {"type": "label_question", "labels": ["policy"]},
+    ],
+)
+def test_no_moderator_changes_a_question_that_left_the_room(command: dict[str, object]) -> None:
+    """Withdrawn by its asker, merged away or moved: nobody sees it any more and nothing brings it
+    back, so an edit, a reply, a star or a label would be work lost; refused, and nothing changes."""
+    state = room()
+    withdrawn = ask(state, ANN, "Never mind").id
+    withdraw(state, ANN, withdrawn)
+    kept = ask(state, BOB, "Hydrogen trucks: when?").id
+    merged = ask(state, ANN, "When do hydrogen trucks come?").id
+    do(state, MOD, {"type": "merge_questions", "question_id": kept, "duplicate_ids": [merged]})
+    for qid in (withdrawn, merged):
+        before = state.questions[qid]
+        with pytest.raises(Conflict) as refused:
+            do(state, MOD, {**command, "question_id": qid})
+        assert refused.value.reason == QUESTION_GONE
+        assert state.questions[qid] == before
+    assert do(state, MOD, {**command, "question_id": kept})  # the question that stayed: changed
 
 
 @pytest.mark.parametrize("change", [edit, withdraw])

@@ -40,6 +40,16 @@ def _question(state: RoomState, question_id: str, *, public_only: bool = False) 
     return question
 
 
+def _still_here(state: RoomState, question_id: str) -> Question:
+    """A question a moderator may still edit, star, reply to or label: not one that has left the
+    room (withdrawn by its asker, merged into another, moved), which nobody sees any more and no
+    moderator action brings back, so a change to it would only be lost work."""
+    question = _question(state, question_id)
+    if question.status in GONE:
+        raise Conflict(reasons.QUESTION_GONE)
+    return question
+
+
 def _changed(before: Question, after: Question, action: str, context: Context) -> QuestionChanged:
     return QuestionChanged(
         question=after,
@@ -240,7 +250,7 @@ def highlight_question(state: RoomState, command: c.HighlightQuestion, context: 
 
 
 def edit_question(state: RoomState, command: c.EditQuestion, context: Context) -> list[Event]:
-    question = _question(state, command.question_id)
+    question = _still_here(state, command.question_id)
     text = clean_text(command.text, field="question", max_length=MAX_QUESTION_LENGTH)
     if text == question.text:
         return []
@@ -250,14 +260,14 @@ def edit_question(state: RoomState, command: c.EditQuestion, context: Context) -
 
 
 def star_question(state: RoomState, command: c.StarQuestion, context: Context) -> list[Event]:
-    question = _question(state, command.question_id)
+    question = _still_here(state, command.question_id)
     if question.starred == command.starred:
         return []
     return [_changed(question, question.model_copy(update={"starred": command.starred}), "starred", context)]
 
 
 def reply_to_question(state: RoomState, command: c.ReplyToQuestion, context: Context) -> list[Event]:
-    question = _question(state, command.question_id)
+    question = _still_here(state, command.question_id)
     reply = None
     if command.reply is not None and command.reply.strip():
         reply = clean_text(command.reply, field="reply", max_length=MAX_REPLY_LENGTH)
@@ -267,7 +277,7 @@ def reply_to_question(state: RoomState, command: c.ReplyToQuestion, context: Con
 
 
 def label_question(state: RoomState, command: c.LabelQuestion, context: Context) -> list[Event]:
-    question = _question(state, command.question_id)
+    question = _still_here(state, command.question_id)
     labels = tuple(
         dict.fromkeys(
             clean_text(label, field="label", max_length=MAX_LABEL_LENGTH, multiline=False) for label in command.labels

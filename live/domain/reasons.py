@@ -37,6 +37,7 @@ NAME_REQUIRED = N_("this room asks for your name with each question")
 NAME_NOT_ALLOWED = N_("your name has a word this room does not allow: change it, or ask anonymously")
 NOT_YOUR_QUESTION = N_("only the person who asked a question can change or withdraw it")
 NO_LONGER_PENDING = N_("a moderator has already dealt with this question: it can no longer be changed")
+QUESTION_GONE = N_("this question has left the room (withdrawn, merged or moved): it can no longer be changed")
 # any text field: {field} is one of FIELDS
 EMPTY = N_("{field} is empty")
 TOO_LONG = N_("{field} is longer than {max} characters")
