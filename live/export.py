@@ -25,7 +25,8 @@ COLUMNS = (
 )  # fmt: skip
 
 
-def _time(seconds: float | None, zone: ZoneInfo) -> str | None:
+def local_time(seconds: float | None, zone: ZoneInfo) -> str | None:
+    """A moment as the event's local time (ISO 8601, to the second): what exports and reports show."""
     return dt.datetime.fromtimestamp(seconds, zone).isoformat(timespec="seconds") if seconds is not None else None
 
 
@@ -49,9 +50,9 @@ def question_rows(
                     "labels": list(question.labels),
                     "reply": question.reply,
                     "also_asked_by": [ask.author_name or "" for ask in question.merged_askers],
-                    "asked_at": _time(question.asked_at, zone),
-                    "answered_at": _time(question.answered_at, zone),
-                    "highlighted_at": _time(question.highlighted_at, zone),
+                    "asked_at": local_time(question.asked_at, zone),
+                    "answered_at": local_time(question.answered_at, zone),
+                    "highlighted_at": local_time(question.highlighted_at, zone),
                     "merged_into": question.merged_into,
                     "moved_to": question.moved_to,
                     "replay": _replay(state.room_id, question, replay_link),
@@ -65,7 +66,10 @@ def _replay(room_id: str, question: Question, link: Callable[[str, float], str |
     return None if link is None or moment is None else link(room_id, moment)
 
 
-def _cell(value: Any) -> str:
+def csv_cell(value: Any) -> str:
+    """A value as a CSV cell that a spreadsheet shows as text: lists joined, and a leading
+    character a spreadsheet would run as a formula (=, +, -, @, tab, CR) escaped with a quote,
+    since questions and names come from anyone."""
     if value is None:
         return ""
     if isinstance(value, list):
@@ -79,7 +83,7 @@ def to_csv(rows: list[dict[str, Any]]) -> str:
     writer = csv.writer(buffer)
     writer.writerow(COLUMNS)
     for row in rows:
-        writer.writerow([_cell(row[column]) for column in COLUMNS])
+        writer.writerow([csv_cell(row[column]) for column in COLUMNS])
     return "\ufeff" + buffer.getvalue()  # the BOM makes Excel read the Chinese text as UTF-8
 
 
@@ -116,8 +120,8 @@ def poll_results(states: Iterable[RoomState], zone: ZoneInfo) -> list[dict[str, 
                     "status": poll.status.value,
                     "visibility": poll.visibility.value,
                     "ballots": poll.ballots,
-                    "opened_at": _time(poll.opened_at, zone),
-                    "closed_at": _time(poll.closed_at, zone),
+                    "opened_at": local_time(poll.opened_at, zone),
+                    "closed_at": local_time(poll.closed_at, zone),
                     "tally": state.poll_tally(poll.id),
                     "correct": list(poll.correct),
                     "leaders": state.poll_leaders(poll.id),
@@ -153,5 +157,5 @@ def polls_to_csv(polls: list[dict[str, Any]]) -> str:
     for poll in polls:
         for option, count, place in _rows(poll):
             row = {**poll, "option": option, "count": count, "correct": option in poll["correct"], "place": place}
-            writer.writerow([_cell(row[column]) for column in POLL_COLUMNS])
+            writer.writerow([csv_cell(row[column]) for column in POLL_COLUMNS])
     return "\ufeff" + buffer.getvalue()

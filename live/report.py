@@ -30,7 +30,7 @@ from .domain.events import AnswerModerated, Event, PollVoted, QuestionChanged, Q
 from .domain.room import RoomState
 from .engines.samples import Sample
 from .engines.storage import StoredEvent
-from .export import _cell, _time, poll_results
+from .export import csv_cell, local_time, poll_results
 
 TOP_QUESTIONS = 10
 MAX_POINTS = 1000  # per viewers chart: a whole day of 30 s samples is drawn in buckets of 87 s
@@ -283,7 +283,7 @@ def to_csv(report: dict[str, Any]) -> str:
     zone = ZoneInfo(report["timezone"])
     for room in report["rooms"]:
         for row in _rows(room, zone):
-            writer.writerow([_cell(value) for value in row])
+            writer.writerow([csv_cell(value) for value in row])
     return "\ufeff" + buffer.getvalue()  # the BOM makes Excel read Chinese text as UTF-8
 
 
@@ -292,13 +292,13 @@ def _rows(room: dict[str, Any], zone: ZoneInfo) -> Iterable[tuple[Any, ...]]:
     seen = room["viewers"]
     for index, moment in enumerate(seen["times"]):
         for name in ("connections", "webrtc", "hls"):
-            yield slug, "viewers", _time(moment, zone), name, seen[name][index]
+            yield slug, "viewers", local_time(moment, zone), name, seen[name][index]
     for name, value in seen["peak"].items():
         yield slug, "peak_viewers", "", name, value
     flow = room["questions"]
     for index, moment in enumerate(flow["times"]):
         for name in ("asked", "approved", "answered"):
-            yield slug, "questions", _time(moment, zone), name, flow[name][index]
+            yield slug, "questions", local_time(moment, zone), name, flow[name][index]
     for name, value in flow["totals"].items():
         yield slug, "questions_total", "", name, value
     for name, value in room["participation"].items():

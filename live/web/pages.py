@@ -97,7 +97,8 @@ def _room_or_404(request: Request) -> tuple[Service, Any] | Response:
     return service, room
 
 
-def _login_redirect(request: Request) -> Response:
+def login_redirect(request: Request) -> Response:
+    """To the login page, back here after it: the pages (and the report) that need a role."""
     return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
 
 
@@ -164,7 +165,7 @@ async def _room_page(request: Request, template: str, reader: str, **extra: Any)
     try:
         reader_audience(identity.actor(request), room.slug, reader)
     except NotAllowed:
-        return _login_redirect(request)
+        return login_redirect(request)
     info = room_view(service, room, service.clock.now())
     return render(request, template, room=room, room_info=info, **extra)
 
@@ -207,7 +208,7 @@ async def lobby_screen(request: Request) -> Response:
     """The foyer screen: every room's "join" scene in turn, each with its QR code."""
     service = _service(request)
     if not identity.actor(request).has(Role.SCREEN, "*"):
-        return _login_redirect(request)
+        return login_redirect(request)
     at = service.clock.now()
     views = []
     for room in service.event_file.rooms:
@@ -224,7 +225,7 @@ async def broadcast(request: Request) -> Response:
 async def admin(request: Request) -> Response:
     service = _service(request)
     if not identity.actor(request).is_admin:
-        return _login_redirect(request)
+        return login_redirect(request)
     at = service.clock.now()
     rows = []
     for room in service.event_file.rooms:

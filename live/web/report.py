@@ -27,7 +27,7 @@ from ..engines.storage import StoredEvent
 from ..service import Service
 from . import identity
 from .api import error
-from .pages import _login_redirect, render
+from .pages import login_redirect, render
 
 READ_PAGE = 1000  # events read from storage at a time
 SAMPLE_MARGIN = 24 * 3600.0  # samples read on each side of the window, to date the events in it
@@ -115,7 +115,7 @@ async def gather(service: Service, rooms: list[Room], chosen: report.Window) -> 
 async def report_page(request: Request) -> Response:
     service = _service(request)
     if not _is_admin(request):
-        return _login_redirect(request)
+        return login_redirect(request)
     rooms = _rooms(service, request)
     if rooms is None:
         return render(request, "not_found.html", status=404)
