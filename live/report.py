@@ -86,7 +86,11 @@ class EventClock:
     that followed it, and is late by at most one sampling interval."""
 
     def __init__(self, events: Iterable[StoredEvent], samples: Iterable[Sample], now: float) -> None:
-        anchors = [(sample.offset, sample.at) for sample in samples]
+        events = list(events)
+        epochs = {stored.epoch for stored in events}
+        # Another epoch's offsets count another log: a sample of it would date these events by
+        # whatever happened at the same numbers there (samples from before epochs were kept: "").
+        anchors = [(sample.offset, sample.at) for sample in samples if not sample.epoch or sample.epoch in epochs]
         anchors += [(stored.offset, named) for stored in events if (named := _named_time(stored.event)) is not None]
         anchors.sort()
         self._offsets = [offset for offset, _ in anchors]

@@ -54,8 +54,9 @@ class AudienceSampler:
                 segments = media.hls.segments
                 length = sum(s.duration for s in segments) / len(segments) if segments else media.hls.target
                 hls = round(fetched * length / self.interval)
-            offset = self._engine.position(room_id).offset
-            samples.append(Sample(room_id, now, offset, self._hub.count(room_id), webrtc, hls, self.source))
+            position = self._engine.position(room_id)
+            count = self._hub.count(room_id)
+            samples.append(Sample(room_id, now, position.offset, count, webrtc, hls, self.source, position.epoch))
         return samples
 
     async def sample(self) -> None:

@@ -3,7 +3,9 @@ figures live/report.py makes from a room's events and samples."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from types import SimpleNamespace
@@ -53,8 +55,10 @@ async def make_store(
         await store.close()
 
 
-def sample(at: float, connections: int = 1, room: str = "main", source: str = "a", offset: int = 0) -> Sample:
-    return Sample(room, at, offset, connections, webrtc=2, hls=3, source=source)
+def sample(
+    at: float, connections: int = 1, room: str = "main", source: str = "a", offset: int = 0, epoch: str = ""
+) -> Sample:
+    return Sample(room, at, offset, connections, webrtc=2, hls=3, source=source, epoch=epoch)
 
 
 async def test_samples_are_read_back_in_time_order_by_room_and_period(make_store: MakeStore) -> None:
@@ -72,11 +76,34 @@ async def test_samples_are_read_back_in_time_order_by_room_and_period(make_store
 async def test_samples_outlive_the_process(make_store: MakeStore) -> None:
     first = make_store()
     await first.open()
-    await first.add([sample(10.0, 7, offset=5)])
+    await first.add([sample(10.0, 7, offset=5, epoch="e1")])
     await first.close()
     again = make_store()
     await again.open()
-    assert await again.read("main", 0, 100) == [sample(10.0, 7, offset=5)]
+    assert await again.read("main", 0, 100) == [sample(10.0, 7, offset=5, epoch="e1")]
+
+
+def test_a_samples_file_from_before_epochs_gains_the_column_and_keeps_its_samples(tmp_path: Path) -> None:
+    path = tmp_path / "samples.sqlite3"
+    with sqlite3.connect(path) as old:
+        old.executescript("""
+        CREATE TABLE samples (
+            room_id TEXT NOT NULL, source TEXT NOT NULL, at REAL NOT NULL, offset INTEGER NOT NULL,
+            connections INTEGER NOT NULL, webrtc INTEGER NOT NULL, hls INTEGER NOT NULL,
+            PRIMARY KEY (room_id, at, source)
+        ) WITHOUT ROWID;
+        INSERT INTO samples VALUES ('main', 'a', 10.0, 5, 7, 2, 3);
+        """)
+
+    async def reopen() -> list[Sample]:
+        store = SqliteSamples(path)
+        await store.open()
+        await store.add([sample(20.0, 8, offset=6, epoch="e2")])
+        read = await store.read("main", 0, 100)
+        await store.close()
+        return read
+
+    assert asyncio.run(reopen()) == [sample(10.0, 7, offset=5), sample(20.0, 8, offset=6, epoch="e2")]
 
 
 async def test_each_room_and_process_keeps_its_newest_samples_only(make_store: MakeStore) -> None:
@@ -108,12 +135,12 @@ class MemoryStore(SampleStore):
 def test_the_sampler_counts_pages_webrtc_players_and_hls_players() -> None:
     hls = SimpleNamespace(requests={"segment": 100}, target=3, segments=[SimpleNamespace(duration=2.0)] * 6)
     media = SimpleNamespace(rooms={"main": SimpleNamespace(players={"p1": 1, "p2": 2}, hls=hls)})
-    engine = SimpleNamespace(room_ids=["main"], position=lambda room: SimpleNamespace(offset=42))
+    engine = SimpleNamespace(room_ids=["main"], position=lambda room: SimpleNamespace(epoch="e1", offset=42))
     hub = SimpleNamespace(count=lambda room: 5)
     sampler = AudienceSampler(MemoryStore(), engine, hub, media, interval=10.0, source="here")  # type: ignore[arg-type]
-    assert sampler.take(1000.0) == [Sample("main", 1000.0, 42, 5, 2, 0, "here")]  # the HLS counter's start
+    assert sampler.take(1000.0) == [Sample("main", 1000.0, 42, 5, 2, 0, "here", "e1")]  # the HLS counter's start
     hls.requests["segment"] = 115  # 15 segments of 2 s in 10 s: three players keeping up
-    assert sampler.take(1010.0) == [Sample("main", 1010.0, 42, 5, 2, 3, "here")]
+    assert sampler.take(1010.0) == [Sample("main", 1010.0, 42, 5, 2, 3, "here", "e1")]
 
 
 # -- the figures -------------------------------------------------------------------------------
@@ -155,6 +182,17 @@ def test_an_approval_is_dated_by_the_first_sample_that_saw_it() -> None:
     flow = room.report(samples)["questions"]
     assert (flow["times"], flow["asked"], flow["approved"]) == ([100.0, 140.0], [1, 1], [0, 1])
     assert room.report(samples[:1])["questions"]["times"] == [100.0, 9000.0]  # not sampled yet: dated now
+
+
+def test_events_are_dated_by_their_own_logs_samples_not_those_of_a_log_started_again() -> None:
+    """A room whose log was lost and started again (a new epoch) numbers its events from 1: the
+    old log's samples, earlier and at higher offsets, must not date them."""
+    room = Room()  # its events are of epoch "epoch"
+    question = asked(room, "ann", 100.0)
+    moderate(room, question, "approve", 120.0)
+    samples = [sample(50.0, offset=10, epoch="lost"), sample(140.0, offset=room.offset, epoch="epoch")]
+    flow = room.report(samples)["questions"]
+    assert (flow["times"], flow["approved"]) == ([100.0, 140.0], [0, 1])
 
 
 def test_an_approval_never_comes_after_the_answer_that_followed_it() -> None:

@@ -5,8 +5,10 @@ A room's log holds what people did, not how many watched: connections and video 
 runtime figures that vanish with the process. ``live/sampler.py`` counts them periodically and
 stores them here, beside the engine: a small SQLite file next to the embedded engine's
 (``DATA_DIR/EVENT-samples.sqlite3``), or a sorted set per room in the same Redis. Each sample also
-records the room's log offset at that moment, which dates the events between two samples (events
-carry no time of their own): the report counts an event at the first sample that saw it.
+records the room's log position at that moment (epoch and offset), which dates the events between
+two samples (events carry no time of their own): the report counts an event at the first sample
+that saw it, of the same epoch: a room whose log was started again (a new epoch, offsets from 1)
+is not dated by the old log's samples.
 
 Each process samples what it serves (``source``: its own URL, stable across restarts); with
 several processes on one Redis the report adds their samples up per interval. Bounded: at most
@@ -42,6 +44,7 @@ class Sample:
     webrtc: int  # WebRTC (WHEP) video viewers
     hls: int  # HLS players keeping up (segments served in the interval x segment length / interval)
     source: str = ""  # the process that counted it
+    epoch: str = ""  # the room's log epoch then ("" for samples stored before epochs were kept)
 
 
 class SampleStore(ABC):
@@ -67,9 +70,11 @@ class SqliteSamples(SampleStore):
     CREATE TABLE IF NOT EXISTS samples (
         room_id TEXT NOT NULL, source TEXT NOT NULL, at REAL NOT NULL, offset INTEGER NOT NULL,
         connections INTEGER NOT NULL, webrtc INTEGER NOT NULL, hls INTEGER NOT NULL,
+        epoch TEXT NOT NULL DEFAULT '',
         PRIMARY KEY (room_id, at, source)
     ) WITHOUT ROWID;
     """
+    COLUMNS = "room_id, at, offset, connections, webrtc, hls, source, epoch"  # Sample's fields, in order
 
     def __init__(self, path: Path, max_samples: int = MAX_SAMPLES) -> None:
         self.path = path
@@ -84,6 +89,9 @@ class SqliteSamples(SampleStore):
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA synchronous=NORMAL")
             self._db.executescript(self.SCHEMA)
+            columns = {row[1] for row in self._db.execute("PRAGMA table_info(samples)")}
+            if "epoch" not in columns:  # a file from before epochs were kept: its samples keep ""
+                self._db.execute("ALTER TABLE samples ADD COLUMN epoch TEXT NOT NULL DEFAULT ''")
         finally:
             os.umask(previous)
 
@@ -100,10 +108,10 @@ class SqliteSamples(SampleStore):
 
     async def add(self, samples: list[Sample]) -> None:
         db = self._connection
-        rows = [(s.room_id, s.source, s.at, s.offset, s.connections, s.webrtc, s.hls) for s in samples]
+        rows = [(s.room_id, s.at, s.offset, s.connections, s.webrtc, s.hls, s.source, s.epoch) for s in samples]
         with db:
             db.execute("BEGIN")
-            db.executemany("INSERT OR REPLACE INTO samples VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            db.executemany(f"INSERT OR REPLACE INTO samples ({self.COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
             for room_id, source in {(s.room_id, s.source) for s in samples}:
                 db.execute(
                     "DELETE FROM samples WHERE room_id = ? AND source = ? AND at <= (SELECT at FROM samples"
@@ -113,8 +121,7 @@ class SqliteSamples(SampleStore):
 
     async def read(self, room_id: str, since: float, until: float) -> list[Sample]:
         rows = self._connection.execute(
-            "SELECT room_id, at, offset, connections, webrtc, hls, source FROM samples"
-            " WHERE room_id = ? AND at BETWEEN ? AND ? ORDER BY at",
+            f"SELECT {self.COLUMNS} FROM samples WHERE room_id = ? AND at BETWEEN ? AND ? ORDER BY at",
             (room_id, since, until),
         ).fetchall()
         return [Sample(*row) for row in rows]
