@@ -47,7 +47,7 @@ def build_service(settings: ServeSettings, event_file: EventFile) -> Service:
         samples = RedisSamples(settings.redis, event_file.event.slug)
     else:
         samples = SqliteSamples(settings.data_dir / f"{event_file.event.slug}-samples.sqlite3")
-    service.sampler = AudienceSampler(samples, engine, hub, media, settings.sample_interval, settings.own_url)
+    service.sampler = AudienceSampler(samples, engine, hub, media, settings.sample_interval, settings.sample_source)
     return service
 
 

@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import math
 import os
+import socket
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 from pathlib import Path
@@ -215,6 +216,16 @@ class ServeSettings:
             return self.advertise_url.rstrip("/")
         host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
         return f"http://{host}:{self.port}"
+
+    @property
+    def sample_source(self) -> str:
+        """Which process counted an audience sample (live/sampler.py), stable across restarts:
+        its advertised URL, else this host's name and port. Not ``own_url``: without
+        --advertise-url that is http://127.0.0.1:PORT on every host, and two processes on one
+        Redis would then write one series, each overwriting the other's counts."""
+        if self.advertise_url:
+            return self.advertise_url.rstrip("/")
+        return f"{socket.gethostname()}:{self.port}"
 
     @property
     def keys_path(self) -> Path:

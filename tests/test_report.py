@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import socket
 import sqlite3
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -22,6 +23,7 @@ from live.domain.room import RoomState
 from live.engines.samples import RedisSamples, Sample, SampleStore, SqliteSamples
 from live.engines.storage import StoredEvent
 from live.sampler import AudienceSampler
+from live.settings import ServeSettings
 
 from .conftest import ADMIN_KEY, LiveServer, RedisServer
 from .livetools import Person, until
@@ -141,6 +143,20 @@ def test_the_sampler_counts_pages_webrtc_players_and_hls_players() -> None:
     assert sampler.take(1000.0) == [Sample("main", 1000.0, 42, 5, 2, 0, "here", "e1")]  # the HLS counter's start
     hls.requests["segment"] = 115  # 15 segments of 2 s in 10 s: three players keeping up
     assert sampler.take(1010.0) == [Sample("main", 1010.0, 42, 5, 2, 3, "here", "e1")]
+
+
+def test_processes_on_different_hosts_count_as_different_sources(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without --advertise-url every process's own URL is http://127.0.0.1:PORT: two hosts on one
+    Redis on the same port must still keep two series of samples, not overwrite one."""
+    sources = []
+    for host in ("app-1", "app-2"):
+        monkeypatch.setattr(socket, "gethostname", lambda host=host: host)
+        settings = ServeSettings(port=8000)
+        assert settings.own_url == "http://127.0.0.1:8000"
+        sources.append(settings.sample_source)
+    assert sources == ["app-1:8000", "app-2:8000"]
+    advertised = ServeSettings(port=8000, advertise_url="http://app1:8000/")
+    assert advertised.sample_source == "http://app1:8000"  # stable across restarts, as before
 
 
 # -- the figures -------------------------------------------------------------------------------

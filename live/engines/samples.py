@@ -10,8 +10,9 @@ two samples (events carry no time of their own): the report counts an event at t
 that saw it, of the same epoch: a room whose log was started again (a new epoch, offsets from 1)
 is not dated by the old log's samples.
 
-Each process samples what it serves (``source``: its own URL, stable across restarts); with
-several processes on one Redis the report adds their samples up per interval. Bounded: at most
+Each process samples what it serves (``source``: ``ServeSettings.sample_source``, its advertised URL
+or its host and port, stable across restarts); with several processes on one Redis the report adds
+their samples up per interval. Bounded: at most
 ``MAX_SAMPLES`` per room and source are kept (older ones are dropped as new ones come).
 """
 
