@@ -15,8 +15,8 @@ import pytest
 
 from tests.browser.chromium import SHOTS, launch
 from tests.browser.test_accessibility import moderator_api, open_poll, tab_to
-from tests.browser.test_pages import PHONE, Watch
-from tests.conftest import LiveServer
+from tests.browser.test_pages import PHONE, Watch, log_in
+from tests.conftest import MODERATOR_KEY, LiveServer
 from tests.livetools import Person
 
 sync_api = pytest.importorskip("playwright.sync_api")
@@ -192,12 +192,18 @@ def test_own_questions_stay_theirs_and_a_pending_one_can_be_edited_or_withdrawn(
     pending = moderator.http.get("/api/rooms/main?as=moderator").json()["live"]["questions"]
     assert "Hydrogen trucks: when will they cost as much as diesel ones?" in [q["text"] for q in pending]
 
-    # withdraw, by touch, with a second tap to confirm
+    # withdraw, by touch, with a second tap to confirm, while a moderator's console shows it pending
+    desk = watch.page(browser, server, viewport={"width": 1280, "height": 800})
+    log_in(desk, MODERATOR_KEY, "/r/main/moderate")
+    pending_card = desk.locator(".mod-question", has_text="Never mind this one")
+    expect(pending_card).to_have_count(1)
     second = page.locator(".question", has_text="Never mind this one")
     second.get_by_role("button", name="Withdraw").click()
     expect(second).to_contain_text("Withdraw this question? No one will see it.")
     second.get_by_role("button", name="Withdraw").click()
     expect(page.locator(".question", has_text="Never mind this one")).to_have_count(0)
+    expect(desk.locator("#notices")).to_contain_text("A question was withdrawn by its asker: “Never mind this one”")
+    expect(pending_card).to_have_count(0)
     statuses = {
         q["text"]: q["status"] for q in moderator.http.get("/api/rooms/main?as=moderator").json()["live"]["questions"]
     }

@@ -41,6 +41,14 @@ function alertBadge(alert) {
     text: "⚠ " + fill("{n} of the last {total} votes came from one address in {minutes} min", { n: alert.from_one_address, total: alert.recent_votes, minutes: minutes }),
   });
 }
+// An asker took back a pending question: its card leaves Pending, perhaps under a moderator's
+// eyes or mid-edit, so the console says what happened rather than letting it vanish.
+function withdrawnNotice(question) {
+  var text = "“" + clip(question.text, 80) + "”";
+  notice(question.author_name
+    ? fill("{name} withdrew their question {text}", { name: question.author_name, text: text })
+    : fill("A question was withdrawn by its asker: {text}", { text: text }));
+}
 function clip(text, length) {
   return text.length > length ? text.slice(0, length - 1) + "…" : text;
 }
@@ -52,6 +60,7 @@ var schedule = scheduler(render);
 var live = followRoom(roomSlug, "moderator", state, {
   changed: schedule,
   onMessage: function (message) {
+    if (message.type === "question" && message.action === "withdrawn") return withdrawnNotice(message.question);
     if (message.type !== "vote_alert") return;
     var target = message.question_id ? "question:" + message.question_id : "poll:" + message.poll_id;
     state.alerts.set(target, message);
