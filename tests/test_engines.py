@@ -45,13 +45,15 @@ async def make_engine(
     engines: list[Engine] = []
     slug = f"test-{request.node.name}".replace("[", "-").replace("]", "")
 
-    async def make(history_size: int = HISTORY_SIZE, snapshot_every: int = SNAPSHOT_EVERY) -> Engine:
+    async def make(
+        history_size: int = HISTORY_SIZE, snapshot_every: int = SNAPSHOT_EVERY, snapshot_gap_limit: int = 10_000
+    ) -> Engine:
         storage: RedisStorage | SqliteStorage
         if request.param == "embedded":
             storage = SqliteStorage(tmp_path / "live.sqlite3", history_size)
         else:
             storage = RedisStorage(redis_server.url, slug, history_size)
-        engine = Engine(storage, initial_states(), snapshot_every)
+        engine = Engine(storage, initial_states(), snapshot_every, snapshot_gap_limit=snapshot_gap_limit)
         await engine.start()
         engines.append(engine)
         return engine
@@ -190,6 +192,31 @@ async def test_a_growing_room_is_snapshotted_as_often_as_its_size_allows(make_en
     restarted = await make_engine()
     assert restarted.state("main").to_snapshot() == before
     assert restarted.state("main").questions[question_id].votes == 100
+
+
+async def test_snapshots_are_never_further_apart_than_the_gap_limit(make_engine: MakeEngine) -> None:
+    """However big the room, the log after the last snapshot (what Redis keeps in memory, what a
+    restart replays) stays bounded: with a limit of 20 events, 100 upvotes make a snapshot at
+    least every 20 events once the room holds more items than that."""
+    engine = await make_engine(history_size=3, snapshot_every=4, snapshot_gap_limit=20)
+    saved: list[int] = []
+    save = engine.storage.save_snapshot
+
+    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
+        saved.append(offset)
+        await save(room_id, epoch, offset, snapshot)
+
+    engine.storage.save_snapshot = counting  # type: ignore[method-assign]
+    question_id = await ask_and_approve(engine)
+    for n in range(100):
+        await run(engine, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
+    assert saved[:3] == [4, 8, 15]  # doubling while the room is smaller than the limit
+    assert all(later - earlier <= 20 for earlier, later in itertools.pairwise(saved)), saved
+    assert engine.position("main").offset - saved[-1] <= 20
+    before = engine.state("main").to_snapshot()
+    await engine.close()
+    restarted = await make_engine()
+    assert restarted.state("main").to_snapshot() == before
 
 
 async def test_decisions_and_replay_agree(make_engine: MakeEngine) -> None:

@@ -41,7 +41,8 @@ from .storage import OutcomeUnknown, Position, StaleReplica, Storage, StorageUna
 
 log = logging.getLogger(__name__)
 
-SNAPSHOT_EVERY = 500  # events between two durable snapshots of a room
+SNAPSHOT_EVERY = 500  # events between two durable snapshots of a small room (a big one: _maybe_snapshot)
+SNAPSHOT_GAP_LIMIT = 10_000  # the most events between two snapshots, however big the room
 MAX_ATTEMPTS = 50  # optimistic retries when other processes keep writing to the same room
 MAX_BATCH = 100  # commands decided together and stored in one write
 READ_PAGE = 1000  # events read from storage at a time, when loading or catching up
@@ -85,11 +86,13 @@ class Engine:
         initial_states: dict[str, RoomState],
         snapshot_every: int = SNAPSHOT_EVERY,
         deadline: float = COMMAND_DEADLINE,
+        snapshot_gap_limit: int = SNAPSHOT_GAP_LIMIT,
     ) -> None:
         self.storage = storage
         self.deadline = deadline
         self._initial_states = initial_states
         self._snapshot_every = snapshot_every
+        self._snapshot_gap_limit = max(snapshot_every, snapshot_gap_limit)
         self._replicas: dict[str, Replica] = {}
         self._listeners: list[Listener] = []
         self._catching_up: dict[str, asyncio.Task[None]] = {}
@@ -337,9 +340,11 @@ class Engine:
         with the room: at a fixed interval a vote storm (5,000 ballots, 20,000 upvotes) spent a
         fifth of its CPU writing snapshots. This way each event pays a bounded share of them (the
         interval doubles while every event adds an item), and a restart replays at most about as
-        many events as the snapshot it starts from holds items."""
+        many events as the snapshot it starts from holds items. Never more than ``snapshot_gap_limit``
+        events apart, though: the log is kept from the last snapshot on (Redis holds it in memory),
+        and a restart replays it."""
         since = replica.offset - replica.snapshot_offset
-        if since < self._snapshot_every or since < replica.snapshot_size:
+        if since < self._snapshot_every or since < min(replica.snapshot_size, self._snapshot_gap_limit):
             return
         replica.snapshot_offset = replica.offset
         replica.snapshot_size = replica.state.snapshot_size()
