@@ -193,10 +193,13 @@ def test_own_questions_stay_theirs_and_a_pending_one_can_be_edited_or_withdrawn(
     assert "Hydrogen trucks: when will they cost as much as diesel ones?" in [q["text"] for q in pending]
 
     # withdraw, by touch, with a second tap to confirm, while a moderator's console shows it pending
+    Person(server).ok("main", {"type": "ask_question", "text": "Never mind this one?"})  # its near-duplicate
     desk = watch.page(browser, server, viewport={"width": 1280, "height": 800})
     log_in(desk, MODERATOR_KEY, "/r/main/moderate")
-    pending_card = desk.locator(".mod-question", has_text="Never mind this one")
+    pending_card = desk.locator(".mod-question", has=desk.locator(".q-text", has_text=re.compile("^Never mind this one$")))
     expect(pending_card).to_have_count(1)
+    hint = desk.locator(".mod-question", has_text="Never mind this one?").locator(".q-duplicate")
+    expect(hint).to_contain_text("Possible duplicate of: Never mind this one")
     second = page.locator(".question", has_text="Never mind this one")
     second.get_by_role("button", name="Withdraw").click()
     expect(second).to_contain_text("Withdraw this question? No one will see it.")
@@ -204,6 +207,7 @@ def test_own_questions_stay_theirs_and_a_pending_one_can_be_edited_or_withdrawn(
     expect(page.locator(".question", has_text="Never mind this one")).to_have_count(0)
     expect(desk.locator("#notices")).to_contain_text("A question was withdrawn by its asker: “Never mind this one”")
     expect(pending_card).to_have_count(0)
+    expect(hint).to_have_count(0)  # a withdrawn question is not offered to merge into
     statuses = {
         q["text"]: q["status"] for q in moderator.http.get("/api/rooms/main?as=moderator").json()["live"]["questions"]
     }

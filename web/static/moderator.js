@@ -26,6 +26,8 @@ var state = {
 var DENSITY_KEY = "live.console.density";
 
 var ARCHIVED = ["dismissed", "merged", "moved"];
+// Withdrawn by its asker: in no tab, and never offered as the question to merge into (refused).
+var NOT_MERGEABLE = ARCHIVED.concat(["withdrawn"]);
 var otherRooms = readJSON("other-rooms");
 if (!Array.isArray(otherRooms)) otherRooms = [];
 function roomName(slug) {
@@ -296,7 +298,7 @@ function mergeTarget(id) {
     seen[q.id] = true;
     q = state.questions.get(q.merged_into);
   }
-  return q && ARCHIVED.indexOf(q.status) < 0 ? q : null;
+  return q && NOT_MERGEABLE.indexOf(q.status) < 0 ? q : null;
 }
 
 function merge(keptId, duplicateIds) {
