@@ -355,7 +355,7 @@ async def main() -> None:
             if line.startswith("vote "):
                 command = json.loads(line[5:])
                 spread = float(command.pop("_spread", 5.0))
-                after = float(command.pop("_after", 0.0))  # seconds to wait first (one poll after another)
+                after = float(command.pop("_after", 0.0))  # seconds to wait first (one storm round after another)
                 options = command.pop("_options", None)  # viewer i picks options[i % len(options)]
                 for n, viewer in enumerate(viewers):
                     if viewer.reading:

@@ -458,7 +458,7 @@ def vote_storm(server: Server, load: Generators, viewers: int, spread: float, ro
 
 
 def _best_second(samples: list[tuple[float, int]]) -> int:
-    """The most ballots counted within any one second of the storm (a sustained rate, not a burst)."""
+    """The most votes counted within any one second of the storm (a burst, not a sustained rate)."""
     best = 0
     for start, counted in samples:
         later = [c for t, c in samples if start + 0.95 <= t <= start + 1.05]
@@ -468,7 +468,7 @@ def _best_second(samples: list[tuple[float, int]]) -> int:
 
 
 def _worst_second(samples: list[tuple[float, int]], offered_for: float) -> int:
-    """The fewest ballots counted within any one second while votes were still being offered
+    """The fewest votes counted within any one second while votes were still being offered
     (the first and last second left out: the storm ramps up and drains): a sustained rate is
     one whose worst second is near it, not only its average."""
     worst: int | None = None
@@ -478,7 +478,7 @@ def _worst_second(samples: list[tuple[float, int]], offered_for: float) -> int:
         later = [c for t, c in samples if start + 0.95 <= t <= start + 1.05]
         if later:
             worst = later[0] - counted if worst is None else min(worst, later[0] - counted)
-    return worst or 0
+    return worst if worst is not None else 0  # 0: the storm was too short to have such a second
 
 
 def _most_behind(samples: list[tuple[float, int]], viewers: int, spread: float, rounds: int) -> float:
@@ -534,6 +534,8 @@ def main() -> None:
     parser.add_argument("--before", type=Path, help="a checkout with its .venv: targets before-embedded, before-redis")
     parser.add_argument("--load-cpu", default="", help="pin load generators, Redis and this script to this core")
     arguments = parser.parse_args()
+    if arguments.vote_rounds < 1:
+        parser.error("--vote-rounds must be at least 1")
     if arguments.server_cpu:
         SERVER_PREFIX[:] = ["taskset", "-c", arguments.server_cpu]
     if arguments.load_cpu:

@@ -220,11 +220,15 @@ class ServeSettings:
     @property
     def sample_source(self) -> str:
         """Which process counted an audience sample (live/sampler.py), stable across restarts:
-        its advertised URL, else this host's name and port. Not ``own_url``: without
-        --advertise-url that is http://127.0.0.1:PORT on every host, and two processes on one
-        Redis would then write one series, each overwriting the other's counts."""
+        its advertised URL; on Redis without one, this host's name and port, since ``own_url``
+        would be http://127.0.0.1:PORT on every host and two processes on one Redis would write
+        one series, each overwriting the other's counts (a recreated container gets a new host
+        name, hence a new series: docker-compose sets --advertise-url). The embedded engine has
+        one process: ``own_url``, as it always was."""
         if self.advertise_url:
             return self.advertise_url.rstrip("/")
+        if not self.redis:
+            return self.own_url
         return f"{socket.gethostname()}:{self.port}"
 
     @property

@@ -176,9 +176,9 @@ async def test_a_growing_room_is_snapshotted_as_often_as_its_size_allows(make_en
     saved: list[int] = []
     save = engine.storage.save_snapshot
 
-    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
+    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
         saved.append(offset)
-        await save(room_id, epoch, offset, snapshot)
+        return await save(room_id, epoch, offset, snapshot)
 
     engine.storage.save_snapshot = counting  # type: ignore[method-assign]
     question_id = await ask_and_approve(engine)
@@ -202,9 +202,9 @@ async def test_snapshots_are_never_further_apart_than_the_gap_limit(make_engine:
     saved: list[int] = []
     save = engine.storage.save_snapshot
 
-    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
+    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
         saved.append(offset)
-        await save(room_id, epoch, offset, snapshot)
+        return await save(room_id, epoch, offset, snapshot)
 
     engine.storage.save_snapshot = counting  # type: ignore[method-assign]
     question_id = await ask_and_approve(engine)
@@ -217,6 +217,52 @@ async def test_snapshots_are_never_further_apart_than_the_gap_limit(make_engine:
     await engine.close()
     restarted = await make_engine()
     assert restarted.state("main").to_snapshot() == before
+
+
+def count_snapshots(engine: Engine, fail: list[bool] | None = None) -> list[int]:
+    """The offsets of the snapshots the engine asks its storage for; ``fail``: answers False
+    (not stored) for each True popped from it first."""
+    saved: list[int] = []
+    save = engine.storage.save_snapshot
+
+    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
+        saved.append(offset)
+        if fail and fail.pop(0):
+            return False
+        return await save(room_id, epoch, offset, snapshot)
+
+    engine.storage.save_snapshot = counting  # type: ignore[method-assign]
+    return saved
+
+
+async def test_a_snapshot_that_could_not_be_stored_is_tried_again_soon(make_engine: MakeEngine) -> None:
+    """Not a whole (long) interval later: the log after the last stored snapshot would grow."""
+    engine = await make_engine(history_size=3, snapshot_every=4)
+    fail = [False, False, False, False, False, True]  # the sixth is refused
+    saved = count_snapshots(engine, fail)
+    question_id = await ask_and_approve(engine)
+    for n in range(120):
+        await run(engine, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
+    assert saved == [4, 8, 15, 29, 57, 113, 117]  # refused at 113, stored at 117, nothing since
+    before = engine.state("main").to_snapshot()
+    await engine.close()
+    assert (await make_engine()).state("main").to_snapshot() == before
+
+
+@pytest.mark.parametrize("make_engine", ["redis"], indirect=True)
+async def test_a_snapshot_another_process_took_is_not_taken_again(make_engine: MakeEngine) -> None:
+    first, second = await make_engine(snapshot_every=4), await make_engine(snapshot_every=4)
+    by_first, by_second = count_snapshots(first), count_snapshots(second)
+    question_id = await ask_and_approve(first)
+    for n in range(2):
+        await run(first, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
+    await until(lambda: by_first == [4], timeout=5, what="the first process's snapshot (after its answer)")
+    await until(lambda: second.position("main").offset == 4, timeout=5, what="the second process to catch up")
+    await run(second, Actor("voter-late"), {"type": "upvote", "question_id": question_id})
+    # the room's batches are decided one after another, each after the last one's snapshot check:
+    # once this second write is answered, the check after the first (at offset 5) is done
+    await run(second, Actor("voter-later"), {"type": "upvote", "question_id": question_id})
+    assert by_second == []  # due at 5 by its own count, but the first took one at 4
 
 
 async def test_decisions_and_replay_agree(make_engine: MakeEngine) -> None:

@@ -20,6 +20,7 @@ from bench.whep_watcher import Watcher
 from live import report
 from live.domain.roles import Actor
 from live.domain.room import RoomState
+from live.engines import samples as samples_module
 from live.engines.samples import RedisSamples, Sample, SampleStore, SqliteSamples
 from live.engines.storage import StoredEvent
 from live.sampler import AudienceSampler
@@ -83,6 +84,14 @@ async def test_samples_outlive_the_process(make_store: MakeStore) -> None:
     again = make_store()
     await again.open()
     assert await again.read("main", 0, 100) == [sample(10.0, 7, offset=5, epoch="e1")]
+
+
+def test_a_redis_sample_from_another_version_is_read() -> None:
+    """During a rolling upgrade one Redis holds samples of both versions: an older one's lack
+    fields (their defaults), a newer one's may have more (left out)."""
+    older = {"room_id": "main", "at": 10.0, "offset": 5, "connections": 7, "webrtc": 2, "hls": 3, "source": "a"}
+    assert samples_module._sample(older) == sample(10.0, 7, offset=5)
+    assert samples_module._sample({**older, "epoch": "e1", "later": 1}) == sample(10.0, 7, offset=5, epoch="e1")
 
 
 def test_a_samples_file_from_before_epochs_gains_the_column_and_keeps_its_samples(tmp_path: Path) -> None:
@@ -151,12 +160,13 @@ def test_processes_on_different_hosts_count_as_different_sources(monkeypatch: py
     sources = []
     for host in ("app-1", "app-2"):
         monkeypatch.setattr(socket, "gethostname", lambda host=host: host)
-        settings = ServeSettings(port=8000)
+        settings = ServeSettings(port=8000, redis="redis://redis:6379/0")
         assert settings.own_url == "http://127.0.0.1:8000"
         sources.append(settings.sample_source)
     assert sources == ["app-1:8000", "app-2:8000"]
-    advertised = ServeSettings(port=8000, advertise_url="http://app1:8000/")
+    advertised = ServeSettings(port=8000, redis="redis://redis:6379/0", advertise_url="http://app1:8000/")
     assert advertised.sample_source == "http://app1:8000"  # stable across restarts, as before
+    assert ServeSettings(port=8000).sample_source == "http://127.0.0.1:8000"  # embedded: one process, as before
 
 
 # -- the figures -------------------------------------------------------------------------------

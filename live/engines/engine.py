@@ -59,6 +59,7 @@ class Replica:
     offset: int = 0
     snapshot_offset: int = 0
     snapshot_size: int = 0  # items in the room when its last snapshot was taken (RoomState.snapshot_size)
+    snapshot_failed_at: int = -1  # the offset of the last snapshot that could not be stored
     waiting: list[Waiting] = field(default_factory=list)  # commands not yet decided, in arrival order
     committer: asyncio.Task[None] | None = None  # decides and stores the waiting commands, batch by batch
     outcomes: dict[str, list[StoredEvent]] = field(default_factory=dict)  # idempotency key -> its events
@@ -340,15 +341,32 @@ class Engine:
         with the room: at a fixed interval a vote storm (5,000 ballots, 20,000 upvotes) spent a
         fifth of its CPU writing snapshots. This way each event pays a bounded share of them (the
         interval doubles while every event adds an item), and a restart replays at most about as
-        many events as the snapshot it starts from holds items. Never more than ``snapshot_gap_limit``
-        events apart, though: the log is kept from the last snapshot on (Redis holds it in memory),
-        and a restart replays it."""
-        since = replica.offset - replica.snapshot_offset
-        if since < self._snapshot_every or since < min(replica.snapshot_size, self._snapshot_gap_limit):
+        many events as the snapshot it starts from holds items. Never much more than
+        ``snapshot_gap_limit`` events apart, though (checked after each batch): the log is kept
+        from the last snapshot on (Redis holds it in memory), and a restart replays it.
+
+        Another process on the same room may have taken one since (Redis): then it is not taken
+        again. One that could not be stored stays due, and is tried again ``snapshot_every`` events
+        later (not after every batch: a storage that refuses big writes would have each batch
+        serialise the whole room)."""
+        if not self._snapshot_due(replica):
             return
-        replica.snapshot_offset = replica.offset
-        replica.snapshot_size = replica.state.snapshot_size()
-        await self.storage.save_snapshot(room_id, replica.epoch, replica.offset, replica.state.to_snapshot())
+        stored = await self.storage.snapshot_offset(room_id)
+        if stored is not None and stored > replica.snapshot_offset:
+            replica.snapshot_offset = stored
+            replica.snapshot_size = replica.state.snapshot_size()  # at most this big then
+            if not self._snapshot_due(replica):
+                return
+        offset, size = replica.offset, replica.state.snapshot_size()
+        replica.snapshot_failed_at = offset  # until it is known to be stored
+        if await self.storage.save_snapshot(room_id, replica.epoch, offset, replica.state.to_snapshot()):
+            replica.snapshot_offset, replica.snapshot_size, replica.snapshot_failed_at = offset, size, -1
+
+    def _snapshot_due(self, replica: Replica) -> bool:
+        since = replica.offset - replica.snapshot_offset
+        if replica.snapshot_failed_at >= 0 and replica.offset - replica.snapshot_failed_at < self._snapshot_every:
+            return False
+        return since >= self._snapshot_every and since >= min(replica.snapshot_size, self._snapshot_gap_limit)
 
     # -- following: events in order, from this process or others ------------------------------
     def _advance(self, room_id: str, stored_events: Iterable[StoredEvent]) -> bool:

@@ -70,9 +70,10 @@ return {'ok', tostring(offset)}
 """
 
 # KEYS: epoch, snapshot, snapshot-offset   ARGV: epoch, offset, snapshot
+# Returns 1: stored; 2: a snapshot at this offset or later is there already; 0: another epoch.
 SNAPSHOT_SCRIPT = """
 if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
-if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[2]) then return 0 end
+if tonumber(redis.call('GET', KEYS[3]) or '0') >= tonumber(ARGV[2]) then return 2 end
 redis.call('SET', KEYS[2], ARGV[3])
 redis.call('SET', KEYS[3], ARGV[2])
 return 1
@@ -196,13 +197,21 @@ class RedisStorage(Storage):
             raise StorageUnavailable("Redis cannot be reached") from error
         return [StoredEvent.from_payload(fields["p"]) for _, fields in entries]
 
-    async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
+    async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
         document = json.dumps({"epoch": epoch, "offset": offset, "state": snapshot})
         keys = [self._key(room_id, n) for n in ("epoch", "snapshot", "snapshot_offset")]
         try:
-            await self._snapshot_script(keys=keys, args=[epoch, offset, document])
+            return int(await self._snapshot_script(keys=keys, args=[epoch, offset, document])) in (1, 2)
         except (RedisError, OSError):
             log.warning("room %s: snapshot at %d not saved; the stream still holds the events", room_id, offset)
+            return False
+
+    async def snapshot_offset(self, room_id: str) -> int | None:
+        try:
+            stored = await self._redis.get(self._key(room_id, "snapshot_offset"))
+        except (RedisError, OSError):
+            return None
+        return int(stored) if stored is not None else 0
 
     async def follow(self, follower: Follower) -> None:
         self._following = asyncio.create_task(self._follow(follower), name="redis-follow")

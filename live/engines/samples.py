@@ -24,8 +24,9 @@ import json
 import os
 import sqlite3
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
+from typing import Any
 
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
@@ -166,5 +167,14 @@ class RedisSamples(SampleStore):
         found: list[list[str]] = await asyncio.gather(
             *(self._redis.zrangebyscore(self._key(room_id, source), since, until) for source in sorted(sources))
         )  # type: ignore[assignment]
-        samples = [Sample(**json.loads(member)) for members in found for member in members]
+        samples = [_sample(json.loads(member)) for members in found for member in members]
         return sorted(samples, key=lambda sample: (sample.at, sample.source))
+
+
+_FIELDS = frozenset(field.name for field in fields(Sample))
+
+
+def _sample(stored: dict[str, Any]) -> Sample:
+    """A sample as Redis holds it; fields this version does not know (a newer process's, during
+    a rolling upgrade) are left out, and fields it lacks take their defaults (an older one's)."""
+    return Sample(**{name: value for name, value in stored.items() if name in _FIELDS})

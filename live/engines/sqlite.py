@@ -97,7 +97,7 @@ class SqliteStorage(Storage):
         ).fetchall()
         return [StoredEvent.from_payload(payload) for (payload,) in rows]
 
-    async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
+    async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
         db = self._connection
         with db:
             db.execute("BEGIN")
@@ -106,6 +106,7 @@ class SqliteStorage(Storage):
                 (room_id, offset, json.dumps(snapshot)),
             )
             db.execute("DELETE FROM events WHERE room_id = ? AND offset <= ?", (room_id, offset - self.history_size))
+        return True
 
     async def follow(self, follower: Follower) -> None:
         return  # nobody else writes this file

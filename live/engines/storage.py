@@ -128,8 +128,15 @@ class Storage(ABC):
         """Up to ``limit`` stored events after ``offset``, in order."""
 
     @abstractmethod
-    async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> None:
-        """Keep the state at ``offset``; events older than it and the history may then go."""
+    async def save_snapshot(self, room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
+        """Keep the state at ``offset``; events older than it and the history may then go. True
+        when a snapshot at ``offset`` or later is stored (this one, or another process's newer
+        one); False when it could not be stored (the engine tries again at its next write)."""
+
+    async def snapshot_offset(self, room_id: str) -> int | None:
+        """The offset of the room's stored snapshot, where other processes may have taken one
+        since (None: only this process snapshots the room, or the storage cannot say now)."""
+        return None
 
     @abstractmethod
     async def follow(self, follower: Follower) -> None:

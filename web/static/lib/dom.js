@@ -34,12 +34,12 @@ export function el(tag, attrs) {
   return node;
 }
 
-/* A short message at the bottom of the page that fades away. */
 /* A small button, as the console's cards and polls have many. */
 export function button(label, onclick, extra) {
   return el("button", Object.assign({ type: "button", class: "button button-small", text: label, onclick: onclick }, extra || {}));
 }
 
+/* A short message at the bottom of the page that fades away. */
 export function notice(text, kind) {
   var box = document.getElementById("notices");
   if (!box) return;
