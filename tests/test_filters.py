@@ -11,7 +11,7 @@ import pytest
 from live.domain.commands import parse_command
 from live.domain.decide import Context, apply
 from live.domain.errors import InvalidInput
-from live.domain.filters import RoomPolicy, WordFilter, fold_for_matching
+from live.domain.filters import RoomPolicy, WordFilter, _bigrams, fold_for_matching
 from live.domain.roles import Actor
 from live.domain.room import ModerationMode, RoomSettings, RoomState
 from live.domain.text import normalise_word, strip_invisible
@@ -100,3 +100,14 @@ def test_a_question_under_a_blocked_name_is_refused_and_can_be_asked_anonymously
         ask("A fair question", name="\u0405pam King")  # a Cyrillic dze
     assert ask("A fair question", name="\u0405pam King", anonymous=True).author_name is None
     assert ask("A fair question", name="Ann").author_name == "Ann"
+
+
+def test_questions_share_their_bigrams_strings() -> None:
+    """The duplicate check intersects a new question's bigrams with those of 500 recent ones:
+    the same bigram is the same string object in each (matched by identity, stored once)."""
+    first = _bigrams("How fast can hydrogen trucks scale? 氢能重卡")
+    second = _bigrams("How soon can hydrogen trucks scale up? 氢能重卡")
+    shared = first & second
+    assert {"hy", "氢能"} <= shared
+    in_first, in_second = {b: b for b in first}, {b: b for b in second}
+    assert all(in_first[bigram] is in_second[bigram] for bigram in shared)

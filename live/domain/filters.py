@@ -6,6 +6,7 @@ between words) as well as English, and compare text in one folded form
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -93,11 +94,13 @@ class WordFilter:
 
 @lru_cache(maxsize=4096)
 def _bigrams(text: str) -> frozenset[str]:
-    """Cached: a new question is compared with hundreds of recent ones, each time."""
+    """Cached: a new question is compared with hundreds of recent ones, each time. Interned: the
+    same bigram is one string object in every set, so an intersection matches it by identity
+    rather than by reading both strings, and the cached sets share their strings."""
     compact = _NOT_TEXT.sub("", fold_for_matching(text))[:SIMILARITY_PREFIX]
     if len(compact) < 2:
         return frozenset({compact} if compact else ())
-    return frozenset(compact[i : i + 2] for i in range(len(compact) - 1))
+    return frozenset(sys.intern(compact[i : i + 2]) for i in range(len(compact) - 1))
 
 
 def similarity(first: str, second: str) -> float:
