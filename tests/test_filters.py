@@ -4,6 +4,7 @@ Chinese or the emoji a question shows."""
 
 from __future__ import annotations
 
+from random import Random
 from typing import Any
 
 import pytest
@@ -11,7 +12,16 @@ import pytest
 from live.domain.commands import parse_command
 from live.domain.decide import Context, apply
 from live.domain.errors import InvalidInput
-from live.domain.filters import RoomPolicy, WordFilter, _bigrams, fold_for_matching
+from live.domain.filters import (
+    DUPLICATE_THRESHOLD,
+    BigramBits,
+    RoomPolicy,
+    WordFilter,
+    _bigrams,
+    fold_for_matching,
+    most_similar,
+    similarity,
+)
 from live.domain.roles import Actor
 from live.domain.room import ModerationMode, RoomSettings, RoomState
 from live.domain.text import normalise_word, strip_invisible
@@ -111,3 +121,32 @@ def test_questions_share_their_bigrams_strings() -> None:
     assert {"hy", "氢能"} <= shared
     in_first, in_second = {b: b for b in first}, {b: b for b in second}
     assert all(in_first[bigram] is in_second[bigram] for bigram in shared)
+
+
+def reference_most_similar(text: str, candidates: list[tuple[str, str]]) -> str | None:
+    """most_similar's meaning, on the sets: the last candidate with the best score at or above
+    the threshold."""
+    best_id, best = None, DUPLICATE_THRESHOLD
+    for candidate_id, candidate_text in candidates:
+        score = similarity(text, candidate_text)
+        if score >= best:
+            best_id, best = candidate_id, score
+    return best_id
+
+
+@pytest.mark.parametrize("floor", [4096, 8])  # 8: the bits are rebuilt every few questions
+def test_the_duplicate_check_on_bits_finds_what_the_sets_find(monkeypatch: pytest.MonkeyPatch, floor: int) -> None:
+    monkeypatch.setattr(BigramBits, "REBUILD_FLOOR", floor)
+    monkeypatch.setattr(BigramBits, "TEXTS_KEPT", 60)
+    random = Random(7)
+    pieces = ["hydrogen", "trucks", "battery", "cost", "when", "how", "氢能", "重卡", "电池", "成本", "何时", "?", "！"]
+    asked = ["".join(random.choice(pieces) + random.choice(["", " "]) for _ in range(random.randint(1, 8)))
+             for _ in range(400)]  # fmt: skip
+    asked += [text + "!" for text in asked[:50]]  # near-duplicates
+    found = 0
+    for n in range(20, len(asked)):
+        window = [(str(i), asked[i]) for i in range(max(0, n - 40), n)]
+        expected = reference_most_similar(asked[n], window)
+        assert most_similar(asked[n], window, f"room-{floor}") == expected, asked[n]
+        found += expected is not None
+    assert found > 100  # the texts were alike often enough to test the scores, not only "none"

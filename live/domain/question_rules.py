@@ -85,7 +85,7 @@ def ask_question(state: RoomState, command: c.AskQuestion, context: Context) -> 
         author_name=name,
         status=QuestionStatus.LIVE if public_at_once else QuestionStatus.PENDING,
         flags=("word_filter",) if held else (),
-        duplicate_of=most_similar(text, ((q.id, q.text) for q in recent if q.status not in ARCHIVED)),
+        duplicate_of=most_similar(text, ((q.id, q.text) for q in recent if q.status not in ARCHIVED), state.room_id),
         asked_at=context.now,
     )
     return [QuestionChanged(question=question, action="asked", was_public=False, by=None)]
