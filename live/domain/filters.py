@@ -124,7 +124,7 @@ class BigramBits:
     comparisons, so that all the ints of one agree). Per room: rooms' windows differ."""
 
     REBUILD_FLOOR = 4096  # bigrams: below this the vocabulary is never rebuilt
-    TEXTS_KEPT = 4 * DUPLICATE_WINDOW
+    TEXTS_KEPT = 2 * DUPLICATE_WINDOW  # then rebuilt too: at most ~4 MB a room with 30,000 bigrams
 
     def __init__(self) -> None:
         self._bit_of: dict[str, int] = {}
