@@ -168,19 +168,28 @@ async def test_snapshots_bound_the_log_and_rebuild_the_room(make_engine: MakeEng
     assert restarted.position("main").offset == 13
 
 
-async def test_a_growing_room_is_snapshotted_as_often_as_its_size_allows(make_engine: MakeEngine) -> None:
-    """Snapshots every 4 events while the room is small, then only once as many events as it
-    holds items have passed: 100 upvotes make 5 snapshots, not 25 (each costs the whole room);
-    a restart still rebuilds the room exactly from the last one and the events after it."""
-    engine = await make_engine(history_size=3, snapshot_every=4)
+def count_snapshots(engine: Engine, fail: list[bool] | None = None) -> list[int]:
+    """The offsets of the snapshots the engine asks its storage for; ``fail``: answers False
+    (not stored) for each True popped from it first."""
     saved: list[int] = []
     save = engine.storage.save_snapshot
 
     async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
         saved.append(offset)
+        if fail and fail.pop(0):
+            return False
         return await save(room_id, epoch, offset, snapshot)
 
     engine.storage.save_snapshot = counting  # type: ignore[method-assign]
+    return saved
+
+
+async def test_a_growing_room_is_snapshotted_as_often_as_its_size_allows(make_engine: MakeEngine) -> None:
+    """Snapshots every 4 events while the room is small, then only once as many events as it
+    holds items have passed: 100 upvotes make 5 snapshots, not 25 (each costs the whole room);
+    a restart still rebuilds the room exactly from the last one and the events after it."""
+    engine = await make_engine(history_size=3, snapshot_every=4)
+    saved = count_snapshots(engine)
     question_id = await ask_and_approve(engine)
     for n in range(100):
         await run(engine, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
@@ -199,14 +208,7 @@ async def test_snapshots_are_never_further_apart_than_the_gap_limit(make_engine:
     restart replays) stays bounded: with a limit of 20 events, 100 upvotes make a snapshot at
     least every 20 events once the room holds more items than that."""
     engine = await make_engine(history_size=3, snapshot_every=4, snapshot_gap_limit=20)
-    saved: list[int] = []
-    save = engine.storage.save_snapshot
-
-    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
-        saved.append(offset)
-        return await save(room_id, epoch, offset, snapshot)
-
-    engine.storage.save_snapshot = counting  # type: ignore[method-assign]
+    saved = count_snapshots(engine)
     question_id = await ask_and_approve(engine)
     for n in range(100):
         await run(engine, Actor(f"voter-{n}"), {"type": "upvote", "question_id": question_id})
@@ -217,22 +219,6 @@ async def test_snapshots_are_never_further_apart_than_the_gap_limit(make_engine:
     await engine.close()
     restarted = await make_engine()
     assert restarted.state("main").to_snapshot() == before
-
-
-def count_snapshots(engine: Engine, fail: list[bool] | None = None) -> list[int]:
-    """The offsets of the snapshots the engine asks its storage for; ``fail``: answers False
-    (not stored) for each True popped from it first."""
-    saved: list[int] = []
-    save = engine.storage.save_snapshot
-
-    async def counting(room_id: str, epoch: str, offset: int, snapshot: dict[str, Any]) -> bool:
-        saved.append(offset)
-        if fail and fail.pop(0):
-            return False
-        return await save(room_id, epoch, offset, snapshot)
-
-    engine.storage.save_snapshot = counting  # type: ignore[method-assign]
-    return saved
 
 
 async def test_a_snapshot_that_could_not_be_stored_is_tried_again_soon(make_engine: MakeEngine) -> None:
