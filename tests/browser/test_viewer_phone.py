@@ -206,6 +206,7 @@ def test_own_questions_stay_theirs_and_a_pending_one_can_be_edited_or_withdrawn(
     second.get_by_role("button", name="Withdraw").click()
     expect(page.locator(".question", has_text="Never mind this one")).to_have_count(0)
     expect(desk.locator("#notices")).to_contain_text("A question was withdrawn by its asker: “Never mind this one”")
+    desk.screenshot(path=str(SHOTS / "console-withdrawn-notice.png"))
     expect(pending_card).to_have_count(0)
     expect(hint).to_have_count(0)  # a withdrawn question is not offered to merge into
     statuses = {
